@@ -1,0 +1,165 @@
+//! Attachments: checked by their magic bytes against an allow-list, hashed
+//! with SHA-256, kept in the object store (a local directory by default, or
+//! S3-compatible storage), and served only to those who may see the case.
+
+use crate::audit::record;
+use crate::cases::facts;
+use crate::{Caller, Error, Result, Services};
+use bytes::Bytes;
+use diwan_domain::workflow::Scope;
+use diwan_domain::{DomainError, ErrorCode};
+use diwan_store::Attachment;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetResult, ObjectStore, PutPayload};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The content types accepted, as recognized from the file's first bytes.
+pub const ALLOWED_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+];
+
+/// Recognizes a file's type from its content, never from its name.
+pub fn sniff(data: &[u8]) -> Option<&'static str> {
+    let t = infer::get(data)?.mime_type();
+    // Old Office formats share one container; infer names them by the container.
+    let t = if t == "application/x-ole-storage" { "application/msword" } else { t };
+    ALLOWED_TYPES.iter().copied().find(|a| *a == t)
+}
+
+fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?')).take(150).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        "file".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+impl Services {
+    /// Attaches a file to a case the caller may act on.
+    pub async fn add_attachment(&self, caller: &Caller, case_id: Uuid, filename: &str, data: Bytes, internal: bool) -> Result<Attachment> {
+        if !caller.can_write() {
+            return Err(Error::forbidden());
+        }
+        if data.is_empty() {
+            return Err(Error::invalid("file", "file-empty"));
+        }
+        if data.len() > self.config.max_attachment_bytes {
+            return Err(DomainError::new(ErrorCode::PayloadTooLarge).with("file", "file-too-large").into());
+        }
+        let content_type = sniff(&data).ok_or_else(|| Error::Domain(DomainError::new(ErrorCode::UnsupportedMediaType).with("file", "file-type-not-allowed")))?;
+        // Check the right to attach before storing anything.
+        {
+            let mut tx = self.store.read().await?;
+            let case = tx.get_case(case_id).await?.ok_or_else(Error::not_found)?;
+            if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
+                return Err(Error::not_found());
+            }
+            let finished = case.clock == diwan_domain::workflow::Clock::Stopped;
+            let filer = case.filer_org_id == caller.org_id;
+            let ministry_side = !caller.role.is_municipal();
+            if finished || (internal && !ministry_side) || !(filer || ministry_side) {
+                return Err(Error::forbidden());
+            }
+        }
+        let id = Uuid::now_v7();
+        let sha256 = hex::encode(Sha256::digest(&data));
+        let key = format!("cases/{case_id}/{id}");
+        let size = data.len() as i64;
+        self.files.put(&ObjectPath::from(key.as_str()), PutPayload::from_bytes(data)).await?;
+        let a = Attachment {
+            id,
+            case_id,
+            message_id: None,
+            filename: clean_filename(filename),
+            content_type: content_type.to_owned(),
+            size,
+            sha256,
+            storage_key: key.clone(),
+            uploaded_by: caller.user_id,
+            internal,
+            at: self.now(),
+        };
+        let saved = async {
+            let mut tx = self.store.begin().await?;
+            tx.insert_attachment(&a).await?;
+            record(&mut *tx, Some(caller), a.at, "attachment.add", "case", Some(case_id.to_string()), json!({"attachment_id": a.id, "sha256": a.sha256, "size": a.size, "content_type": a.content_type}))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        if let Err(e) = saved {
+            // Leave no orphan file behind when the record could not be saved.
+            let _ = self.files.delete(&ObjectPath::from(key.as_str())).await;
+            return Err(e);
+        }
+        Ok(a)
+    }
+
+    /// Opens an attachment for download, authorized exactly as its case is.
+    pub async fn open_attachment(&self, caller: &Caller, id: Uuid) -> Result<(Attachment, GetResult)> {
+        let mut tx = self.store.begin().await?;
+        let a = tx.get_attachment(id).await?.ok_or_else(Error::not_found)?;
+        let case = tx.get_case(a.case_id).await?.ok_or_else(Error::not_found)?;
+        if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) || (a.internal && caller.role.is_municipal()) {
+            return Err(Error::not_found());
+        }
+        record(&mut *tx, Some(caller), self.now(), "attachment.download", "case", Some(case.id.to_string()), json!({"attachment_id": a.id})).await?;
+        tx.commit().await?;
+        let got = self.files.get(&ObjectPath::from(a.storage_key.as_str())).await?;
+        Ok((a, got))
+    }
+}
+
+/// Opens the file store named by `url`: a local directory path, `file://…`,
+/// or `s3://bucket` (credentials and endpoint from the usual AWS_* variables).
+pub fn open_file_store(url: &str) -> Result<std::sync::Arc<dyn ObjectStore>> {
+    if let Some(bucket) = url.strip_prefix("s3://") {
+        let s = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        return Ok(std::sync::Arc::new(s));
+    }
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    std::fs::create_dir_all(path).map_err(|e| Error::Internal(format!("cannot create {path}: {e}")))?;
+    Ok(std::sync::Arc::new(object_store::local::LocalFileSystem::new_with_prefix(path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognizes_allowed_types_by_content() {
+        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"), Some("application/pdf"));
+        assert_eq!(sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D]), Some("image/png"));
+        assert_eq!(sniff(b"MZ\x90\x00\x03\x00\x00\x00"), None, "a Windows program is refused");
+        assert_eq!(sniff(b"<html><script>alert(1)</script>"), None);
+        assert_eq!(sniff(b"plain text"), None);
+    }
+
+    #[test]
+    fn file_names_lose_paths_and_controls() {
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("C:\\docs\\تقرير.pdf"), "تقرير.pdf");
+        assert_eq!(clean_filename("a\u{0}b\n.pdf"), "ab.pdf");
+        assert_eq!(clean_filename(""), "file");
+    }
+}

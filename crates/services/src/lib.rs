@@ -1,0 +1,99 @@
+//! Diwan's use cases.
+//!
+//! Each operation opens one transaction, reads and writes through the store,
+//! appends its audit record in that same transaction, commits, and only then
+//! has side effects beyond the database. Handlers call exactly one of these.
+#![forbid(unsafe_code)]
+
+pub mod attachments;
+pub mod audit;
+pub mod auth;
+pub mod cases;
+pub mod demo;
+pub mod error;
+pub mod jobs;
+pub mod notifications;
+pub mod orgs;
+
+pub use error::{Error, Result};
+
+use chrono::{DateTime, Utc};
+use diwan_domain::workflow::Actor;
+use diwan_domain::Role;
+use diwan_store::Store;
+use object_store::ObjectStore;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Tunables of the services, set from the binary's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Idle time after which a session ends.
+    pub session_ttl: Duration,
+    /// The largest attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
+    /// Cases due within this many working days count as due soon.
+    pub due_soon_days: u32,
+    /// Failed sign-ins after which an account is locked.
+    pub lockout_threshold: i32,
+    /// How long a lockout lasts.
+    pub lockout_duration: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_ttl: Duration::from_secs(8 * 3600),
+            max_attachment_bytes: 10 * 1024 * 1024,
+            due_soon_days: 2,
+            lockout_threshold: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Everything the use cases need: the store, the file store, the settings.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub files: Arc<dyn ObjectStore>,
+    pub config: Config,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, files: Arc<dyn ObjectStore>, config: Config) -> Self {
+        Services { store, files, config }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Who is calling a service: a signed-in person (or their API token) and
+/// where the call came from. Built by the web layer after authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_id: Uuid,
+    pub ip: Option<String>,
+    /// `None` for a browser session (every right of the role); the granted
+    /// scopes for an API token.
+    pub scopes: Option<Vec<String>>,
+    pub locale: Option<String>,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: self.user_id, role: self.role, org_id: self.org_id }
+    }
+
+    /// Whether this caller may change state (tokens need the `write` scope).
+    pub fn can_write(&self) -> bool {
+        !self.role.is_read_only() && self.scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == "write"))
+    }
+}

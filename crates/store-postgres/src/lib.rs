@@ -1,0 +1,136 @@
+#![forbid(unsafe_code)]
+//! Diwan on PostgreSQL: the backend for installations with several nodes.
+//!
+//! Several Diwan nodes may share one database, so this backend cannot rely on
+//! a single writer the way the SQLite backend does. Instead it locks what it
+//! changes: a case read for a change is locked with `FOR UPDATE` until the
+//! transaction ends, tracking numbers come from an upsert that serializes on
+//! its row, and the overdue sweep claims its cases with `FOR UPDATE SKIP
+//! LOCKED` so that sweeps on several nodes never return the same case.
+//!
+//! Every query is plain SQL run through sqlx; the schema lives in
+//! `migrations/` and is embedded in the binary.
+
+mod convert;
+mod repos;
+
+use async_trait::async_trait;
+use diwan_store::{PoolStats, Readiness, Result, Store, StoreError, Tx};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) use convert::db;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connections per node. A few nodes of 16 stay well under PostgreSQL's
+/// default limit of 100 connections.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at a `postgres://` URL.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url).map_err(db)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await
+            .map_err(db)?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The pool, for tools (the benchmark, tests) that work on the database
+    /// directly.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// A transaction on PostgreSQL.
+pub struct PostgresTx {
+    pub(crate) tx: sqlx::Transaction<'static, Postgres>,
+    /// Whether the transaction was opened `READ ONLY`. PostgreSQL refuses
+    /// `SELECT … FOR UPDATE` there, and a transaction that cannot write has no
+    /// use for row locks, so reads skip the lock.
+    pub(crate) read_only: bool,
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(PostgresTx {
+            tx: self.pool.begin().await.map_err(db)?,
+            read_only: false,
+        }))
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        // Read-only transactions take no row locks and cannot write by
+        // mistake; opening them with one BEGIN costs no extra round trip.
+        let tx = self.pool.begin_with("BEGIN READ ONLY").await.map_err(db)?;
+        Ok(Box::new(PostgresTx {
+            tx,
+            read_only: true,
+        }))
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        // sqlx takes an advisory lock around the run, so nodes starting
+        // together apply each migration once.
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))
+    }
+
+    async fn ready(&self) -> Result<Readiness> {
+        let applied: Vec<i64> =
+            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(v) => v,
+                Err(_) => {
+                    // Either the database is down or it has never been
+                    // migrated; SELECT 1 tells the two apart.
+                    let up = sqlx::query("SELECT 1").execute(&self.pool).await.is_ok();
+                    return Ok(Readiness {
+                        database: up,
+                        migrations_current: false,
+                    });
+                }
+            };
+        let current = MIGRATOR.iter().all(|m| applied.contains(&m.version));
+        Ok(Readiness {
+            database: true,
+            migrations_current: current,
+        })
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[async_trait]
+impl Tx for PostgresTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(db)
+    }
+}

@@ -1,0 +1,1260 @@
+//! The storage contract, checked against a real PostgreSQL server.
+//!
+//! Each test creates its own database with a random name on the server named
+//! by `DIWAN_TEST_POSTGRES_URL` (by default the local server with trust
+//! authentication), so tests run in parallel without seeing each other's
+//! rows, and drops it at the end even when the test fails.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diwan_domain::org::OrgKind;
+use diwan_domain::text::{normalize_for_search, search_terms};
+use diwan_domain::workflow::{CaseFacts, Clock, Scope};
+use diwan_domain::Role;
+use diwan_store::*;
+use diwan_store_postgres::PostgresStore;
+use sqlx::{Connection, Executor, PgConnection};
+use std::collections::HashSet;
+use std::future::Future;
+use uuid::Uuid;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn admin_url() -> String {
+    std::env::var("DIWAN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// Runs `body` against a fresh database, migrated when `migrate` is set, and
+/// drops the database afterwards. The body runs in its own task so that a
+/// failed assertion still reaches the clean-up before the panic is passed on.
+async fn with_db<F, Fut>(migrate: bool, body: F)
+where
+    F: FnOnce(PostgresStore) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let admin = admin_url();
+    let name = format!("diwan_test_{}", Uuid::now_v7().simple());
+    let mut conn = PgConnection::connect(&admin)
+        .await
+        .expect("connect to the admin database");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create the test database");
+    let mut url = url::Url::parse(&admin).expect("admin URL");
+    url.set_path(&format!("/{name}"));
+
+    let store = PostgresStore::connect(url.as_str())
+        .await
+        .expect("connect to the test database");
+    if migrate {
+        store.migrate().await.expect("migrate");
+    }
+    let outcome = tokio::spawn(body(store.clone())).await;
+    store.pool().close().await;
+    conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+        .expect("drop the test database");
+    conn.close().await.ok();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Now, to the microsecond: PostgreSQL keeps microseconds, so a time with
+/// nanoseconds would not read back equal.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn org(kind: OrgKind, code: &str, parent_id: Option<Uuid>) -> Organization {
+    Organization {
+        id: Uuid::now_v7(),
+        parent_id,
+        kind,
+        code: code.to_owned(),
+        name_ar: format!("إدارة {code}"),
+        name_en: format!("Department {code}"),
+        name_fr: format!("Direction {code}"),
+        time_zone: "Africa/Tripoli".to_owned(),
+        created_at: now(),
+    }
+}
+
+fn user(org_id: Uuid, username: &str, role: Role) -> User {
+    User {
+        id: Uuid::now_v7(),
+        username: username.to_owned(),
+        display_name: format!("عبد الله {username}"),
+        role,
+        org_id,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        locale: Some("ar".to_owned()),
+        active: true,
+        failed_attempts: 0,
+        locked_until: None,
+        created_at: now(),
+    }
+}
+
+fn case_type(default_department_id: Option<Uuid>) -> CaseType {
+    CaseType {
+        id: Uuid::now_v7(),
+        code: "maintenance".to_owned(),
+        workflow: "municipal_request".to_owned(),
+        prefix: "MLG".to_owned(),
+        name_ar: "طلب صيانة".to_owned(),
+        name_en: "Maintenance request".to_owned(),
+        name_fr: "Demande d'entretien".to_owned(),
+        default_department_id,
+        auto_route: false,
+        deadline_days: 10,
+        active: true,
+    }
+}
+
+/// A draft case; tests change what they need.
+fn case(type_id: Uuid, tracking: &str, filer: &User, subject: &str, body: &str) -> Case {
+    let t = now();
+    Case {
+        id: Uuid::now_v7(),
+        case_type_id: type_id,
+        tracking_number: tracking.to_owned(),
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+        fields: serde_json::json!({}),
+        filer_org_id: filer.org_id,
+        filer_user_id: filer.id,
+        holder_org_id: None,
+        holder_since: None,
+        assignee_id: None,
+        state: "draft".to_owned(),
+        clock: Clock::NotStarted,
+        due_date: None,
+        paused_days_left: None,
+        overdue: false,
+        submitted_at: None,
+        closed_at: None,
+        created_at: t,
+        updated_at: t,
+        search_text: normalize_for_search(&format!("{tracking} {subject} {body}")),
+    }
+}
+
+fn audit(action: &str, at: DateTime<Utc>) -> AuditRecord {
+    AuditRecord {
+        id: Uuid::now_v7(),
+        at,
+        actor_id: Some(Uuid::now_v7()),
+        actor_name: "admin".to_owned(),
+        org_id: None,
+        action: action.to_owned(),
+        object_type: "case".to_owned(),
+        object_id: Some("MLG-2026-000001".to_owned()),
+        ip: Some("192.0.2.7".to_owned()),
+        details: serde_json::json!({"from": "draft", "to": "submitted", "n": 3}),
+    }
+}
+
+/// The organizations and people most tests need.
+struct World {
+    ministry: Organization,
+    dept1: Organization,
+    dept2: Organization,
+    muni_a: Organization,
+    muni_b: Organization,
+    clerk_a: User,
+    clerk_b: User,
+    officer1: User,
+    officer2: User,
+    head1: User,
+    kind: CaseType,
+}
+
+async fn world(store: &PostgresStore) -> World {
+    let ministry = org(OrgKind::Ministry, "MOLG", None);
+    let dept1 = org(OrgKind::Department, "D1", Some(ministry.id));
+    let dept2 = org(OrgKind::Department, "D2", Some(ministry.id));
+    let muni_a = org(OrgKind::Municipality, "TRP", None);
+    let muni_b = org(OrgKind::Municipality, "BEN", None);
+    let clerk_a = user(muni_a.id, "clerk.a", Role::MunicipalClerk);
+    let clerk_b = user(muni_b.id, "clerk.b", Role::MunicipalClerk);
+    let officer1 = user(dept1.id, "officer1", Role::Officer);
+    let officer2 = user(dept2.id, "officer2", Role::Officer);
+    let head1 = user(dept1.id, "head1", Role::DepartmentHead);
+    let kind = case_type(Some(dept1.id));
+    let mut tx = store.begin().await.unwrap();
+    for o in [&ministry, &dept1, &dept2, &muni_a, &muni_b] {
+        tx.insert_org(o).await.unwrap();
+    }
+    for u in [&clerk_a, &clerk_b, &officer1, &officer2, &head1] {
+        tx.insert_user(u).await.unwrap();
+    }
+    tx.upsert_case_type(&kind).await.unwrap();
+    tx.commit().await.unwrap();
+    World {
+        ministry,
+        dept1,
+        dept2,
+        muni_a,
+        muni_b,
+        clerk_a,
+        clerk_b,
+        officer1,
+        officer2,
+        head1,
+        kind,
+    }
+}
+
+fn facts(c: &Case) -> CaseFacts<'_> {
+    CaseFacts {
+        state: &c.state,
+        filer_org_id: c.filer_org_id,
+        holder_org_id: c.holder_org_id,
+        assignee_id: c.assignee_id,
+        submitted: c.submitted_at.is_some(),
+    }
+}
+
+const DUE_NULL: (i32, u32, u32) = (9999, 12, 31);
+
+fn due_key(c: &Case) -> NaiveDate {
+    c.due_date
+        .unwrap_or(day(DUE_NULL.0, DUE_NULL.1, DUE_NULL.2))
+}
+
+/// Every combination of filer, holder, assignee and submission, with clocks,
+/// due dates and overdue flags spread over them. Updated times come in pairs
+/// so that pages must break ties on the id; ids are scrambled so that their
+/// order differs from the order of creation.
+async fn many_cases(store: &PostgresStore, w: &World) -> Vec<Case> {
+    let base = now() - Duration::days(30);
+    let filers = [&w.clerk_a, &w.clerk_b, &w.officer1];
+    let holders = [None, Some(w.dept1.id), Some(w.dept2.id)];
+    let assignees = [None, Some(w.officer1.id), Some(w.officer2.id)];
+    let mut cases = Vec::new();
+    let mut tx = store.begin().await.unwrap();
+    let mut i: i64 = 0;
+    for filer in filers {
+        for holder in holders {
+            for assignee in assignees {
+                for submitted in [false, true] {
+                    let tracking = format!("MLG-2026-{:06}", i + 1);
+                    let mut c = case(
+                        w.kind.id,
+                        &tracking,
+                        filer,
+                        &format!("موضوع رقم {i}"),
+                        "نص الطلب",
+                    );
+                    c.id = Uuid::from_u128(
+                        (i as u128 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835),
+                    );
+                    c.holder_org_id = holder;
+                    c.holder_since = holder.map(|_| base + Duration::hours(i));
+                    c.assignee_id = assignee;
+                    c.created_at = base + Duration::minutes(i * 7 % 50);
+                    c.updated_at = base + Duration::seconds(i / 2);
+                    c.fields = serde_json::json!({"i": i});
+                    if submitted {
+                        c.submitted_at = Some(base + Duration::minutes(i));
+                        c.state = [
+                            "submitted",
+                            "routed",
+                            "assigned",
+                            "info_requested",
+                            "answered",
+                        ][i as usize % 5]
+                            .to_owned();
+                        c.clock = match c.state.as_str() {
+                            "info_requested" => Clock::Paused,
+                            "answered" => Clock::Stopped,
+                            _ => Clock::Running,
+                        };
+                        c.due_date = (i % 4 != 0).then(|| day(2026, 3, 1) + Duration::days(i % 9));
+                        c.paused_days_left = (c.clock == Clock::Paused).then_some(4);
+                        c.overdue = i % 6 == 1;
+                    }
+                    tx.insert_case(&c).await.unwrap();
+                    cases.push(c);
+                    i += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+    cases
+}
+
+fn sort_like_store(cases: &mut [&Case], sort: SortKey, descending: bool) {
+    cases.sort_by(|a, b| {
+        let o = match sort {
+            SortKey::Updated => (a.updated_at, a.id).cmp(&(b.updated_at, b.id)),
+            SortKey::Created => (a.created_at, a.id).cmp(&(b.created_at, b.id)),
+            SortKey::Due => (due_key(a), a.id).cmp(&(due_key(b), b.id)),
+        };
+        if descending {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+}
+
+/// Runs `q` with a limit above the number of cases and checks that it
+/// returns exactly the cases `keep` selects among those `q.scope` may see,
+/// in the order of `q.sort`.
+async fn check_query(
+    store: &PostgresStore,
+    all: &[Case],
+    mut q: CaseQuery,
+    keep: impl Fn(&Case) -> bool,
+) {
+    q.limit = 1000;
+    let mut tx = store.read().await.unwrap();
+    let got: Vec<Uuid> = tx
+        .list_cases(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut want: Vec<&Case> = all
+        .iter()
+        .filter(|c| q.scope.can_see(&facts(c)) && keep(c))
+        .collect();
+    sort_like_store(&mut want, q.sort, q.descending);
+    let want: Vec<Uuid> = want.into_iter().map(|c| c.id).collect();
+    assert_eq!(got, want, "query {q:?}");
+}
+
+#[tokio::test]
+async fn ready_reports_pending_then_current_migrations() {
+    with_db(false, |store| async move {
+        assert_eq!(store.backend(), "postgres");
+        let r = store.ready().await.unwrap();
+        assert_eq!(
+            r,
+            Readiness {
+                database: true,
+                migrations_current: false
+            }
+        );
+        store.migrate().await.unwrap();
+        let r = store.ready().await.unwrap();
+        assert_eq!(
+            r,
+            Readiness {
+                database: true,
+                migrations_current: true
+            }
+        );
+        // Running the migrations again changes nothing.
+        store.migrate().await.unwrap();
+        assert!(store.ready().await.unwrap().migrations_current);
+        let stats = store.pool_stats();
+        assert!(
+            stats.size >= 1 && stats.size <= 16 && stats.idle <= stats.size,
+            "{stats:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn records_read_back_equal() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(tx.get_org(w.dept1.id).await.unwrap().as_ref(), Some(&w.dept1));
+        assert_eq!(tx.get_org(Uuid::now_v7()).await.unwrap(), None);
+        let orgs = tx.list_orgs().await.unwrap();
+        let codes: Vec<&str> = orgs.iter().map(|o| o.code.as_str()).collect();
+        assert_eq!(codes, ["D1", "D2", "MOLG", "BEN", "TRP"]);
+        assert_eq!(tx.get_user(w.officer1.id).await.unwrap().as_ref(), Some(&w.officer1));
+        assert_eq!(tx.get_case_type(w.kind.id).await.unwrap().as_ref(), Some(&w.kind));
+        assert_eq!(tx.list_case_types().await.unwrap(), vec![w.kind.clone()]);
+        assert_eq!(tx.count_users().await.unwrap(), 5);
+        let dept1_users: Vec<String> = tx.list_users(Some(w.dept1.id)).await.unwrap().into_iter().map(|u| u.username).collect();
+        assert_eq!(dept1_users, ["head1", "officer1"]);
+        assert_eq!(tx.list_users(None).await.unwrap().len(), 5);
+        drop(tx);
+
+        // User names are unique and found whatever their case.
+        let mut tx = store.begin().await.unwrap();
+        let found = tx.user_by_username("CLERK.A").await.unwrap();
+        assert_eq!(found.as_ref(), Some(&w.clerk_a));
+        let err = tx.insert_user(&user(w.muni_a.id, "Clerk.A", Role::MunicipalHead)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        drop(tx);
+        let mut tx = store.begin().await.unwrap();
+        let err = tx.insert_org(&org(OrgKind::Department, "D1", None)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        drop(tx);
+
+        // The upsert replaces a case type.
+        let mut changed = w.kind.clone();
+        changed.deadline_days = 15;
+        changed.auto_route = true;
+        changed.default_department_id = None;
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_case_type(&changed).await.unwrap();
+        assert_eq!(tx.get_case_type(w.kind.id).await.unwrap(), Some(changed));
+
+        // A case, with Arabic text and typed fields, and everything attached to it.
+        let mut c = case(w.kind.id, "MLG-2026-000001", &w.clerk_a, "صيانة مدرسة الشهداء", "السقف يحتاج إلى إصلاح");
+        c.fields = serde_json::json!({"المدرسة": "الشهداء", "rooms": 12, "cost": 1250.5, "urgent": true, "tags": ["roof", null]});
+        c.submitted_at = Some(now());
+        c.state = "routed".to_owned();
+        c.clock = Clock::Running;
+        c.holder_org_id = Some(w.dept1.id);
+        c.holder_since = c.submitted_at;
+        c.due_date = Some(day(2026, 5, 14));
+        tx.insert_case(&c).await.unwrap();
+        assert_eq!(tx.get_case(c.id).await.unwrap().as_ref(), Some(&c));
+        assert_eq!(tx.case_by_tracking("MLG-2026-000001").await.unwrap().as_ref(), Some(&c));
+        assert_eq!(tx.case_by_tracking("MLG-2026-000002").await.unwrap(), None);
+
+        c.state = "info_requested".to_owned();
+        c.clock = Clock::Paused;
+        c.paused_days_left = Some(3);
+        c.assignee_id = Some(w.officer1.id);
+        c.subject = "موضوع جديد".to_owned();
+        c.updated_at = now();
+        tx.update_case(&c).await.unwrap();
+        assert_eq!(tx.get_case(c.id).await.unwrap().as_ref(), Some(&c));
+
+        let event = CaseEvent {
+            id: Uuid::now_v7(),
+            case_id: c.id,
+            at: now(),
+            actor_id: Some(w.head1.id),
+            action: "assign".to_owned(),
+            from_state: "routed".to_owned(),
+            to_state: "assigned".to_owned(),
+            holder_org_id: Some(w.dept1.id),
+            assignee_id: Some(w.officer1.id),
+        };
+        tx.insert_event(&event).await.unwrap();
+        assert_eq!(tx.list_events(c.id).await.unwrap(), vec![event]);
+
+        let public = Message {
+            id: Uuid::now_v7(),
+            case_id: c.id,
+            at: now(),
+            author_id: w.officer1.id,
+            author_org_id: w.dept1.id,
+            internal: false,
+            kind: "request_info".to_owned(),
+            body: "يرجى إرفاق الصور".to_owned(),
+        };
+        let note = Message { id: Uuid::now_v7(), internal: true, kind: "note".to_owned(), at: public.at + Duration::seconds(1), ..public.clone() };
+        tx.insert_message(&public).await.unwrap();
+        tx.insert_message(&note).await.unwrap();
+        assert_eq!(tx.list_messages(c.id, true).await.unwrap(), vec![public.clone(), note]);
+        assert_eq!(tx.list_messages(c.id, false).await.unwrap(), vec![public.clone()]);
+
+        let file = Attachment {
+            id: Uuid::now_v7(),
+            case_id: c.id,
+            message_id: Some(public.id),
+            filename: "صورة.jpg".to_owned(),
+            content_type: "image/jpeg".to_owned(),
+            size: 5_000_000_000,
+            sha256: "ab".repeat(32),
+            storage_key: "cases/1/2".to_owned(),
+            uploaded_by: w.officer1.id,
+            internal: false,
+            at: now(),
+        };
+        tx.insert_attachment(&file).await.unwrap();
+        assert_eq!(tx.get_attachment(file.id).await.unwrap().as_ref(), Some(&file));
+        assert_eq!(tx.list_attachments(c.id).await.unwrap(), vec![file]);
+
+        tx.insert_holiday(w.ministry.id, day(2026, 12, 24), "عيد الاستقلال").await.unwrap();
+        tx.insert_holiday(w.ministry.id, day(2026, 2, 17), "ثورة 17 فبراير").await.unwrap();
+        tx.insert_holiday(w.ministry.id, day(2026, 2, 17), "ذكرى ثورة 17 فبراير").await.unwrap();
+        tx.insert_holiday(w.ministry.id, day(2027, 1, 1), "later").await.unwrap();
+        assert_eq!(tx.holidays(w.ministry.id, day(2026, 1, 1), day(2026, 12, 31)).await.unwrap(), vec![day(2026, 2, 17), day(2026, 12, 24)]);
+        assert_eq!(tx.holidays(w.dept1.id, day(2026, 1, 1), day(2026, 12, 31)).await.unwrap(), vec![]);
+        tx.commit().await.unwrap();
+
+        // Nothing was lost at commit.
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(tx.get_case(c.id).await.unwrap(), Some(c));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_in_sessions_tokens_and_notifications() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let mut tx = store.begin().await.unwrap();
+        let until = now() + Duration::minutes(15);
+        tx.record_sign_in_failure(w.clerk_a.id, 5, Some(until))
+            .await
+            .unwrap();
+        let u = tx.get_user(w.clerk_a.id).await.unwrap().unwrap();
+        assert_eq!((u.failed_attempts, u.locked_until), (5, Some(until)));
+        tx.record_sign_in_success(w.clerk_a.id).await.unwrap();
+        let u = tx.get_user(w.clerk_a.id).await.unwrap().unwrap();
+        assert_eq!((u.failed_attempts, u.locked_until), (0, None));
+        tx.record_sign_in_failure(w.clerk_a.id, 1, None)
+            .await
+            .unwrap();
+        tx.set_password(w.clerk_a.id, "new-hash").await.unwrap();
+        tx.set_locale(w.clerk_a.id, "fr").await.unwrap();
+        let u = tx.get_user(w.clerk_a.id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                u.password_hash.as_str(),
+                u.locale.as_deref(),
+                u.failed_attempts
+            ),
+            ("new-hash", Some("fr"), 0)
+        );
+
+        let s = Session {
+            token_hash: vec![0, 1, 2, 255, 254],
+            user_id: w.clerk_a.id,
+            csrf_token: "csrf".to_owned(),
+            created_at: now(),
+            expires_at: now() + Duration::hours(8),
+            ip: Some("2001:db8::1".to_owned()),
+        };
+        tx.insert_session(&s).await.unwrap();
+        assert_eq!(
+            tx.session_by_hash(&s.token_hash).await.unwrap().as_ref(),
+            Some(&s)
+        );
+        let later = s.expires_at + Duration::hours(1);
+        tx.touch_session(&s.token_hash, later).await.unwrap();
+        assert_eq!(
+            tx.session_by_hash(&s.token_hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .expires_at,
+            later
+        );
+        tx.end_session(&s.token_hash).await.unwrap();
+        assert_eq!(tx.session_by_hash(&s.token_hash).await.unwrap(), None);
+        tx.insert_session(&s).await.unwrap();
+        tx.end_user_sessions(w.clerk_a.id).await.unwrap();
+        assert_eq!(tx.session_by_hash(&s.token_hash).await.unwrap(), None);
+
+        let t1 = ApiToken {
+            id: Uuid::now_v7(),
+            user_id: w.officer1.id,
+            name: "تكامل".to_owned(),
+            token_hash: vec![9; 32],
+            scopes: vec!["read".to_owned(), "write".to_owned()],
+            created_at: now() - Duration::days(1),
+            expires_at: Some(now() + Duration::days(90)),
+            revoked_at: None,
+        };
+        let t2 = ApiToken {
+            id: Uuid::now_v7(),
+            token_hash: vec![8; 32],
+            scopes: vec!["read".to_owned()],
+            created_at: now(),
+            expires_at: None,
+            ..t1.clone()
+        };
+        tx.insert_api_token(&t1).await.unwrap();
+        tx.insert_api_token(&t2).await.unwrap();
+        assert_eq!(
+            tx.api_token_by_hash(&[9; 32]).await.unwrap().as_ref(),
+            Some(&t1)
+        );
+        assert_eq!(
+            tx.list_api_tokens(w.officer1.id).await.unwrap(),
+            vec![t2.clone(), t1.clone()]
+        );
+        let at = now();
+        assert!(!tx.revoke_api_token(w.officer2.id, t1.id, at).await.unwrap());
+        assert!(tx.revoke_api_token(w.officer1.id, t1.id, at).await.unwrap());
+        assert!(!tx.revoke_api_token(w.officer1.id, t1.id, at).await.unwrap());
+        assert_eq!(
+            tx.api_token_by_hash(&[9; 32])
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            Some(at)
+        );
+
+        let base = now();
+        let mut ns = Vec::new();
+        for i in 0..4 {
+            let n = Notification {
+                id: Uuid::now_v7(),
+                user_id: w.officer1.id,
+                case_id: None,
+                kind: "assigned".to_owned(),
+                tracking_number: format!("MLG-2026-{i:06}"),
+                at: base + Duration::seconds(i),
+                read_at: None,
+            };
+            tx.insert_notification(&n).await.unwrap();
+            ns.push(n);
+        }
+        assert_eq!(tx.count_unread(w.officer1.id).await.unwrap(), 4);
+        assert_eq!(
+            tx.mark_notification_read(w.officer1.id, Some(ns[3].id), base)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            tx.mark_notification_read(w.officer2.id, Some(ns[2].id), base)
+                .await
+                .unwrap(),
+            0
+        );
+        let unread: Vec<Uuid> = tx
+            .list_notifications(w.officer1.id, true, 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(unread, [ns[2].id, ns[1].id]);
+        let all = tx
+            .list_notifications(w.officer1.id, false, 10)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].read_at, Some(base));
+        assert_eq!(
+            tx.mark_notification_read(w.officer1.id, None, base)
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(tx.count_unread(w.officer1.id).await.unwrap(), 0);
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tracking_sequences_count_per_prefix_and_year() {
+    with_db(true, |store| async move {
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.next_tracking_seq("MLG", 2026).await.unwrap(), 1);
+        assert_eq!(tx.next_tracking_seq("MLG", 2026).await.unwrap(), 2);
+        assert_eq!(tx.next_tracking_seq("MLG", 2027).await.unwrap(), 1);
+        assert_eq!(tx.next_tracking_seq("MEM", 2026).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.next_tracking_seq("MLG", 2026).await.unwrap(), 3);
+        // A rolled-back number is given again, as on SQLite.
+        drop(tx);
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.next_tracking_seq("MLG", 2026).await.unwrap(), 3);
+        tx.commit().await.unwrap();
+
+        // Two nodes filing at once never share a number.
+        let mut handles = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            handles.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                let n = tx.next_tracking_seq("MLG", 2026).await.unwrap();
+                tx.commit().await.unwrap();
+                n
+            }));
+        }
+        let mut got = Vec::new();
+        for h in handles {
+            got.push(h.await.unwrap());
+        }
+        got.sort_unstable();
+        assert_eq!(got, (4..12).collect::<Vec<u64>>());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn queues_apply_scopes_and_filters_like_can_see() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let all = many_cases(&store, &w).await;
+        let scopes = [
+            Scope::Everything,
+            Scope::FiledBy(w.muni_a.id),
+            Scope::FiledBy(w.muni_b.id),
+            Scope::Department {
+                org_id: w.dept1.id,
+                user_id: w.officer1.id,
+            },
+            Scope::Department {
+                org_id: w.dept2.id,
+                user_id: w.officer1.id,
+            },
+            Scope::Department {
+                org_id: w.dept2.id,
+                user_id: w.officer2.id,
+            },
+            Scope::Department {
+                org_id: w.ministry.id,
+                user_id: w.head1.id,
+            },
+        ];
+        for scope in scopes {
+            for sort in [SortKey::Updated, SortKey::Created, SortKey::Due] {
+                for descending in [true, false] {
+                    let q = CaseQuery {
+                        sort,
+                        descending,
+                        ..CaseQuery::new(scope)
+                    };
+                    check_query(&store, &all, q, |_| true).await;
+                }
+            }
+            let states = vec!["routed".to_owned()];
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    states,
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.state == "routed",
+            )
+            .await;
+            let states = vec!["draft".to_owned(), "info_requested".to_owned()];
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    states,
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.state == "draft" || c.state == "info_requested",
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    holder_org_id: Some(w.dept1.id),
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.holder_org_id == Some(w.dept1.id),
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    filer_org_id: Some(w.muni_b.id),
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.filer_org_id == w.muni_b.id,
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    assignee_id: Some(w.officer2.id),
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.assignee_id == Some(w.officer2.id),
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    overdue: Some(true),
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.overdue,
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    overdue: Some(false),
+                    ..CaseQuery::new(scope)
+                },
+                |c| !c.overdue,
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    case_type_id: Some(w.kind.id),
+                    ..CaseQuery::new(scope)
+                },
+                |_| true,
+            )
+            .await;
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    case_type_id: Some(Uuid::now_v7()),
+                    ..CaseQuery::new(scope)
+                },
+                |_| false,
+            )
+            .await;
+            let by = day(2026, 3, 5);
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    due_by: Some(by),
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.clock == Clock::Running && c.due_date.is_some_and(|d| d <= by),
+            )
+            .await;
+            let (from, to) = (all[3].created_at, all[20].created_at);
+            check_query(
+                &store,
+                &all,
+                CaseQuery {
+                    created_from: Some(from),
+                    created_to: Some(to),
+                    ..CaseQuery::new(scope)
+                },
+                |c| c.created_at >= from && c.created_at < to,
+            )
+            .await;
+
+            // The dashboard counts agree with the same rule.
+            for holder in [None, Some(w.dept1.id)] {
+                let soon = day(2026, 3, 4);
+                let mut tx = store.read().await.unwrap();
+                let got = tx
+                    .count_cases(&CaseCount {
+                        scope,
+                        holder_org_id: holder,
+                        due_soon_by: soon,
+                    })
+                    .await
+                    .unwrap();
+                let open: Vec<&Case> = all
+                    .iter()
+                    .filter(|c| scope.can_see(&facts(c)))
+                    .filter(|c| matches!(c.clock, Clock::Running | Clock::Paused))
+                    .filter(|c| holder.is_none() || c.holder_org_id == holder)
+                    .collect();
+                let want = CaseCounts {
+                    open: open.len() as i64,
+                    overdue: open.iter().filter(|c| c.overdue).count() as i64,
+                    due_soon: open
+                        .iter()
+                        .filter(|c| {
+                            c.clock == Clock::Running
+                                && !c.overdue
+                                && c.due_date.is_some_and(|d| d <= soon)
+                        })
+                        .count() as i64,
+                    paused: open.iter().filter(|c| c.clock == Clock::Paused).count() as i64,
+                };
+                assert_eq!(got, want, "{scope:?} holder {holder:?}");
+            }
+        }
+        // The fixture must exercise every rule, or the comparisons prove little.
+        let dept = Scope::Department {
+            org_id: w.dept1.id,
+            user_id: w.officer1.id,
+        };
+        assert!(all
+            .iter()
+            .any(|c| dept.can_see(&facts(c)) && c.submitted_at.is_none()));
+        assert!(all.iter().any(|c| dept.can_see(&facts(c))
+            && c.filer_org_id != w.dept1.id
+            && c.holder_org_id != Some(w.dept1.id)));
+        assert!(all
+            .iter()
+            .any(|c| !dept.can_see(&facts(c)) && c.assignee_id == Some(w.officer1.id)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keyset_pages_have_no_duplicate_and_no_gap() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let all = many_cases(&store, &w).await;
+        for sort in [SortKey::Updated, SortKey::Created, SortKey::Due] {
+            for descending in [true, false] {
+                let mut want: Vec<&Case> = all
+                    .iter()
+                    .filter(|c| Scope::Everything.can_see(&facts(c)))
+                    .collect();
+                assert_eq!(want.len(), 27);
+                sort_like_store(&mut want, sort, descending);
+                let want: Vec<Uuid> = want.into_iter().map(|c| c.id).collect();
+
+                let mut seen = Vec::new();
+                let mut pages = Vec::new();
+                let mut after = None;
+                loop {
+                    let q = CaseQuery {
+                        sort,
+                        descending,
+                        after: after.clone(),
+                        limit: 10,
+                        ..CaseQuery::new(Scope::Everything)
+                    };
+                    let mut tx = store.read().await.unwrap();
+                    let page = tx.list_cases(&q).await.unwrap();
+                    let Some(last) = page.last() else { break };
+                    after = Some(match sort {
+                        SortKey::Updated => Cursor::Time(last.updated_at, last.id),
+                        SortKey::Created => Cursor::Time(last.created_at, last.id),
+                        SortKey::Due => Cursor::Date(last.due_date, last.id),
+                    });
+                    pages.push(page.len());
+                    seen.extend(page.iter().map(|r| r.id));
+                }
+                assert_eq!(pages, [10, 10, 7], "{sort:?} descending {descending}");
+                let unique: HashSet<Uuid> = seen.iter().copied().collect();
+                assert_eq!(
+                    unique.len(),
+                    seen.len(),
+                    "duplicates with {sort:?} descending {descending}"
+                );
+                assert_eq!(seen, want, "{sort:?} descending {descending}");
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_matches_prefixes_of_every_term() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let texts = [
+            (
+                "MLG-2026-000123",
+                "صيانة مدرسة الشهداء",
+                "السقف يحتاج إلى إصلاح عاجل",
+            ),
+            (
+                "MLG-2026-000145",
+                "إنارة الطريق الساحلي",
+                "أعمدة الإنارة معطلة",
+            ),
+            (
+                "MLG-2025-000123",
+                "Budget transfer",
+                "Transfert du budget de l'école",
+            ),
+            ("MEM-2026-000001", "مذكرة داخلية", "بخصوص مدرسة الفاتح"),
+        ];
+        let mut ids = Vec::new();
+        let mut tx = store.begin().await.unwrap();
+        for (i, (tracking, subject, body)) in texts.iter().enumerate() {
+            let mut c = case(w.kind.id, tracking, &w.clerk_a, subject, body);
+            c.submitted_at = Some(now());
+            c.state = "submitted".to_owned();
+            c.clock = Clock::Running;
+            c.updated_at = now() + Duration::seconds(i as i64);
+            tx.insert_case(&c).await.unwrap();
+            ids.push(c.id);
+        }
+        tx.commit().await.unwrap();
+
+        let search = |query: &str| {
+            let store = store.clone();
+            let terms = search_terms(query);
+            async move {
+                let q = CaseQuery {
+                    terms,
+                    ..CaseQuery::new(Scope::Everything)
+                };
+                let mut tx = store.read().await.unwrap();
+                let mut got: Vec<Uuid> = tx
+                    .list_cases(&q)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
+                got.sort();
+                got
+            }
+        };
+        let sorted = |mut v: Vec<Uuid>| {
+            v.sort();
+            v
+        };
+        // Arabic, with the spelling variants that normalization folds.
+        assert_eq!(search("مدرسه").await, sorted(vec![ids[0], ids[3]]));
+        assert_eq!(search("مدرسة").await, sorted(vec![ids[0], ids[3]]));
+        assert_eq!(search("مدر").await, sorted(vec![ids[0], ids[3]]));
+        assert_eq!(search("اصلاح").await, vec![ids[0]]);
+        assert_eq!(search("إنارة").await, vec![ids[1]]);
+        // Every term must match.
+        assert_eq!(search("مدرس الشهد").await, vec![ids[0]]);
+        assert_eq!(search("مدرس الساحلي").await, Vec::<Uuid>::new());
+        // Latin letters, any case.
+        assert_eq!(search("BUDG").await, vec![ids[2]]);
+        assert_eq!(search("transf budget").await, vec![ids[2]]);
+        // Tracking numbers, whole, in part, and with Arabic-Indic digits.
+        assert_eq!(search("MLG-2026-000123").await, vec![ids[0]]);
+        assert_eq!(search("mlg-2026-0001").await, sorted(vec![ids[0], ids[1]]));
+        assert_eq!(search("MLG-٢٠٢٦-٠٠٠١٤٥").await, vec![ids[1]]);
+        assert_eq!(search("mlg-2026").await, sorted(vec![ids[0], ids[1]]));
+        assert_eq!(search("000123").await, sorted(vec![ids[0], ids[2]]));
+        assert_eq!(search("ml-2026").await, Vec::<Uuid>::new());
+        assert_eq!(search("2026-000001").await, vec![ids[3]]);
+        // Input that looks like tsquery syntax is only text, even when it
+        // reaches the store without normalization.
+        assert_eq!(search("budget & | ! ( ) <-> :* '").await, vec![ids[2]]);
+        let raw = CaseQuery {
+            terms: vec!["bu'dg\\et:*&|!()".to_owned(), "<->".to_owned()],
+            ..CaseQuery::new(Scope::Everything)
+        };
+        let mut tx = store.read().await.unwrap();
+        let got: Vec<Uuid> = tx
+            .list_cases(&raw)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(got, vec![ids[2]]);
+        drop(tx);
+        // Terms with nothing to search for match nothing, as on SQLite.
+        assert_eq!(search("-").await, Vec::<Uuid>::new());
+        assert_eq!(search("budget -").await, vec![ids[2]]);
+        assert_eq!(search(&"a".repeat(3000)).await, Vec::<Uuid>::new());
+
+        // A changed text is searched as changed.
+        let mut tx = store.begin().await.unwrap();
+        let mut c = tx.get_case(ids[1]).await.unwrap().unwrap();
+        c.subject = "صيانة مدرسة النور".to_owned();
+        c.search_text =
+            normalize_for_search(&format!("{} {} {}", c.tracking_number, c.subject, c.body));
+        tx.update_case(&c).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(search("مدرسه").await, sorted(vec![ids[0], ids[1], ids[3]]));
+        assert_eq!(search("إنارة الطريق").await, Vec::<Uuid>::new());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn get_case_locks_the_row_until_commit() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let c = case(w.kind.id, "MLG-2026-000001", &w.clerk_a, "subject", "body");
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_case(&c).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut first = store.begin().await.unwrap();
+        let mut mine = first.get_case(c.id).await.unwrap().unwrap();
+        let second = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.get_case(c.id).await.unwrap().unwrap()
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !second.is_finished(),
+            "the second reader must wait for the lock"
+        );
+
+        // A read-only transaction neither waits nor fails.
+        let mut reader = store.read().await.unwrap();
+        assert_eq!(reader.get_case(c.id).await.unwrap().unwrap().state, "draft");
+        let err = reader.insert_org(&org(OrgKind::Section, "S1", None)).await;
+        assert!(err.is_err(), "a read transaction must not write");
+        drop(reader);
+
+        mine.state = "withdrawn".to_owned();
+        mine.clock = Clock::Stopped;
+        first.update_case(&mine).await.unwrap();
+        first.commit().await.unwrap();
+        let seen = second.await.unwrap();
+        assert_eq!(
+            seen.state, "withdrawn",
+            "the second reader sees the first one's change"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mark_overdue_returns_each_case_once() {
+    with_db(true, |store| async move {
+        let w = world(&store).await;
+        let today = day(2026, 4, 10);
+        let mut due = Vec::new();
+        let mut tx = store.begin().await.unwrap();
+        for i in 0..20 {
+            let mut c = case(w.kind.id, &format!("MLG-2026-{i:06}"), &w.clerk_a, "s", "b");
+            c.submitted_at = Some(now());
+            c.state = "routed".to_owned();
+            c.clock = Clock::Running;
+            c.due_date = Some(today - Duration::days(i % 5 + 1));
+            match i % 4 {
+                // Not yet due, due today, paused, or already marked: never swept.
+                0 if i < 12 => c.due_date = Some(today + Duration::days(i + 1)),
+                0 => c.due_date = Some(today),
+                1 if i < 10 => c.clock = Clock::Paused,
+                1 => c.overdue = true,
+                _ => due.push(c.id),
+            }
+            tx.insert_case(&c).await.unwrap();
+        }
+        let mut undated = case(w.kind.id, "MLG-2026-999999", &w.clerk_a, "s", "b");
+        undated.clock = Clock::Running;
+        tx.insert_case(&undated).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(due.len(), 10);
+
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(tx.pending_overdue(today).await.unwrap(), 10);
+        drop(tx);
+
+        // Two sweeps at once: the second skips what the first has claimed.
+        let mut first = store.begin().await.unwrap();
+        let a = first.mark_overdue(today, 4).await.unwrap();
+        assert_eq!(a.len(), 4);
+        let mut second = store.begin().await.unwrap();
+        let b = second.mark_overdue(today, 100).await.unwrap();
+        assert_eq!(b.len(), 6);
+        first.commit().await.unwrap();
+        second.commit().await.unwrap();
+
+        let mut seen: Vec<Uuid> = a.iter().chain(&b).map(|c| c.id).collect();
+        assert!(a.iter().chain(&b).all(|c| c.overdue));
+        seen.sort();
+        due.sort();
+        assert_eq!(seen, due);
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.mark_overdue(today, 100).await.unwrap(), vec![]);
+        assert_eq!(tx.pending_overdue(today).await.unwrap(), 0);
+        for id in &due {
+            assert!(tx.get_case(*id).await.unwrap().unwrap().overdue);
+        }
+        // The next day, cases due today are overdue too.
+        let next = tx
+            .mark_overdue(today + Duration::days(1), 100)
+            .await
+            .unwrap();
+        assert_eq!(next.len(), 2);
+        assert!(next.iter().all(|c| c.due_date == Some(today)));
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_log_is_append_only() {
+    with_db(true, |store| async move {
+        let base = now();
+        let records: Vec<AuditRecord> = (0..5)
+            .map(|i| {
+                audit(
+                    if i % 2 == 0 {
+                        "case.submit"
+                    } else {
+                        "user.sign_in"
+                    },
+                    base + Duration::seconds(i),
+                )
+            })
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        for r in &records {
+            tx.append_audit(r).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        // Whatever the statement, even one that matches no row, it fails.
+        for sql in [
+            "UPDATE audit_log SET actor_name = 'someone else'",
+            "UPDATE audit_log SET actor_name = 'x' WHERE false",
+            "DELETE FROM audit_log",
+            "DELETE FROM audit_log WHERE false",
+            "TRUNCATE audit_log",
+        ] {
+            let err = sqlx::query(sql).execute(store.pool()).await;
+            assert!(err.is_err(), "{sql} must fail");
+        }
+
+        let mut tx = store.read().await.unwrap();
+        let all = tx
+            .search_audit(&AuditQuery {
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        let mut want = records.clone();
+        want.reverse();
+        assert_eq!(all, want);
+        let submits = tx
+            .search_audit(&AuditQuery {
+                action_prefix: Some("case.".to_owned()),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(submits.len(), 3);
+        let page = tx
+            .search_audit(&AuditQuery {
+                before: Some((want[1].at, want[1].id)),
+                limit: 2,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page, want[2..4].to_vec());
+        let window = tx
+            .search_audit(&AuditQuery {
+                from: Some(base + Duration::seconds(1)),
+                to: Some(base + Duration::seconds(3)),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(window, vec![records[2].clone(), records[1].clone()]);
+        let by_actor = tx
+            .search_audit(&AuditQuery {
+                actor_id: records[0].actor_id,
+                object_id: Some("MLG-2026-000001".to_owned()),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_actor, vec![records[0].clone()]);
+        assert!(tx
+            .search_audit(&AuditQuery {
+                action_prefix: Some("%".to_owned()),
+                org_id: Some(Uuid::now_v7()),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
+}
