@@ -1,1 +1,214 @@
-fn main() {}
+//! The `diwan` command: serve, migrate, administer.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use diwan::Settings;
+use diwan_domain::org::{OrgKind, DEFAULT_TIME_ZONE};
+use diwan_domain::Role;
+use diwan_services::auth::NewUser;
+use diwan_services::orgs::NewOrg;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "diwan", version, about = "Diwan: digital government for ministries and municipalities")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Data directory: the SQLite database and the attachments live here.
+    #[arg(long, env = "DIWAN_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Database URL: postgres://… selects PostgreSQL; the default is SQLite in the data directory.
+    #[arg(long, env = "DIWAN_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Where attachments are kept: a directory, or s3://bucket (AWS_* variables configure S3).
+    #[arg(long, env = "DIWAN_FILES", global = true)]
+    files: Option<String>,
+    /// Write logs as JSON lines.
+    #[arg(long, env = "DIWAN_LOG_JSON", global = true)]
+    log_json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages, the API and the background jobs.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DIWAN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// On an empty database, load demo data and print the demo sign-ins.
+    #[arg(long, env = "DIWAN_DEMO")]
+    demo: bool,
+    /// Mark cookies Secure (set this when serving behind TLS).
+    #[arg(long, env = "DIWAN_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Trust X-Forwarded-For from a reverse proxy.
+    #[arg(long, env = "DIWAN_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Seconds between runs of the overdue sweep.
+    #[arg(long, env = "DIWAN_WORKER_INTERVAL", default_value_t = 60)]
+    worker_interval: u64,
+    /// Largest attachment accepted, in megabytes.
+    #[arg(long, env = "DIWAN_MAX_ATTACHMENT_MB", default_value_t = 10)]
+    max_attachment_mb: usize,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator (the first one, on a new installation).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+        /// The password; read from DIWAN_ADMIN_PASSWORD or the first line of standard input when absent.
+        #[arg(long, env = "DIWAN_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new password for an account and end its sessions.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "DIWAN_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DIWAN_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn settings(c: &Common) -> Settings {
+    let mut s = Settings::new(c.data_dir.clone());
+    s.database_url = c.database_url.clone().filter(|u| !u.is_empty());
+    s.files = c.files.clone().filter(|f| !f.is_empty());
+    s
+}
+
+fn read_password(given: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    eprintln!("Password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.common.log_json);
+    let mut s = settings(&cli.common);
+    match cli.command {
+        Command::Migrate => {
+            diwan::open_store(&s).await?;
+            println!("migrations applied");
+        }
+        Command::Serve(a) => {
+            s.listen = a.listen;
+            s.secure_cookies = a.secure_cookies;
+            s.trust_proxy = a.trust_proxy;
+            s.worker_interval = Duration::from_secs(a.worker_interval.max(1));
+            s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
+            let services = diwan::build_services(&s).await?;
+            if a.demo {
+                if services.is_empty().await? {
+                    let demo = services.load_demo().await?;
+                    println!("Demo data loaded. Sign in with any of these (password: {}):", diwan_services::demo::DEMO_PASSWORD);
+                    for d in &demo.sign_ins {
+                        println!("  {:<16} {:<16} {}", d.username, d.role.as_str(), d.org);
+                    }
+                } else {
+                    println!("The database already holds data; demo data was not loaded again (password of demo accounts: {}).", diwan_services::demo::DEMO_PASSWORD);
+                }
+            }
+            let running = diwan::start(&s, services).await?;
+            println!("Diwan is listening on http://{}", running.addr);
+            let stop = running.shutdown_handle();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: finishing requests in flight");
+                let _ = stop.send(true);
+            });
+            running.wait().await?;
+        }
+        Command::Admin { command } => {
+            let services = diwan::build_services(&s).await?;
+            match command {
+                AdminCommand::Create { username, display_name, password } => {
+                    let password = read_password(password)?;
+                    let ministry = match services.list_orgs().await?.into_iter().find(|o| o.kind == OrgKind::Ministry && o.parent_id.is_none()) {
+                        Some(m) => m,
+                        None => {
+                            services
+                                .create_org(
+                                    None,
+                                    NewOrg {
+                                        parent_id: None,
+                                        kind: OrgKind::Ministry,
+                                        code: "MLG".into(),
+                                        name_ar: "وزارة الحكم المحلي".into(),
+                                        name_en: "Ministry of Local Government".into(),
+                                        name_fr: "Ministère de la Gouvernance locale".into(),
+                                        time_zone: DEFAULT_TIME_ZONE.into(),
+                                    },
+                                )
+                                .await?
+                        }
+                    };
+                    let u = services.create_user(None, NewUser { username, display_name, role: Role::Admin, org_id: ministry.id, password }).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("administrator {} created", u.username);
+                }
+                AdminCommand::ResetPassword { username, password } => {
+                    let password = read_password(password)?;
+                    let u = services.user_by_username(&username).await?.with_context(|| format!("no account named {username}"))?;
+                    services.reset_password(None, u.id, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("password of {} changed; their sessions ended", u.username);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -110,6 +110,11 @@ pub(crate) fn workflow_of(ct: &CaseType) -> Result<Workflow> {
 }
 
 fn clean_text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
+    // NUL and other C0 controls (except line breaks and tabs) carry no
+    // meaning in a letter and are refused by PostgreSQL's text type.
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(Error::invalid(field, "field-invalid"));
+    }
     let s = s.trim();
     let n = s.chars().count();
     if n == 0 && min > 0 {

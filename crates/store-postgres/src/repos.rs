@@ -395,6 +395,14 @@ fn case_from(r: &PgRow) -> Result<Case> {
     })
 }
 
+/// The columns of a queue line, also those that the sort keys need.
+macro_rules! case_row_columns {
+    () => {
+        "c.id, c.tracking_number, c.case_type_id, c.subject, c.state, c.filer_org_id, c.holder_org_id, c.holder_since, \
+         c.assignee_id, c.due_date, c.overdue, c.submitted_at, c.created_at, c.updated_at"
+    };
+}
+
 fn case_row_from(r: &PgRow) -> Result<CaseRow> {
     Ok(CaseRow {
         id: r.try_get("id").map_err(db)?,
@@ -646,11 +654,28 @@ impl CaseRepo for PostgresTx {
     }
 
     async fn list_cases(&mut self, q: &CaseQuery) -> Result<Vec<CaseRow>> {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT c.id, c.tracking_number, c.case_type_id, c.subject, c.state, c.filer_org_id, c.holder_org_id, c.holder_since, c.assignee_id,
-                    c.due_date, c.overdue, c.submitted_at, c.created_at, c.updated_at
-             FROM cases c WHERE true",
-        );
+        // A search runs inside a subquery that OFFSET 0 keeps the planner from
+        // merging into the outer query. PostgreSQL cannot estimate how many
+        // cases a prefix search matches, and when it guesses too many it walks
+        // the queue's (updated_at, id) index hoping to meet 25 matches soon; a
+        // search for a tracking number, which matches one case, then reads the
+        // whole table (most of a second at a million cases). Fenced, the
+        // matches come from the GIN index and only they are sorted, so a
+        // search costs what its matches cost: about a millisecond for a
+        // tracking number, and under a second for a word found in all of a
+        // million cases.
+        let search = !q.terms.is_empty();
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new(concat!("SELECT ", case_row_columns!(), " FROM "));
+        if search {
+            qb.push(concat!(
+                "(SELECT ",
+                case_row_columns!(),
+                " FROM cases c WHERE true"
+            ));
+        } else {
+            qb.push("cases c WHERE true");
+        }
         push_scope(&mut qb, &q.scope);
         if !q.states.is_empty() {
             qb.push(" AND c.state = ANY(")
@@ -682,7 +707,7 @@ impl CaseRepo for PostgresTx {
         if let Some(v) = q.created_to {
             qb.push(" AND c.created_at < ").push_bind(v);
         }
-        if !q.terms.is_empty() {
+        if search {
             match tsquery(&q.terms) {
                 Some(t) => {
                     qb.push(" AND c.search_vector @@ to_tsquery('simple', ")
@@ -719,6 +744,9 @@ impl CaseRepo for PostgresTx {
                     .push(")");
             }
             None => {}
+        }
+        if search {
+            qb.push(" OFFSET 0) c");
         }
         qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
             .push_bind(q.limit);

@@ -1047,6 +1047,19 @@ async fn search_matches_prefixes_of_every_term() {
         tx.commit().await.unwrap();
         assert_eq!(search("مدرسه").await, sorted(vec![ids[0], ids[1], ids[3]]));
         assert_eq!(search("إنارة الطريق").await, Vec::<Uuid>::new());
+        // Pages of a search follow the same keysets as queues.
+        let mut q = CaseQuery {
+            terms: search_terms("مدرسه"),
+            limit: 2,
+            ..CaseQuery::new(Scope::Everything)
+        };
+        let mut tx = store.read().await.unwrap();
+        let first = tx.list_cases(&q).await.unwrap();
+        let last = first.last().unwrap();
+        q.after = Some(Cursor::Time(last.updated_at, last.id));
+        let second = tx.list_cases(&q).await.unwrap();
+        let pages: Vec<Uuid> = first.iter().chain(&second).map(|r| r.id).collect();
+        assert_eq!(pages, [ids[3], ids[1], ids[0]]);
     })
     .await;
 }

@@ -711,8 +711,8 @@ mod tests {
         assert_eq!(fr.t_n("cases-count", "count", 7), "7 dossiers");
         // References are accepted because templates pass arguments by
         // reference.
-        let count: usize = 7;
-        assert_eq!(fr.t_n("cases-count", "count", &count), "7 dossiers");
+        let count: &usize = &7;
+        assert_eq!(fr.t_n("cases-count", "count", count), "7 dossiers");
     }
 
     #[test]
@@ -791,13 +791,16 @@ mod tests {
         let tr = i18n().tr(Lang::Ar);
         let day = NaiveDate::from_ymd_opt(2025, 3, 9).unwrap();
         assert_eq!(tr.date(day), "2025-03-09");
-        assert_eq!(tr.date(&day), "2025-03-09");
+        // Templates pass arguments by reference.
+        let day_ref: &NaiveDate = &day;
+        assert_eq!(tr.date(day_ref), "2025-03-09");
         // Tripoli is UTC+2 all year round.
         let at = Utc.with_ymd_and_hms(2025, 12, 31, 23, 30, 0).unwrap();
         assert_eq!(tr.datetime(at, "Africa/Tripoli"), "2026-01-01 01:30");
         assert_eq!(tr.datetime(at, ""), "2026-01-01 01:30");
         assert_eq!(tr.datetime(at, "Not/AZone"), "2026-01-01 01:30");
-        assert_eq!(tr.datetime(&at, "Europe/Paris"), "2026-01-01 00:30");
+        let at_ref: &DateTime<Utc> = &at;
+        assert_eq!(tr.datetime(at_ref, "Europe/Paris"), "2026-01-01 00:30");
         assert_eq!(tr.datetime(at, "UTC"), "2025-12-31 23:30");
     }
 

@@ -1,6 +1,61 @@
 //! Diwan's HTTP face: server-rendered pages, the JSON API, the GovStack
 //! Workflow API and the operations endpoints. Only this crate knows HTTP.
+//!
+//! Handlers extract and check input, call one service function, and render
+//! its result as a page or as JSON. No handler touches SQL.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod govstack;
 pub mod i18n;
+pub mod ops;
+pub mod pages;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use diwan_services::Services;
+use std::sync::Arc;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when Diwan is served over TLS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub web: Arc<WebConfig>,
+    pub i18n: &'static i18n::I18n,
+}
+
+impl AppState {
+    pub fn new(services: Services, web: WebConfig) -> Self {
+        AppState { services, web: Arc::new(web), i18n: i18n::I18n::global() }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    // Room for one attachment plus the form around it.
+    let body_limit = state.services.config.max_attachment_bytes + 64 * 1024;
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(api::doc_routes())
+        .merge(govstack::routes())
+        .merge(ops::routes())
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(error::localize_api_errors))
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

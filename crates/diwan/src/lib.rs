@@ -1,0 +1,120 @@
+//! Assembles Diwan: opens the database chosen by configuration, applies
+//! migrations, builds the services and serves HTTP with the background
+//! workers in one process. The command line in `main.rs` and the
+//! integration tests both start Diwan through [`start`].
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use diwan_services::{Config as ServiceConfig, Services};
+use diwan_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Where Diwan keeps its data and how it serves.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data directory: the SQLite file and the attachments live here by default.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, `sqlite:…` for another SQLite file;
+    /// `None` is `<data_dir>/diwan.db`.
+    pub database_url: Option<String>,
+    /// Where attachments go: a directory, or `s3://bucket`; `None` is `<data_dir>/files`.
+    pub files: Option<String>,
+    pub listen: SocketAddr,
+    pub secure_cookies: bool,
+    pub trust_proxy: bool,
+    /// How often the overdue sweep runs.
+    pub worker_interval: Duration,
+    pub services: ServiceConfig,
+}
+
+impl Settings {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Settings {
+            data_dir,
+            database_url: None,
+            files: None,
+            listen: ([127, 0, 0, 1], 8080).into(),
+            secure_cookies: false,
+            trust_proxy: false,
+            worker_interval: Duration::from_secs(60),
+            services: ServiceConfig::default(),
+        }
+    }
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_store(s: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match s.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(diwan_store_postgres::PostgresStore::connect(url).await.context("cannot connect to PostgreSQL")?)
+        }
+        Some(url) if url.starts_with("sqlite:") => Arc::new(diwan_store_sqlite::SqliteStore::connect(url).await.context("cannot open SQLite")?),
+        Some(other) => anyhow::bail!("unsupported database URL {other:?}: use postgres://… or sqlite:…"),
+        None => Arc::new(diwan_store_sqlite::SqliteStore::open(&s.data_dir.join("diwan.db")).await.context("cannot open the SQLite database")?),
+    };
+    store.migrate().await.context("cannot apply migrations")?;
+    Ok(store)
+}
+
+/// Builds the services over an opened store.
+pub async fn build_services(s: &Settings) -> anyhow::Result<Services> {
+    let store = open_store(s).await?;
+    let files_url = s.files.clone().unwrap_or_else(|| s.data_dir.join("files").to_string_lossy().into_owned());
+    let files = diwan_services::attachments::open_file_store(&files_url).context("cannot open the file store")?;
+    Ok(Services::new(store, files, s.services.clone()))
+}
+
+/// A running Diwan: its address, and a way to stop it gracefully.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub services: Services,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, lets requests in flight finish, stops the workers.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("server task failed")?
+    }
+
+    /// Waits until the server stops by itself (it does not, unless shut down).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task failed")?
+    }
+
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Starts HTTP and the background workers on already built services.
+pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(s.listen).await.with_context(|| format!("cannot listen on {}", s.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = watch::channel(false);
+    let state = diwan_web::AppState::new(services.clone(), diwan_web::WebConfig { secure_cookies: s.secure_cookies, trust_proxy: s.trust_proxy });
+    let app = diwan_web::router(state);
+    let workers = services.clone();
+    let every = s.worker_interval;
+    let worker_rx = rx.clone();
+    let worker = tokio::spawn(async move { workers.run_workers(every, worker_rx).await });
+    let mut server_rx = rx;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = server_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+            .context("HTTP server failed")?;
+        let _ = worker.await;
+        Ok(())
+    });
+    Ok(Running { addr, services, shutdown: tx, task })
+}

@@ -1,0 +1,272 @@
+//! "A municipal user never sees, searches, downloads or learns of another
+//! municipality's cases (the answer is 404)." Walks every route that takes a
+//! case, an attachment or a tracking number, as read from the OpenAPI
+//! document (so new routes are covered without touching this test), and the
+//! case pages, as a user of Benghazi against Tripoli's cases.
+
+use crate::helpers::{arabic_digits, pdf_bytes, s, Browser, Reply, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// A case of Tripoli's that Benghazi must not learn of.
+struct Secret {
+    id: String,
+    tracking: String,
+    attachment: String,
+    /// A word of the subject found nowhere else.
+    word: String,
+    subject: String,
+}
+
+impl Secret {
+    /// Whether a response body gives any of the case away.
+    fn leaks_in(&self, text: &str) -> bool {
+        text.contains(&self.id) || text.contains(&self.tracking) || text.contains(&self.attachment) || text.contains(&self.word)
+    }
+
+    /// The same for a search page, which repeats what was searched for.
+    fn leaks_in_search_page(&self, text: &str) -> bool {
+        text.contains(&self.id) || text.contains(&self.attachment) || text.contains(&self.subject)
+    }
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Paths whose parameter names something other than a case: a department,
+/// a token, an account, a process. Given a case's id they must not reveal
+/// the case, but their answer may be other than 404 (403, say).
+fn names_no_case(path: &str) -> bool {
+    ["/api/v1/departments/", "/api/v1/tokens/", "/api/v1/users/", "/govstack/workflow/processes/"].iter().any(|p| path.starts_with(p))
+}
+
+/// The request bodies to try on a route: each valid in shape, so that only
+/// the authorization can refuse them.
+fn bodies(method: &str, path: &str) -> Vec<Option<Value>> {
+    match (method, path) {
+        ("get" | "delete", _) => vec![None],
+        (_, p) if p.ends_with("/transitions") => vec![
+            Some(json!({"action": "withdraw"})),
+            Some(json!({"action": "reply", "message": "رد من بلدية أخرى"})),
+            Some(json!({"action": "acknowledge"})),
+            Some(json!({"action": "submit"})),
+        ],
+        (_, p) if p.ends_with("/messages") => vec![Some(json!({"body": "رسالة من بلدية أخرى"})), Some(json!({"body": "ملاحظة", "internal": true}))],
+        (_, p) if p.ends_with("/password") => vec![Some(json!({"password": "another-password-2026"}))],
+        (_, p) if p.ends_with("/start") => vec![Some(json!({"processStartedBy": "clerk.benghazi", "InstanceValues": [{"code": "subject", "value": "طلب من بنغازي"}]}))],
+        ("patch", _) => vec![Some(json!({"subject": "عنوان غيّرته بلدية أخرى", "body": ""}))],
+        ("put", _) => vec![Some(json!({"name": "budget_transfer", "type": "Public", "version": "1"}))],
+        _ => vec![Some(json!({}))],
+    }
+}
+
+async fn send(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
+    if method == "post" && path.ends_with("/attachments") {
+        return app.upload(path.trim_start_matches("/api/v1/cases/").trim_end_matches("/attachments"), token, "leak.pdf", pdf_bytes(512)).await;
+    }
+    let m = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
+    app.request(m, path, Some(token), body).await
+}
+
+/// Every route of the OpenAPI document with a path parameter, as
+/// `(method, template)`, for the JSON API and the GovStack API.
+async fn parameterized_routes(app: &TestApp) -> Vec<(String, String)> {
+    let doc = app.get("/api/openapi.json", None).await.expect(StatusCode::OK, "the OpenAPI document");
+    let paths = doc["paths"].as_object().expect("OpenAPI paths");
+    let mut routes = Vec::new();
+    for (path, item) in paths {
+        if !(path.starts_with("/api/v1/") || path.starts_with("/govstack/workflow/")) || !path.contains('{') {
+            continue;
+        }
+        for m in METHODS {
+            if item.get(m).is_some() {
+                routes.push((m.to_owned(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+/// The concrete paths to try for one route template.
+fn substitutions(template: &str, secret: &Secret) -> Vec<String> {
+    let mut out = Vec::new();
+    let numbers = [secret.tracking.clone(), arabic_digits(&secret.tracking), secret.tracking.to_lowercase()];
+    let variants: Vec<&str> = if template.contains("{number}") { numbers.iter().map(String::as_str).collect() } else { vec![""] };
+    for number in variants {
+        let mut p = template.to_owned();
+        while let (Some(a), Some(b)) = (p.find('{'), p.find('}')) {
+            let name = &p[a + 1..b];
+            let value = match name {
+                "number" => number.to_owned(),
+                "id" if template.starts_with("/api/v1/attachments/") => secret.attachment.clone(),
+                _ => secret.id.clone(),
+            };
+            p.replace_range(a..=b, &value);
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// Walks every parameterized route as `token` against `secret`; returns how
+/// many case routes were walked.
+async fn walk_api(app: &TestApp, token: &str, secret: &Secret, routes: &[(String, String)]) -> usize {
+    let mut case_routes = 0;
+    let mut failures = Vec::new();
+    for (method, template) in routes {
+        let guarded = !names_no_case(template);
+        if guarded {
+            case_routes += 1;
+        }
+        for path in substitutions(template, secret) {
+            for body in bodies(method, template) {
+                let r = send(app, token, method, &path, body.clone()).await;
+                let what = format!("{} {path} {}", method.to_uppercase(), body.map(|b| b.to_string()).unwrap_or_default());
+                if guarded {
+                    if r.status != StatusCode::NOT_FOUND || r.json["code"] != "not_found" {
+                        failures.push(format!("{what}: expected 404 not_found, got {} {}", r.status, r.text));
+                    }
+                } else if r.status.is_success() || r.status.is_server_error() {
+                    failures.push(format!("{what}: a route that names no case answered {} {}", r.status, r.text));
+                }
+                if secret.leaks_in(&r.text) {
+                    failures.push(format!("{what}: the answer reveals the case: {} {}", r.status, r.text));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "routes that let Benghazi learn of Tripoli's case:\n{}", failures.join("\n"));
+    case_routes
+}
+
+/// The case pages, as a Benghazi browser.
+async fn walk_pages(b: &Browser, secret: &Secret) {
+    let id = &secret.id;
+    let csrf = b.csrf.as_str();
+    let mut answers: Vec<(String, Reply)> = vec![
+        (format!("GET /cases/{id}"), b.get(&format!("/cases/{id}")).await),
+        (format!("GET /attachments/{}", secret.attachment), b.get(&format!("/attachments/{}", secret.attachment)).await),
+    ];
+    for action in ["withdraw", "reply", "acknowledge", "submit"] {
+        let r = b.post_multipart(&format!("/cases/{id}/transitions"), &[("csrf", csrf), ("action", action), ("message", "رد من بلدية أخرى")], None).await;
+        answers.push((format!("POST /cases/{id}/transitions action={action}"), r));
+    }
+    answers.push((format!("POST /cases/{id}/messages"), b.post_form(&format!("/cases/{id}/messages"), &[("csrf", csrf), ("body", "رسالة من بلدية أخرى")]).await));
+    answers.push((
+        format!("POST /cases/{id}/attachments"),
+        b.post_multipart(&format!("/cases/{id}/attachments"), &[("csrf", csrf)], Some(("leak.pdf", pdf_bytes(512)))).await,
+    ));
+    answers.push((
+        format!("POST /cases/{id}/edit"),
+        b.post_form(&format!("/cases/{id}/edit"), &[("csrf", csrf), ("subject", "عنوان غيّرته بلدية أخرى"), ("body", "")]).await,
+    ));
+    let mut failures = Vec::new();
+    for (what, r) in &answers {
+        if r.status != StatusCode::NOT_FOUND {
+            failures.push(format!("{what}: expected 404, got {}", r.status));
+        }
+        if secret.leaks_in(&r.text) {
+            failures.push(format!("{what}: the page reveals the case"));
+        }
+    }
+    // Routes of the pages whose identifier is not a case's.
+    for (what, r) in [
+        ("POST /account/tokens/{case id}/revoke", b.post_form(&format!("/account/tokens/{id}/revoke"), &[("csrf", csrf)]).await),
+        ("POST /admin/users/{case id}/password", b.post_form(&format!("/admin/users/{id}/password"), &[("csrf", csrf), ("password", "another-password-2026")]).await),
+    ] {
+        if r.status.is_server_error() || secret.leaks_in(&r.text) {
+            failures.push(format!("{what}: {} reveals the case or fails", r.status));
+        }
+    }
+    // Lists and search pages show nothing of it.
+    for path in ["/cases".to_owned(), format!("/search?q={}", secret.tracking), format!("/search?q={}", arabic_digits(&secret.tracking)), format!("/search?q={}", secret.word), "/dashboard".to_owned(), "/notifications".to_owned()] {
+        let r = b.get(&path).await;
+        if r.status != StatusCode::OK {
+            failures.push(format!("GET {path}: expected 200, got {}", r.status));
+        }
+        let leaks = if path.starts_with("/search") { secret.leaks_in_search_page(&r.text) } else { secret.leaks_in(&r.text) };
+        if leaks {
+            failures.push(format!("GET {path}: the page reveals the case"));
+        }
+    }
+    assert!(failures.is_empty(), "pages that let Benghazi learn of Tripoli's case:\n{}", failures.join("\n"));
+}
+
+async fn tripoli_case(app: &TestApp, clerk: &str, word: &str, submit: bool) -> Secret {
+    let subject = format!("طلب {word} لصيانة السوق البلدي");
+    let case = app.file_case(clerk, "budget_transfer", &subject, submit).await;
+    let id = s(&case, "id").to_owned();
+    let att = app.upload(&id, clerk, "مستند.pdf", pdf_bytes(1024)).await.expect(StatusCode::CREATED, "attaching to Tripoli's case");
+    Secret { id, tracking: s(&case, "tracking_number").to_owned(), attachment: s(&att, "id").to_owned(), word: word.to_owned(), subject }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolation_another_municipality_learns_nothing_of_a_case() {
+    let app = TestApp::spawn().await;
+    let [tripoli, benghazi] = app.sign_in_all(["clerk.tripoli", "clerk.benghazi"]).await;
+    let submitted = tripoli_case(&app, &tripoli, "زنجبيلية", true).await;
+    let draft = tripoli_case(&app, &tripoli, "قرنفلية", false).await;
+    // Benghazi has a case of its own, so its lists are not empty by accident.
+    let own = app.file_case(&benghazi, "budget_transfer", "طلب بلدية بنغازي الخاص", true).await;
+
+    let routes = parameterized_routes(&app).await;
+    for secret in [&submitted, &draft] {
+        let walked = walk_api(&app, &benghazi, secret, &routes).await;
+        assert!(walked >= 9, "only {walked} case routes in the OpenAPI document: {routes:?}");
+    }
+    for must in ["/api/v1/cases/{id}", "/api/v1/cases/{id}/transitions", "/api/v1/attachments/{id}", "/api/v1/cases/by-tracking/{number}", "/govstack/workflow/instances/{instanceId}"] {
+        assert!(routes.iter().any(|(_, p)| p == must), "{must} is missing from the OpenAPI document");
+    }
+
+    // Lists and searches never show it.
+    for secret in [&submitted, &draft] {
+        let own_id = s(&own, "id");
+        let all = app.get("/api/v1/cases?limit=100", Some(&benghazi)).await.expect(StatusCode::OK, "Benghazi's queue");
+        assert!(all["items"].as_array().unwrap().iter().any(|c| c["id"] == own_id), "Benghazi sees its own case");
+        for q in [
+            "/api/v1/cases?limit=100".to_owned(),
+            format!("/api/v1/cases?q={}", secret.tracking),
+            format!("/api/v1/cases?q={}", arabic_digits(&secret.tracking)),
+            format!("/api/v1/cases?q={}", secret.word),
+            format!("/api/v1/cases?municipality={}", app.org("M-TRP").id),
+            "/api/v1/cases?state=draft,submitted&sort=due&order=asc".to_owned(),
+            "/govstack/workflow/instances".to_owned(),
+            format!("/govstack/workflow/instances?processId={}", app.case_type("budget_transfer").id),
+            "/api/v1/notifications".to_owned(),
+        ] {
+            let r = app.get(&q, Some(&benghazi)).await;
+            assert_eq!(r.status, StatusCode::OK, "GET {q}: {}", r.text);
+            assert!(!secret.leaks_in(&r.text), "GET {q} reveals Tripoli's case: {}", r.text);
+        }
+        for q in [format!("/api/v1/cases?q={}", secret.tracking), format!("/api/v1/cases?q={}", secret.word)] {
+            let r = app.get(&q, Some(&benghazi)).await.expect(StatusCode::OK, &q);
+            assert_eq!(r["items"].as_array().unwrap().len(), 0, "GET {q} finds something: {r}");
+            assert!(r["next_cursor"].is_null());
+        }
+        // Tripoli itself finds both.
+        let r = app.get(&format!("/api/v1/cases/by-tracking/{}", secret.tracking), Some(&tripoli)).await.expect(StatusCode::OK, "Tripoli finds its case");
+        assert_eq!(r["id"], secret.id.as_str());
+        let r = app.get(&format!("/api/v1/cases?q={}", secret.word), Some(&tripoli)).await.expect(StatusCode::OK, "Tripoli searches");
+        assert_eq!(r["items"].as_array().unwrap().len(), 1, "{r}");
+    }
+
+    // The pages, through a browser session of Benghazi.
+    let browser = app.browser("clerk.benghazi").await;
+    for secret in [&submitted, &draft] {
+        walk_pages(&browser, secret).await;
+    }
+
+    // Nothing the walk tried changed Tripoli's cases.
+    for (secret, state) in [(&submitted, "submitted"), (&draft, "draft")] {
+        let v = app.get(&format!("/api/v1/cases/{}", secret.id), Some(&tripoli)).await.expect(StatusCode::OK, "Tripoli reads its case");
+        assert_eq!(v["case"]["state"], state);
+        assert!(s(&v["case"], "subject").contains(&secret.word), "the subject changed: {}", v["case"]["subject"]);
+        assert_eq!(v["messages"].as_array().unwrap().len(), 0, "messages were added: {}", v["messages"]);
+        assert_eq!(v["attachments"].as_array().unwrap().len(), 1, "attachments were added: {}", v["attachments"]);
+        assert_eq!(v["events"].as_array().unwrap().len(), if state == "draft" { 0 } else { 1 }, "events: {}", v["events"]);
+    }
+    // And no further case was filed by Benghazi's attempts to start processes with Tripoli's ids.
+    let mine = app.get("/api/v1/cases?limit=100", Some(&benghazi)).await.expect(StatusCode::OK, "Benghazi's queue");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+
+    app.stop().await;
+}
