@@ -46,6 +46,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     // Room for one attachment plus the form around it.
     let body_limit = state.services.config.max_attachment_bytes + 64 * 1024;
+    // Install the metrics recorder before the first request is timed.
+    ops::metrics_handle();
     Router::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())

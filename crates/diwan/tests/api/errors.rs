@@ -30,10 +30,10 @@ async fn errors_have_codes_statuses_and_translated_messages() {
 
     // Malformed JSON, or JSON of the wrong shape.
     let r = app.client.post(app.url("/api/v1/cases")).bearer_auth(&clerk).header("content-type", "application/json").body("{not json").send().await.unwrap();
-    let e = seen.note("malformed JSON", Reply::read_for_test(r).await).expect_error(StatusCode::BAD_REQUEST, "invalid_input", "malformed JSON");
+    let e = seen.note("malformed JSON", Reply::read(r).await).expect_error(StatusCode::BAD_REQUEST, "invalid_input", "malformed JSON");
     assert!(e["details"]["body"].is_string(), "{e}");
     let r = app.client.post(app.url("/api/v1/cases")).bearer_auth(&clerk).body(r#"{"subject":"x"}"#).send().await.unwrap();
-    seen.note("JSON without a content type", Reply::read_for_test(r).await).expect_error(StatusCode::BAD_REQUEST, "invalid_input", "no content type");
+    seen.note("JSON without a content type", Reply::read(r).await).expect_error(StatusCode::BAD_REQUEST, "invalid_input", "no content type");
     let r = app.post("/api/v1/cases", Some(&clerk), json!({"case_type_id": "not-a-uuid", "subject": "abc"})).await;
     seen.note("wrong shape", r).expect_error(StatusCode::BAD_REQUEST, "invalid_input", "a malformed field");
     let r = app.post("/api/v1/cases", Some(&clerk), json!({"case_type_id": app.case_type("budget_transfer").id, "subject": "س".repeat(201)})).await;
@@ -81,11 +81,11 @@ async fn errors_have_codes_statuses_and_translated_messages() {
     // Messages follow Accept-Language: Arabic by default, English, French.
     let path = format!("/api/v1/cases/{unknown}");
     let ar = app.client.get(app.url(&path)).bearer_auth(&clerk).send().await.unwrap();
-    let ar = Reply::read_for_test(ar).await;
+    let ar = Reply::read(ar).await;
     assert_eq!(ar.header("content-language"), Some("ar"));
-    let en = Reply::read_for_test(app.client.get(app.url(&path)).bearer_auth(&clerk).header("accept-language", "en").send().await.unwrap()).await;
+    let en = Reply::read(app.client.get(app.url(&path)).bearer_auth(&clerk).header("accept-language", "en").send().await.unwrap()).await;
     assert_eq!(en.header("content-language"), Some("en"));
-    let fr = Reply::read_for_test(app.client.get(app.url(&path)).bearer_auth(&clerk).header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5").send().await.unwrap()).await;
+    let fr = Reply::read(app.client.get(app.url(&path)).bearer_auth(&clerk).header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5").send().await.unwrap()).await;
     assert_eq!(fr.header("content-language"), Some("fr"));
     let (ar, en, fr) = (
         ar.expect_error(StatusCode::NOT_FOUND, "not_found", "ar"),
@@ -98,7 +98,7 @@ async fn errors_have_codes_statuses_and_translated_messages() {
     assert!(!has_arabic(fr) && fr != en, "French: {fr}");
     // Field reasons are translated too.
     let r = app.client.get(app.url("/api/v1/cases?from=2026-13-45")).bearer_auth(&clerk).header("accept-language", "en").send().await.unwrap();
-    let e = Reply::read_for_test(r).await.expect_error(StatusCode::BAD_REQUEST, "invalid_input", "en details");
+    let e = Reply::read(r).await.expect_error(StatusCode::BAD_REQUEST, "invalid_input", "en details");
     assert!(!has_arabic(s(&e["details"], "from")), "{e}");
 
     // A move the workflow does not have from here: 409.
@@ -144,7 +144,7 @@ async fn errors_have_codes_statuses_and_translated_messages() {
     let r = app.upload(&id, &clerk, "ok.pdf", pdf_bytes(60 * 1024)).await;
     seen.note("under the limit", r).expect(StatusCode::CREATED, "a file under the limit");
     let r = app.client.post(app.url(&format!("/api/v1/cases/{id}/attachments"))).bearer_auth(&clerk).header("content-type", "multipart/form-data; boundary=x").body("garbage").send().await.unwrap();
-    let r = seen.note("broken multipart", Reply::read_for_test(r).await);
+    let r = seen.note("broken multipart", Reply::read(r).await);
     assert!(r.status.is_client_error(), "a broken multipart body: {} {}", r.status, r.text);
     // Nothing was stored but the one good file.
     let v = app.get(&format!("/api/v1/cases/{id}"), Some(&clerk)).await.expect(StatusCode::OK, "the case");

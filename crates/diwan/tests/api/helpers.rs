@@ -99,7 +99,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn read(res: reqwest::Response) -> Reply {
+    pub async fn read(res: reqwest::Response) -> Reply {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("read the response body");
@@ -401,13 +401,17 @@ pub async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Ou
     out.into_iter().map(|v| v.expect("every future finished")).collect()
 }
 
-/// A small PDF (the magic bytes are what Diwan checks).
+/// A PDF of exactly `len` bytes (when `len` is over 64): Diwan checks the
+/// magic bytes at its start.
 pub fn pdf_bytes(len: usize) -> Vec<u8> {
     let mut b = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
-    while b.len() + 6 < len {
-        b.extend_from_slice(b"% pad\n");
+    let tail = b"\n%%EOF\n";
+    let mut line = 0;
+    while b.len() + tail.len() < len {
+        line += 1;
+        b.push(if line % 64 == 0 { b'\n' } else { b'%' });
     }
-    b.extend_from_slice(b"%%EOF\n");
+    b.extend_from_slice(tail);
     b
 }
 
