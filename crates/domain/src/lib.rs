@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod error;
+pub mod fields;
 pub mod org;
 pub mod role;
 pub mod text;

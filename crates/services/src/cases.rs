@@ -129,16 +129,13 @@ fn clean_text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
     Ok(s.to_owned())
 }
 
-fn clean_fields(v: Option<serde_json::Value>) -> Result<serde_json::Value> {
-    let v = match v {
-        None | Some(serde_json::Value::Null) => json!({}),
-        Some(v @ serde_json::Value::Object(_)) => v,
-        Some(_) => return Err(Error::invalid("fields", "field-invalid")),
-    };
+/// Checks a case's field values against its type's declaration.
+fn clean_fields(ct: &CaseType, v: Option<serde_json::Value>) -> Result<serde_json::Value> {
+    let v = v.unwrap_or(serde_json::Value::Null);
     if v.to_string().len() > MAX_FIELDS_BYTES {
         return Err(Error::invalid("fields", "field-too-long"));
     }
-    Ok(v)
+    Ok(diwan_domain::fields::validate(&ct.fields, &v)?)
 }
 
 fn search_text(c: &Case) -> String {
@@ -164,7 +161,6 @@ impl Services {
         }
         let subject = clean_text("subject", &n.subject, 3, MAX_SUBJECT)?;
         let body = clean_text("body", &n.body, 0, MAX_BODY)?;
-        let fields = clean_fields(n.fields)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let ct = tx
@@ -172,6 +168,7 @@ impl Services {
             .await?
             .filter(|t| t.active)
             .ok_or_else(|| Error::invalid("case_type_id", "case-type-unknown"))?;
+        let fields = clean_fields(&ct, n.fields)?;
         let wf = workflow_of(&ct)?;
         // Only those who may perform the first move of the workflow may file.
         let may_file = wf.transitions.iter().any(|t| t.from.contains(&wf.initial) && t.party == workflow::Party::Filer && t.roles.contains(&caller.role));
@@ -231,10 +228,10 @@ impl Services {
         }
         let subject = clean_text("subject", subject, 3, MAX_SUBJECT)?;
         let body = clean_text("body", body, 0, MAX_BODY)?;
-        let fields = clean_fields(fields)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let (mut case, _, wf) = visible_case(&mut *tx, caller, id).await?;
+        let (mut case, ct, wf) = visible_case(&mut *tx, caller, id).await?;
+        let fields = clean_fields(&ct, fields)?;
         if case.state != wf.initial || case.filer_org_id != caller.org_id {
             return Err(DomainError::new(ErrorCode::InvalidTransition).with("action", "edit").into());
         }
@@ -566,6 +563,12 @@ impl Services {
         let prefix = diwan_domain::tracking::parse_prefix(&t.prefix)?;
         if !(0..=365).contains(&t.deadline_days) {
             return Err(Error::invalid("deadline_days", "field-invalid"));
+        }
+        for (i, f) in t.fields.iter().enumerate() {
+            let ok_code = !f.code.is_empty() && f.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok_code || t.fields[..i].iter().any(|o| o.code == f.code) {
+                return Err(Error::invalid("fields", "field-invalid"));
+            }
         }
         let t = CaseType { prefix, ..t };
         let mut tx = self.store.begin().await?;

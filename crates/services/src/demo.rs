@@ -7,6 +7,7 @@ use crate::auth::NewUser;
 use crate::cases::{Move, NewCase};
 use crate::orgs::NewOrg;
 use crate::{Caller, Result, Services};
+use diwan_domain::fields::{FieldDef, FieldKind};
 use diwan_domain::org::{OrgKind, DEFAULT_TIME_ZONE};
 use diwan_domain::Role;
 use diwan_store::{CaseType, Organization, User};
@@ -72,6 +73,31 @@ const HOLIDAYS: &[(&str, &str)] = &[
     ("2027-10-23", "يوم التحرير"),
     ("2027-12-24", "عيد الاستقلال"),
 ];
+
+/// code, workflow, prefix, Arabic, English, French names, default department, auto-route, deadline.
+type CatalogueEntry = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, usize, bool, i32);
+
+fn field(code: &str, kind: FieldKind, required: bool, ar: &str, en: &str, fr: &str) -> FieldDef {
+    FieldDef { code: code.into(), kind, required, label_ar: ar.into(), label_en: en.into(), label_fr: fr.into() }
+}
+
+/// The typed fields of the demo's case types.
+fn demo_fields(code: &str) -> Vec<FieldDef> {
+    let lyd = || FieldKind::Money { currency: "LYD".into(), decimals: 3 };
+    match code {
+        "budget_transfer" => vec![
+            field("amount", lyd(), false, "المبلغ (دينار ليبي)", "Amount (LYD)", "Montant (LYD)"),
+            field("from_line", FieldKind::Text { max: 120 }, false, "من بند", "From budget line", "Depuis la ligne budgétaire"),
+            field("to_line", FieldKind::Text { max: 120 }, false, "إلى بند", "To budget line", "Vers la ligne budgétaire"),
+        ],
+        "project_approval" => vec![
+            field("estimated_cost", lyd(), false, "التكلفة التقديرية (دينار ليبي)", "Estimated cost (LYD)", "Coût estimé (LYD)"),
+            field("start_date", FieldKind::Date, false, "تاريخ البدء المقترح", "Proposed start date", "Date de début proposée"),
+        ],
+        "staffing" => vec![field("positions", FieldKind::Integer, false, "عدد الوظائف", "Number of positions", "Nombre de postes")],
+        _ => Vec::new(),
+    }
+}
 
 fn caller(u: &User) -> Caller {
     Caller {
@@ -171,7 +197,7 @@ impl Services {
             users.push(u);
         }
 
-        let types: &[(&str, &str, &str, &str, &str, &str, usize, bool, i32)] = &[
+        let types: &[CatalogueEntry] = &[
             ("budget_transfer", "municipal_request", "BDG", "طلب مناقلة في الميزانية", "Budget transfer", "Virement budgétaire", 0, false, 10),
             ("project_approval", "municipal_request", "PRJ", "طلب اعتماد مشروع", "Project approval", "Approbation de projet", 1, false, 15),
             ("staffing", "municipal_request", "STF", "طلب تعيين أو ندب موظفين", "Staffing request", "Demande de personnel", 2, true, 10),
@@ -180,7 +206,8 @@ impl Services {
             ("internal_memo", "internal_memo", "MEM", "مذكرة داخلية", "Internal memo", "Note interne", 0, false, 5),
         ];
         let mut case_types = Vec::new();
-        for (code, wf, prefix, ar, en, fr, dept, auto, days) in types {
+        for (code, wf, prefix, ar, en, fr, dept, auto, days) in types.iter() {
+            let fields = demo_fields(code);
             let t = self
                 .save_case_type(
                     None,
@@ -196,6 +223,7 @@ impl Services {
                         auto_route: *auto,
                         deadline_days: *days,
                         active: true,
+                        fields,
                     },
                 )
                 .await?;

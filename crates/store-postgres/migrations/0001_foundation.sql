@@ -76,7 +76,8 @@ CREATE TABLE case_types (
     default_department_id uuid REFERENCES organizations(id),
     auto_route boolean NOT NULL,
     deadline_days integer NOT NULL,
-    active boolean NOT NULL
+    active boolean NOT NULL,
+    field_defs jsonb NOT NULL DEFAULT '[]'
 );
 
 CREATE TABLE tracking_sequences (

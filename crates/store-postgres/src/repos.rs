@@ -357,6 +357,7 @@ fn case_type_from(r: &PgRow) -> Result<CaseType> {
         auto_route: r.try_get("auto_route").map_err(db)?,
         deadline_days: r.try_get("deadline_days").map_err(db)?,
         active: r.try_get("active").map_err(db)?,
+        fields: serde_json::from_value(r.try_get::<serde_json::Value, _>("field_defs").map_err(db)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 
@@ -497,12 +498,12 @@ fn due_null() -> NaiveDate {
 impl CaseRepo for PostgresTx {
     async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
         sqlx::query(
-            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active, field_defs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, workflow = EXCLUDED.workflow, prefix = EXCLUDED.prefix,
                name_ar = EXCLUDED.name_ar, name_en = EXCLUDED.name_en, name_fr = EXCLUDED.name_fr,
                default_department_id = EXCLUDED.default_department_id, auto_route = EXCLUDED.auto_route,
-               deadline_days = EXCLUDED.deadline_days, active = EXCLUDED.active",
+               deadline_days = EXCLUDED.deadline_days, active = EXCLUDED.active, field_defs = EXCLUDED.field_defs",
         )
         .bind(t.id)
         .bind(&t.code)
@@ -515,6 +516,7 @@ impl CaseRepo for PostgresTx {
         .bind(t.auto_route)
         .bind(t.deadline_days)
         .bind(t.active)
+        .bind(serde_json::to_value(&t.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&mut *self.tx)
         .await
         .map_err(db)?;

@@ -112,6 +112,14 @@ fn case_type(default_department_id: Option<Uuid>) -> CaseType {
         auto_route: false,
         deadline_days: 10,
         active: true,
+        fields: vec![diwan_domain::fields::FieldDef {
+            code: "amount".into(),
+            kind: diwan_domain::fields::FieldKind::Money { currency: "LYD".into(), decimals: 3 },
+            required: false,
+            label_ar: "المبلغ".into(),
+            label_en: "Amount".into(),
+            label_fr: "Montant".into(),
+        }],
     }
 }
 

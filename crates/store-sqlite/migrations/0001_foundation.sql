@@ -70,7 +70,8 @@ CREATE TABLE case_types (
     default_department_id BLOB REFERENCES organizations(id),
     auto_route INTEGER NOT NULL,
     deadline_days INTEGER NOT NULL,
-    active INTEGER NOT NULL
+    active INTEGER NOT NULL,
+    field_defs TEXT NOT NULL DEFAULT '[]'
 );
 
 CREATE TABLE tracking_sequences (

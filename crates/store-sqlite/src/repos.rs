@@ -281,6 +281,7 @@ fn case_type_from(r: &SqliteRow) -> Result<CaseType> {
         auto_route: r.try_get("auto_route").map_err(db)?,
         deadline_days: r.try_get("deadline_days").map_err(db)?,
         active: r.try_get("active").map_err(db)?,
+        fields: serde_json::from_str(&r.try_get::<String, _>("field_defs").map_err(db)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 
@@ -405,12 +406,12 @@ const DUE_NULL: &str = "9999-12-31";
 impl CaseRepo for SqliteTx {
     async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
         sqlx::query(
-            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active, field_defs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET code = excluded.code, workflow = excluded.workflow, prefix = excluded.prefix,
                name_ar = excluded.name_ar, name_en = excluded.name_en, name_fr = excluded.name_fr,
                default_department_id = excluded.default_department_id, auto_route = excluded.auto_route,
-               deadline_days = excluded.deadline_days, active = excluded.active",
+               deadline_days = excluded.deadline_days, active = excluded.active, field_defs = excluded.field_defs",
         )
         .bind(t.id)
         .bind(&t.code)
@@ -423,6 +424,7 @@ impl CaseRepo for SqliteTx {
         .bind(t.auto_route)
         .bind(t.deadline_days)
         .bind(t.active)
+        .bind(serde_json::to_string(&t.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&mut *self.tx)
         .await
         .map_err(db)?;

@@ -2,6 +2,7 @@
 //! live in the domain crate and in the services.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diwan_domain::fields::FieldDef;
 use diwan_domain::org::OrgKind;
 use diwan_domain::workflow::{Clock, Scope};
 use diwan_domain::Role;
@@ -87,6 +88,8 @@ pub struct CaseType {
     pub auto_route: bool,
     pub deadline_days: i32,
     pub active: bool,
+    /// The typed fields every case of this type carries.
+    pub fields: Vec<FieldDef>,
 }
 
 impl CaseType {

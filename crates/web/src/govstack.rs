@@ -126,6 +126,7 @@ fn definition(t: &CaseType) -> ProcessDefinition {
             p("default_department_id", t.default_department_id.map(|d| d.to_string()).unwrap_or_default()),
             p("auto_route", t.auto_route.to_string()),
             p("deadline_days", t.deadline_days.to_string()),
+            p("fields", serde_json::to_string(&t.fields).unwrap_or_else(|_| "[]".into())),
         ]),
     }
 }
@@ -208,6 +209,10 @@ fn type_from_definition(id: Uuid, d: &ProcessDefinition, base: Option<&CaseType>
         auto_route: get("auto_route").map(|v| v == "true").or_else(|| base.map(|b| b.auto_route)).unwrap_or(false),
         deadline_days: deadline,
         active: d.is_executable.unwrap_or(true),
+        fields: match get("fields") {
+            Some(json) => serde_json::from_str(&json).map_err(|_| ApiError::invalid("processBody.fields", "field-invalid"))?,
+            None => base.map(|b| b.fields.clone()).unwrap_or_default(),
+        },
     })
 }
 
