@@ -98,6 +98,13 @@ impl Services {
         Ok(())
     }
 
+    /// An organization's holidays between two dates.
+    pub async fn holidays(&self, org_id: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
+        let mut tx = self.store.read().await?;
+        tx.get_org(org_id).await?.ok_or_else(Error::not_found)?;
+        Ok(tx.holidays(org_id, from, to).await?)
+    }
+
     /// Every organization. Names of organizations are not secret: municipal
     /// users see the tree too (they need the departments' names), but never
     /// another municipality's cases.

@@ -55,7 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/sign-in", post(sign_in))
         .route("/auth/sign-out", post(sign_out))
         .route("/me", get(me))
-        .route("/organizations", get(list_orgs))
+        .route("/organizations", get(list_orgs).post(create_org))
+        .route("/organizations/{id}/holidays", get(list_holidays).post(add_holiday))
         .route("/departments/{id}/staff", get(department_staff))
         .route("/case-types", get(list_case_types))
         .route("/cases", get(list_cases).post(create_case))
@@ -105,7 +106,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Diwan API", description = "The JSON API of Diwan: cases, queues, search, messages, attachments, notifications, audit, tokens and accounts. Errors are `{code, message, details}` with stable codes; messages follow Accept-Language (Arabic by default)."),
-    paths(sign_in, sign_out, me, list_orgs, department_staff, list_case_types, list_cases, create_case, case_by_tracking, get_case, edit_case, transition, post_message, upload_attachment, download_attachment, dashboard, notifications, mark_read, audit, list_tokens, create_token, revoke_token, list_users, create_user, reset_password),
+    paths(sign_in, sign_out, me, list_orgs, create_org, list_holidays, add_holiday, department_staff, list_case_types, list_cases, create_case, case_by_tracking, get_case, edit_case, transition, post_message, upload_attachment, download_attachment, dashboard, notifications, mark_read, audit, list_tokens, create_token, revoke_token, list_users, create_user, reset_password),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -184,6 +185,9 @@ pub struct CaseTypeDto {
     /// Working days the ministry has to answer.
     pub deadline_days: i32,
     pub active: bool,
+    /// The typed fields of this type: `code`, `kind` (text, integer, date, money, choice), `required`, labels.
+    #[schema(value_type = Vec<Object>)]
+    pub fields: serde_json::Value,
 }
 
 impl From<diwan_store::CaseType> for CaseTypeDto {
@@ -200,6 +204,7 @@ impl From<diwan_store::CaseType> for CaseTypeDto {
             auto_route: t.auto_route,
             deadline_days: t.deadline_days,
             active: t.active,
+            fields: serde_json::to_value(&t.fields).unwrap_or_default(),
         }
     }
 }
@@ -658,6 +663,70 @@ async fn me(ApiCaller(c): ApiCaller) -> ApiResult<UserDto> {
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", responses((status = 200, body = Vec<OrgDto>), (status = 401, body = ErrorBody)))]
 async fn list_orgs(State(state): State<AppState>, ApiCaller(_c): ApiCaller) -> ApiResult<Vec<OrgDto>> {
     Ok(Json(state.services.list_orgs().await?.into_iter().map(OrgDto::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewOrgRequest {
+    pub parent_id: Option<Uuid>,
+    /// ministry, department, section, municipality
+    pub kind: String,
+    pub code: String,
+    pub name_ar: String,
+    pub name_en: String,
+    pub name_fr: String,
+    /// An IANA time zone; Africa/Tripoli by default.
+    pub time_zone: Option<String>,
+}
+
+/// Adds an organization to the tree (administrators).
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = NewOrgRequest, responses((status = 201, body = OrgDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_org(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJson(r): ApiJson<NewOrgRequest>) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
+    let kind = r.kind.parse().map_err(ApiError::from)?;
+    let n = diwan_services::orgs::NewOrg {
+        parent_id: r.parent_id,
+        kind,
+        code: r.code,
+        name_ar: r.name_ar,
+        name_en: r.name_en,
+        name_fr: r.name_fr,
+        time_zone: r.time_zone.unwrap_or_else(|| diwan_domain::org::DEFAULT_TIME_ZONE.into()),
+    };
+    Ok((StatusCode::CREATED, Json(OrgDto::from(state.services.create_org(Some(&c), n).await?))))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HolidayParams {
+    /// First day (YYYY-MM-DD); today by default.
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD); a year after `from` by default.
+    pub to: Option<String>,
+}
+
+/// An organization's holidays, which deadlines skip.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/holidays", tag = "organizations", params(("id" = Uuid, Path), HolidayParams), responses((status = 200, body = Vec<NaiveDate>), (status = 404, body = ErrorBody)))]
+async fn list_holidays(State(state): State<AppState>, ApiCaller(_c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiQuery(p): ApiQuery<HolidayParams>) -> ApiResult<Vec<NaiveDate>> {
+    let from = parse_day("from", &p.from)?.unwrap_or_else(|| Utc::now().date_naive());
+    let to = parse_day("to", &p.to)?.unwrap_or(from + chrono::Duration::days(366));
+    Ok(Json(state.services.holidays(id, from, to).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HolidayRequest {
+    /// YYYY-MM-DD
+    pub day: String,
+    pub name: String,
+}
+
+/// Adds a holiday to an organization's calendar (administrators).
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/holidays", tag = "organizations", params(("id" = Uuid, Path)), request_body = HolidayRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn add_holiday(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiJson(r): ApiJson<HolidayRequest>) -> Result<StatusCode, ApiError> {
+    let day = diwan_domain::calendar::parse_date(&r.day).map_err(|_| ApiError::invalid("day", "date-invalid"))?;
+    if r.name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "field-required"));
+    }
+    state.services.add_holiday(Some(&c), id, day, r.name.trim()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Officers and heads of a department, to choose an assignee from.
