@@ -34,7 +34,9 @@ pub struct ApiQuery<T>(pub T);
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ApiQuery(Query::<T>::from_request_parts(parts, state).await?.0))
+        Ok(ApiQuery(
+            Query::<T>::from_request_parts(parts, state).await?.0,
+        ))
     }
 }
 
@@ -44,7 +46,9 @@ pub struct ApiPath<T>(pub T);
 impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ApiPath(Path::<T>::from_request_parts(parts, state).await?.0))
+        Ok(ApiPath(
+            Path::<T>::from_request_parts(parts, state).await?.0,
+        ))
     }
 }
 
@@ -56,7 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/sign-out", post(sign_out))
         .route("/me", get(me))
         .route("/organizations", get(list_orgs).post(create_org))
-        .route("/organizations/{id}/holidays", get(list_holidays).post(add_holiday))
+        .route(
+            "/organizations/{id}/holidays",
+            get(list_holidays).post(add_holiday),
+        )
         .route("/departments/{id}/staff", get(department_staff))
         .route("/case-types", get(list_case_types))
         .route("/cases", get(list_cases).post(create_case))
@@ -99,7 +106,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -127,13 +137,25 @@ pub struct UserDto {
 
 impl From<&Caller> for UserDto {
     fn from(c: &Caller) -> Self {
-        UserDto { id: c.user_id, username: c.username.clone(), display_name: c.display_name.clone(), role: c.role.as_str().into(), org_id: c.org_id }
+        UserDto {
+            id: c.user_id,
+            username: c.username.clone(),
+            display_name: c.display_name.clone(),
+            role: c.role.as_str().into(),
+            org_id: c.org_id,
+        }
     }
 }
 
 impl From<diwan_store::User> for UserDto {
     fn from(u: diwan_store::User) -> Self {
-        UserDto { id: u.id, username: u.username, display_name: u.display_name, role: u.role.as_str().into(), org_id: u.org_id }
+        UserDto {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role.as_str().into(),
+            org_id: u.org_id,
+        }
     }
 }
 
@@ -166,7 +188,16 @@ pub struct OrgDto {
 
 impl From<diwan_store::Organization> for OrgDto {
     fn from(o: diwan_store::Organization) -> Self {
-        OrgDto { id: o.id, parent_id: o.parent_id, kind: o.kind.as_str().into(), code: o.code, name_ar: o.name_ar, name_en: o.name_en, name_fr: o.name_fr, time_zone: o.time_zone }
+        OrgDto {
+            id: o.id,
+            parent_id: o.parent_id,
+            kind: o.kind.as_str().into(),
+            code: o.code,
+            name_ar: o.name_ar,
+            name_en: o.name_en,
+            name_fr: o.name_fr,
+            time_zone: o.time_zone,
+        }
     }
 }
 
@@ -330,7 +361,15 @@ pub struct MessageDto {
 
 impl From<diwan_store::Message> for MessageDto {
     fn from(m: diwan_store::Message) -> Self {
-        MessageDto { id: m.id, at: m.at, author_id: m.author_id, author_org_id: m.author_org_id, internal: m.internal, kind: m.kind, body: m.body }
+        MessageDto {
+            id: m.id,
+            at: m.at,
+            author_id: m.author_id,
+            author_org_id: m.author_org_id,
+            internal: m.internal,
+            kind: m.kind,
+            body: m.body,
+        }
     }
 }
 
@@ -348,7 +387,16 @@ pub struct AttachmentDto {
 
 impl From<diwan_store::Attachment> for AttachmentDto {
     fn from(a: diwan_store::Attachment) -> Self {
-        AttachmentDto { id: a.id, filename: a.filename, content_type: a.content_type, size: a.size, sha256: a.sha256, internal: a.internal, uploaded_by: a.uploaded_by, at: a.at }
+        AttachmentDto {
+            id: a.id,
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            internal: a.internal,
+            uploaded_by: a.uploaded_by,
+            at: a.at,
+        }
     }
 }
 
@@ -474,7 +522,14 @@ pub struct TokenDto {
 
 impl From<diwan_store::ApiToken> for TokenDto {
     fn from(t: diwan_store::ApiToken) -> Self {
-        TokenDto { id: t.id, name: t.name, scopes: t.scopes, created_at: t.created_at, expires_at: t.expires_at, revoked_at: t.revoked_at }
+        TokenDto {
+            id: t.id,
+            name: t.name,
+            scopes: t.scopes,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        }
     }
 }
 
@@ -547,7 +602,9 @@ pub struct CaseListParams {
 fn parse_uuid(field: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| ApiError::invalid(field, "field-invalid")),
+        Some(s) => Uuid::parse_str(s)
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, "field-invalid")),
     }
 }
 
@@ -563,7 +620,9 @@ fn parse_bool(field: &str, v: &Option<String>) -> Result<Option<bool>, ApiError>
 fn parse_day(field: &str, v: &Option<String>) -> Result<Option<NaiveDate>, ApiError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => diwan_domain::calendar::parse_date(s).map(Some).map_err(|_| ApiError::invalid(field, "date-invalid")),
+        Some(s) => diwan_domain::calendar::parse_date(s)
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, "date-invalid")),
     }
 }
 
@@ -584,19 +643,42 @@ impl CaseListParams {
         let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => {
-                let cur = crate::pages::cursor::decode(c).ok_or_else(|| ApiError::invalid("cursor", "field-invalid"))?;
-                let fits = matches!((&cur, sort), (Cursor::Date(..), SortKey::Due) | (Cursor::Time(..), SortKey::Updated | SortKey::Created));
+                let cur = crate::pages::cursor::decode(c)
+                    .ok_or_else(|| ApiError::invalid("cursor", "field-invalid"))?;
+                let fits = matches!(
+                    (&cur, sort),
+                    (Cursor::Date(..), SortKey::Due)
+                        | (Cursor::Time(..), SortKey::Updated | SortKey::Created)
+                );
                 if !fits {
                     return Err(ApiError::invalid("cursor", "field-invalid"));
                 }
                 Some(cur)
             }
         };
-        let limit = match self.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let limit = match self
+            .limit
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
-            Some(s) => Some(diwan_domain::text::parse_number(s).filter(|n| (1..=100).contains(n)).ok_or_else(|| ApiError::invalid("limit", "field-invalid"))? as i64),
+            Some(s) => Some(
+                diwan_domain::text::parse_number(s)
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| ApiError::invalid("limit", "field-invalid"))?
+                    as i64,
+            ),
         };
-        let states = self.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let states = self
+            .state
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
         Ok(CaseFilter {
             states,
             case_type_id: parse_uuid("type", &self.case_type)?,
@@ -630,9 +712,20 @@ pub fn cursor_after(row: &diwan_store::CaseRow, sort: SortKey) -> Cursor {
 /// Signs in with a user name and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest, security(()),
     responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody)))]
-async fn sign_in(State(state): State<AppState>, parts: Parts2, ApiJson(req): ApiJson<SignInRequest>) -> ApiResult<SignInResponse> {
-    let s = state.services.sign_in(&req.username, &req.password, parts.0).await?;
-    Ok(Json(SignInResponse { token: s.token, expires_at: s.expires_at, user: UserDto::from(&s.caller) }))
+async fn sign_in(
+    State(state): State<AppState>,
+    parts: Parts2,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> ApiResult<SignInResponse> {
+    let s = state
+        .services
+        .sign_in(&req.username, &req.password, parts.0)
+        .await?;
+    Ok(Json(SignInResponse {
+        token: s.token,
+        expires_at: s.expires_at,
+        user: UserDto::from(&s.caller),
+    }))
 }
 
 /// The client's address, for audit records.
@@ -640,15 +733,27 @@ struct Parts2(Option<String>);
 
 impl FromRequestParts<AppState> for Parts2 {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Parts2(client_ip(parts, state.web.trust_proxy)))
     }
 }
 
 /// Ends the session whose token authenticates this request.
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn sign_out(State(state): State<AppState>, ApiCaller(c): ApiCaller, headers: axum::http::HeaderMap) -> Result<StatusCode, ApiError> {
-    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.split_once(' ')).map(|(_, t)| t.trim().to_owned()).unwrap_or_default();
+async fn sign_out(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, t)| t.trim().to_owned())
+        .unwrap_or_default();
     state.services.sign_out(&c, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -661,8 +766,19 @@ async fn me(ApiCaller(c): ApiCaller) -> ApiResult<UserDto> {
 
 /// The organization tree: the ministry, its departments and sections, the municipalities.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", responses((status = 200, body = Vec<OrgDto>), (status = 401, body = ErrorBody)))]
-async fn list_orgs(State(state): State<AppState>, ApiCaller(_c): ApiCaller) -> ApiResult<Vec<OrgDto>> {
-    Ok(Json(state.services.list_orgs().await?.into_iter().map(OrgDto::from).collect()))
+async fn list_orgs(
+    State(state): State<AppState>,
+    ApiCaller(_c): ApiCaller,
+) -> ApiResult<Vec<OrgDto>> {
+    Ok(Json(
+        state
+            .services
+            .list_orgs()
+            .await?
+            .into_iter()
+            .map(OrgDto::from)
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -680,7 +796,11 @@ pub struct NewOrgRequest {
 
 /// Adds an organization to the tree (administrators).
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = NewOrgRequest, responses((status = 201, body = OrgDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_org(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJson(r): ApiJson<NewOrgRequest>) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
+async fn create_org(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(r): ApiJson<NewOrgRequest>,
+) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
     let kind = r.kind.parse().map_err(ApiError::from)?;
     let n = diwan_services::orgs::NewOrg {
         parent_id: r.parent_id,
@@ -689,9 +809,14 @@ async fn create_org(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJ
         name_ar: r.name_ar,
         name_en: r.name_en,
         name_fr: r.name_fr,
-        time_zone: r.time_zone.unwrap_or_else(|| diwan_domain::org::DEFAULT_TIME_ZONE.into()),
+        time_zone: r
+            .time_zone
+            .unwrap_or_else(|| diwan_domain::org::DEFAULT_TIME_ZONE.into()),
     };
-    Ok((StatusCode::CREATED, Json(OrgDto::from(state.services.create_org(Some(&c), n).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(OrgDto::from(state.services.create_org(Some(&c), n).await?)),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -705,7 +830,12 @@ pub struct HolidayParams {
 
 /// An organization's holidays, which deadlines skip.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/holidays", tag = "organizations", params(("id" = Uuid, Path), HolidayParams), responses((status = 200, body = Vec<NaiveDate>), (status = 404, body = ErrorBody)))]
-async fn list_holidays(State(state): State<AppState>, ApiCaller(_c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiQuery(p): ApiQuery<HolidayParams>) -> ApiResult<Vec<NaiveDate>> {
+async fn list_holidays(
+    State(state): State<AppState>,
+    ApiCaller(_c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<HolidayParams>,
+) -> ApiResult<Vec<NaiveDate>> {
     let from = parse_day("from", &p.from)?.unwrap_or_else(|| Utc::now().date_naive());
     let to = parse_day("to", &p.to)?.unwrap_or(from + chrono::Duration::days(366));
     Ok(Json(state.services.holidays(id, from, to).await?))
@@ -720,30 +850,66 @@ pub struct HolidayRequest {
 
 /// Adds a holiday to an organization's calendar (administrators).
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/holidays", tag = "organizations", params(("id" = Uuid, Path)), request_body = HolidayRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn add_holiday(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiJson(r): ApiJson<HolidayRequest>) -> Result<StatusCode, ApiError> {
-    let day = diwan_domain::calendar::parse_date(&r.day).map_err(|_| ApiError::invalid("day", "date-invalid"))?;
+async fn add_holiday(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(r): ApiJson<HolidayRequest>,
+) -> Result<StatusCode, ApiError> {
+    let day = diwan_domain::calendar::parse_date(&r.day)
+        .map_err(|_| ApiError::invalid("day", "date-invalid"))?;
     if r.name.trim().is_empty() {
         return Err(ApiError::invalid("name", "field-required"));
     }
-    state.services.add_holiday(Some(&c), id, day, r.name.trim()).await?;
+    state
+        .services
+        .add_holiday(Some(&c), id, day, r.name.trim())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Officers and heads of a department, to choose an assignee from.
 #[utoipa::path(get, path = "/api/v1/departments/{id}/staff", tag = "organizations", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<UserDto>), (status = 404, body = ErrorBody)))]
-async fn department_staff(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Vec<UserDto>> {
-    Ok(Json(state.services.department_staff(&c, id).await?.into_iter().map(UserDto::from).collect()))
+async fn department_staff(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Vec<UserDto>> {
+    Ok(Json(
+        state
+            .services
+            .department_staff(&c, id)
+            .await?
+            .into_iter()
+            .map(UserDto::from)
+            .collect(),
+    ))
 }
 
 /// The catalogue of case types.
 #[utoipa::path(get, path = "/api/v1/case-types", tag = "cases", responses((status = 200, body = Vec<CaseTypeDto>), (status = 401, body = ErrorBody)))]
-async fn list_case_types(State(state): State<AppState>, ApiCaller(_c): ApiCaller) -> ApiResult<Vec<CaseTypeDto>> {
-    Ok(Json(state.services.list_case_types().await?.into_iter().map(CaseTypeDto::from).collect()))
+async fn list_case_types(
+    State(state): State<AppState>,
+    ApiCaller(_c): ApiCaller,
+) -> ApiResult<Vec<CaseTypeDto>> {
+    Ok(Json(
+        state
+            .services
+            .list_case_types()
+            .await?
+            .into_iter()
+            .map(CaseTypeDto::from)
+            .collect(),
+    ))
 }
 
 /// A queue page or search results, with keyset pagination.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListParams), responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list_cases(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiQuery(p): ApiQuery<CaseListParams>) -> ApiResult<CasePage> {
+async fn list_cases(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiQuery(p): ApiQuery<CaseListParams>,
+) -> ApiResult<CasePage> {
     let mut f = p.to_filter()?;
     let limit = f.limit.unwrap_or(25);
     let sort = f.sort;
@@ -751,17 +917,39 @@ async fn list_cases(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiQ
     let mut rows = state.services.list_cases(&c, f).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| crate::pages::cursor::encode(&cursor_after(r, sort))) } else { None };
-    Ok(Json(CasePage { items: rows.into_iter().map(CaseSummaryDto::from).collect(), next_cursor }))
+    let next_cursor = if more {
+        rows.last()
+            .map(|r| crate::pages::cursor::encode(&cursor_after(r, sort)))
+    } else {
+        None
+    };
+    Ok(Json(CasePage {
+        items: rows.into_iter().map(CaseSummaryDto::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// Files a case: a draft, or submitted at once with `submit: true`.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCaseRequest,
     responses((status = 201, body = CaseDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_case(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJson(r): ApiJson<NewCaseRequest>) -> Result<(StatusCode, Json<CaseDto>), ApiError> {
+async fn create_case(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(r): ApiJson<NewCaseRequest>,
+) -> Result<(StatusCode, Json<CaseDto>), ApiError> {
     let case = state
         .services
-        .create_case(&c, NewCase { case_type_id: r.case_type_id, subject: r.subject, body: r.body, fields: r.fields, submit: r.submit, department_id: r.department_id })
+        .create_case(
+            &c,
+            NewCase {
+                case_type_id: r.case_type_id,
+                subject: r.subject,
+                body: r.body,
+                fields: r.fields,
+                submit: r.submit,
+                department_id: r.department_id,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(CaseDto::from(case))))
 }
@@ -773,14 +961,26 @@ pub struct CaseRef {
 
 /// Finds a case by its tracking number (any case, Arabic-Indic digits accepted).
 #[utoipa::path(get, path = "/api/v1/cases/by-tracking/{number}", tag = "cases", params(("number" = String, Path)), responses((status = 200, body = CaseRef), (status = 404, body = ErrorBody)))]
-async fn case_by_tracking(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(number): ApiPath<String>) -> ApiResult<CaseRef> {
-    let id = state.services.find_by_tracking(&c, &number).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+async fn case_by_tracking(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<CaseRef> {
+    let id = state
+        .services
+        .find_by_tracking(&c, &number)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     Ok(Json(CaseRef { id }))
 }
 
 /// One case with its history, messages, attachments and the caller's possible actions. The read is audited.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = CaseViewDto), (status = 404, body = ErrorBody)))]
-async fn get_case(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<CaseViewDto> {
+async fn get_case(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<CaseViewDto> {
     let v = state.services.view_case(&c, id).await?;
     Ok(Json(CaseViewDto {
         case: CaseDto::from(v.case),
@@ -788,14 +988,27 @@ async fn get_case(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPat
         events: v
             .events
             .into_iter()
-            .map(|e| EventDto { at: e.at, actor_id: e.actor_id, action: e.action, from_state: e.from_state, to_state: e.to_state, holder_org_id: e.holder_org_id, assignee_id: e.assignee_id })
+            .map(|e| EventDto {
+                at: e.at,
+                actor_id: e.actor_id,
+                action: e.action,
+                from_state: e.from_state,
+                to_state: e.to_state,
+                holder_org_id: e.holder_org_id,
+                assignee_id: e.assignee_id,
+            })
             .collect(),
         messages: v.messages.into_iter().map(MessageDto::from).collect(),
         attachments: v.attachments.into_iter().map(AttachmentDto::from).collect(),
         actions: v
             .actions
             .into_iter()
-            .map(|a| ActionDto { action: a.action, needs_department: a.needs_department, needs_assignee: a.needs_assignee, needs_message: a.needs_message })
+            .map(|a| ActionDto {
+                action: a.action,
+                needs_department: a.needs_department,
+                needs_assignee: a.needs_assignee,
+                needs_message: a.needs_message,
+            })
             .collect(),
         due_soon: v.due_soon,
         can_message: v.can_message,
@@ -806,23 +1019,53 @@ async fn get_case(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPat
 /// Changes a draft.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)), request_body = EditCaseRequest,
     responses((status = 200, body = CaseDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn edit_case(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiJson(r): ApiJson<EditCaseRequest>) -> ApiResult<CaseDto> {
-    Ok(Json(CaseDto::from(state.services.update_draft(&c, id, &r.subject, &r.body, r.fields).await?)))
+async fn edit_case(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(r): ApiJson<EditCaseRequest>,
+) -> ApiResult<CaseDto> {
+    Ok(Json(CaseDto::from(
+        state
+            .services
+            .update_draft(&c, id, &r.subject, &r.body, r.fields)
+            .await?,
+    )))
 }
 
 /// Moves a case along its workflow.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases", params(("id" = Uuid, Path)), request_body = TransitionRequest,
     responses((status = 200, body = CaseDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn transition(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiJson(r): ApiJson<TransitionRequest>) -> ApiResult<CaseDto> {
-    let mv = Move { action: r.action, department_id: r.department_id, assignee_id: r.assignee_id, message: r.message };
-    Ok(Json(CaseDto::from(state.services.transition(&c, id, mv).await?)))
+async fn transition(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(r): ApiJson<TransitionRequest>,
+) -> ApiResult<CaseDto> {
+    let mv = Move {
+        action: r.action,
+        department_id: r.department_id,
+        assignee_id: r.assignee_id,
+        message: r.message,
+    };
+    Ok(Json(CaseDto::from(
+        state.services.transition(&c, id, mv).await?,
+    )))
 }
 
 /// Posts a public message or an internal note.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "cases", params(("id" = Uuid, Path)), request_body = MessageRequest,
     responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn post_message(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiJson(r): ApiJson<MessageRequest>) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
-    let m = state.services.post_message(&c, id, &r.body, r.internal).await?;
+async fn post_message(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(r): ApiJson<MessageRequest>,
+) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
+    let m = state
+        .services
+        .post_message(&c, id, &r.body, r.internal)
+        .await?;
     Ok((StatusCode::CREATED, Json(MessageDto::from(m))))
 }
 
@@ -830,7 +1073,12 @@ async fn post_message(State(state): State<AppState>, ApiCaller(c): ApiCaller, Ap
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
     request_body(content_type = "multipart/form-data", description = "Field `file`: the document (PDF, image, office document); optional field `internal`: 1 for ministry-only."),
     responses((status = 201, body = AttachmentDto), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn upload_attachment(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, mut mp: Multipart) -> Result<(StatusCode, Json<AttachmentDto>), ApiError> {
+async fn upload_attachment(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    mut mp: Multipart,
+) -> Result<(StatusCode, Json<AttachmentDto>), ApiError> {
     let mut file = None;
     let mut internal = false;
     loop {
@@ -845,19 +1093,30 @@ async fn upload_attachment(State(state): State<AppState>, ApiCaller(c): ApiCalle
                 let bytes = field.bytes().await.map_err(multipart_error)?;
                 file = Some((name, bytes));
             }
-            Some("internal") => internal = matches!(field.text().await.map_err(multipart_error)?.trim(), "1" | "true" | "on"),
+            Some("internal") => {
+                internal = matches!(
+                    field.text().await.map_err(multipart_error)?.trim(),
+                    "1" | "true" | "on"
+                )
+            }
             _ => {}
         }
     }
     let (name, bytes) = file.ok_or_else(|| ApiError::invalid("file", "field-required"))?;
-    let a = state.services.add_attachment(&c, id, &name, bytes, internal).await?;
+    let a = state
+        .services
+        .add_attachment(&c, id, &name, bytes, internal)
+        .await?;
     Ok((StatusCode::CREATED, Json(AttachmentDto::from(a))))
 }
 
 /// Maps a multipart failure: too large, or malformed.
 pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError { code: ErrorCode::PayloadTooLarge, details: vec![("file".into(), "file-too-large".into())] }
+        ApiError {
+            code: ErrorCode::PayloadTooLarge,
+            details: vec![("file".into(), "file-too-large".into())],
+        }
     } else {
         ApiError::invalid("file", "field-invalid")
     }
@@ -865,7 +1124,11 @@ pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError 
 
 /// Downloads an attachment, authorized exactly as its case is.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, description = "The file"), (status = 404, body = ErrorBody)))]
-async fn download_attachment(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
+async fn download_attachment(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
     let (a, got) = state.services.open_attachment(&c, id).await?;
     Ok(file_response(&a, got))
 }
@@ -874,12 +1137,28 @@ async fn download_attachment(State(state): State<AppState>, ApiCaller(c): ApiCal
 pub fn file_response(a: &diwan_store::Attachment, got: object_store_result::GetResult) -> Response {
     use futures::StreamExt;
     let stream = got.into_stream().map(|r| r.map_err(std::io::Error::other));
-    let encoded: String = a.filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let encoded: String = a
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
     (
         [
             (header::CONTENT_TYPE, a.content_type.clone()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{encoded}")),
-            (header::HeaderName::from_static("x-content-type-options"), "nosniff".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_owned(),
+            ),
             (header::CONTENT_LENGTH, a.size.to_string()),
         ],
         axum::body::Body::from_stream(stream),
@@ -894,11 +1173,20 @@ pub mod object_store_result {
 
 /// Open, overdue, due-soon and paused counts per department (or for the caller's municipality).
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "cases", responses((status = 200, body = Vec<DashboardEntry>)))]
-async fn dashboard(State(state): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Vec<DashboardEntry>> {
+async fn dashboard(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Vec<DashboardEntry>> {
     let d = state.services.dashboard(&c).await?;
     Ok(Json(
         d.into_iter()
-            .map(|e| DashboardEntry { organization: OrgDto::from(e.department), open: e.counts.open, overdue: e.counts.overdue, due_soon: e.counts.due_soon, paused: e.counts.paused })
+            .map(|e| DashboardEntry {
+                organization: OrgDto::from(e.department),
+                open: e.counts.open,
+                overdue: e.counts.overdue,
+                due_soon: e.counts.due_soon,
+                paused: e.counts.paused,
+            })
             .collect(),
     ))
 }
@@ -912,9 +1200,27 @@ pub struct NotificationParams {
 
 /// The caller's notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationParams), responses((status = 200, body = Vec<NotificationDto>)))]
-async fn notifications(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiQuery(p): ApiQuery<NotificationParams>) -> ApiResult<Vec<NotificationDto>> {
-    let list = state.services.notifications(&c, p.unread.unwrap_or(false), 100).await?;
-    Ok(Json(list.into_iter().map(|n| NotificationDto { id: n.id, case_id: n.case_id, kind: n.kind, tracking_number: n.tracking_number, at: n.at, read_at: n.read_at }).collect()))
+async fn notifications(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiQuery(p): ApiQuery<NotificationParams>,
+) -> ApiResult<Vec<NotificationDto>> {
+    let list = state
+        .services
+        .notifications(&c, p.unread.unwrap_or(false), 100)
+        .await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|n| NotificationDto {
+                id: n.id,
+                case_id: n.case_id,
+                kind: n.kind,
+                tracking_number: n.tracking_number,
+                at: n.at,
+                read_at: n.read_at,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -924,8 +1230,14 @@ pub struct MarkedRead {
 
 /// Marks one notification, or all, as read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", request_body = MarkReadRequest, responses((status = 200, body = MarkedRead)))]
-async fn mark_read(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJson(r): ApiJson<MarkReadRequest>) -> ApiResult<MarkedRead> {
-    Ok(Json(MarkedRead { marked: state.services.mark_read(&c, r.id).await? }))
+async fn mark_read(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(r): ApiJson<MarkReadRequest>,
+) -> ApiResult<MarkedRead> {
+    Ok(Json(MarkedRead {
+        marked: state.services.mark_read(&c, r.id).await?,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -949,39 +1261,77 @@ pub struct AuditParams {
 /// Parses an audit keyset position `<micros>.<uuid>`.
 pub fn parse_before(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (t, id) = s.split_once('.')?;
-    Some((DateTime::from_timestamp_micros(t.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+    Some((
+        DateTime::from_timestamp_micros(t.parse().ok()?)?,
+        Uuid::parse_str(id).ok()?,
+    ))
 }
 
 /// Searches the audit trail (auditors and administrators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200, body = AuditPage), (status = 404, body = ErrorBody)))]
-async fn audit(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<AuditPage> {
+async fn audit(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<AuditPage> {
     let mut q = diwan_store::AuditQuery::default();
     if let Some(a) = p.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         match state.services.user_by_username(a).await? {
             Some(u) => q.actor_id = Some(u.id),
-            None => return Ok(Json(AuditPage { items: vec![], next_before: None })),
+            None => {
+                return Ok(Json(AuditPage {
+                    items: vec![],
+                    next_before: None,
+                }))
+            }
         }
     }
     q.org_id = parse_uuid("org", &p.org)?;
     q.action_prefix = p.action.filter(|s| !s.is_empty());
     q.object_id = p.object.filter(|s| !s.is_empty());
-    q.from = parse_day("from", &p.from)?.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc());
-    q.to = parse_day("to", &p.to)?.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc());
+    q.from = parse_day("from", &p.from)?
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc());
+    q.to = parse_day("to", &p.to)?
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc());
     q.before = match p.before.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(b) => Some(parse_before(b).ok_or_else(|| ApiError::invalid("before", "field-invalid"))?),
+        Some(b) => {
+            Some(parse_before(b).ok_or_else(|| ApiError::invalid("before", "field-invalid"))?)
+        }
     };
     let limit = match p.limit.as_deref().filter(|s| !s.is_empty()) {
         None => 50,
-        Some(s) => diwan_domain::text::parse_number(s).filter(|n| (1..=200).contains(n)).ok_or_else(|| ApiError::invalid("limit", "field-invalid"))? as i64,
+        Some(s) => diwan_domain::text::parse_number(s)
+            .filter(|n| (1..=200).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "field-invalid"))? as i64,
     };
     q.limit = limit;
     let items = state.services.search_audit(&c, q).await?;
-    let next_before = (items.len() as i64 == limit).then(|| items.last().map(|r| format!("{}.{}", r.at.timestamp_micros(), r.id))).flatten();
+    let next_before = (items.len() as i64 == limit)
+        .then(|| {
+            items
+                .last()
+                .map(|r| format!("{}.{}", r.at.timestamp_micros(), r.id))
+        })
+        .flatten();
     Ok(Json(AuditPage {
         items: items
             .into_iter()
-            .map(|r| AuditDto { id: r.id, at: r.at, actor_id: r.actor_id, actor_name: r.actor_name, org_id: r.org_id, action: r.action, object_type: r.object_type, object_id: r.object_id, ip: r.ip, details: r.details })
+            .map(|r| AuditDto {
+                id: r.id,
+                at: r.at,
+                actor_id: r.actor_id,
+                actor_name: r.actor_name,
+                org_id: r.org_id,
+                action: r.action,
+                object_type: r.object_type,
+                object_id: r.object_id,
+                ip: r.ip,
+                details: r.details,
+            })
             .collect(),
         next_before,
     }))
@@ -989,46 +1339,113 @@ async fn audit(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiQuery(
 
 /// The caller's personal API tokens.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenDto>)))]
-async fn list_tokens(State(state): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Vec<TokenDto>> {
-    Ok(Json(state.services.list_api_tokens(&c).await?.into_iter().map(TokenDto::from).collect()))
+async fn list_tokens(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Vec<TokenDto>> {
+    Ok(Json(
+        state
+            .services
+            .list_api_tokens(&c)
+            .await?
+            .into_iter()
+            .map(TokenDto::from)
+            .collect(),
+    ))
 }
 
 /// Creates a personal API token (from a session, not from another token).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenRequest, responses((status = 201, body = NewTokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_token(State(state): State<AppState>, ApiCaller(mut c): ApiCaller, headers: axum::http::HeaderMap, ApiJson(r): ApiJson<TokenRequest>) -> Result<(StatusCode, Json<NewTokenResponse>), ApiError> {
+async fn create_token(
+    State(state): State<AppState>,
+    ApiCaller(mut c): ApiCaller,
+    headers: axum::http::HeaderMap,
+    ApiJson(r): ApiJson<TokenRequest>,
+) -> Result<(StatusCode, Json<NewTokenResponse>), ApiError> {
     // A session token (from sign-in) acts with every right of its owner.
-    let is_session = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(diwan_services::auth::SESSION_PREFIX));
+    let is_session = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(diwan_services::auth::SESSION_PREFIX));
     if is_session {
         c.scopes = None;
     }
-    let (t, token) = state.services.create_api_token(&c, &r.name, &r.scopes, r.expires_in_days).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenResponse { token, details: TokenDto::from(t) })))
+    let (t, token) = state
+        .services
+        .create_api_token(&c, &r.name, &r.scopes, r.expires_in_days)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenResponse {
+            token,
+            details: TokenDto::from(t),
+        }),
+    ))
 }
 
 /// Revokes one of the caller's tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn revoke_token(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
     state.services.revoke_api_token(&c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every account (administrators and auditors).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", responses((status = 200, body = Vec<UserDto>), (status = 404, body = ErrorBody)))]
-async fn list_users(State(state): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Vec<UserDto>> {
-    Ok(Json(state.services.list_users(&c).await?.into_iter().map(UserDto::from).collect()))
+async fn list_users(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Vec<UserDto>> {
+    Ok(Json(
+        state
+            .services
+            .list_users(&c)
+            .await?
+            .into_iter()
+            .map(UserDto::from)
+            .collect(),
+    ))
 }
 
 /// Creates an account (administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest, responses((status = 201, body = UserDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_user(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJson(r): ApiJson<NewUserRequest>) -> Result<(StatusCode, Json<UserDto>), ApiError> {
+async fn create_user(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(r): ApiJson<NewUserRequest>,
+) -> Result<(StatusCode, Json<UserDto>), ApiError> {
     let role: Role = r.role.parse().map_err(ApiError::from)?;
-    let u = state.services.create_user(Some(&c), NewUser { username: r.username, display_name: r.display_name, role, org_id: r.org_id, password: r.password }).await?;
+    let u = state
+        .services
+        .create_user(
+            Some(&c),
+            NewUser {
+                username: r.username,
+                display_name: r.display_name,
+                role,
+                org_id: r.org_id,
+                password: r.password,
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(UserDto::from(u))))
 }
 
 /// Sets a new password for an account and ends its sessions (administrators).
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "admin", params(("id" = Uuid, Path)), request_body = PasswordRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn reset_password(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<Uuid>, ApiJson(r): ApiJson<PasswordRequest>) -> Result<StatusCode, ApiError> {
-    state.services.reset_password(Some(&c), id, &r.password).await?;
+async fn reset_password(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(r): ApiJson<PasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .reset_password(Some(&c), id, &r.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

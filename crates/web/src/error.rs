@@ -37,10 +37,16 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        ApiError { code, details: Vec::new() }
+        ApiError {
+            code,
+            details: Vec::new(),
+        }
     }
     pub fn invalid(field: &str, reason: &str) -> Self {
-        ApiError { code: ErrorCode::InvalidInput, details: vec![(field.into(), reason.into())] }
+        ApiError {
+            code: ErrorCode::InvalidInput,
+            details: vec![(field.into(), reason.into())],
+        }
     }
 }
 
@@ -49,13 +55,19 @@ impl From<diwan_services::Error> for ApiError {
         if e.code() == ErrorCode::Internal {
             tracing::error!(error = ?e, "internal error");
         }
-        ApiError { code: e.code(), details: e.details().to_vec() }
+        ApiError {
+            code: e.code(),
+            details: e.details().to_vec(),
+        }
     }
 }
 
 impl From<diwan_domain::DomainError> for ApiError {
     fn from(e: diwan_domain::DomainError) -> Self {
-        ApiError { code: e.code, details: e.details }
+        ApiError {
+            code: e.code,
+            details: e.details,
+        }
     }
 }
 
@@ -67,14 +79,24 @@ fn rejection_reason(body_text: &str) -> String {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::InvalidInput };
-        ApiError { code, details: vec![("body".into(), rejection_reason(&r.body_text()))] }
+        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::PayloadTooLarge
+        } else {
+            ErrorCode::InvalidInput
+        };
+        ApiError {
+            code,
+            details: vec![("body".into(), rejection_reason(&r.body_text()))],
+        }
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError { code: ErrorCode::InvalidInput, details: vec![("query".into(), rejection_reason(&r.body_text()))] }
+        ApiError {
+            code: ErrorCode::InvalidInput,
+            details: vec![("query".into(), rejection_reason(&r.body_text()))],
+        }
     }
 }
 
@@ -87,7 +109,10 @@ impl From<PathRejection> for ApiError {
 
 impl From<FormRejection> for ApiError {
     fn from(r: FormRejection) -> Self {
-        ApiError { code: ErrorCode::InvalidInput, details: vec![("form".into(), rejection_reason(&r.body_text()))] }
+        ApiError {
+            code: ErrorCode::InvalidInput,
+            details: vec![("form".into(), rejection_reason(&r.body_text()))],
+        }
     }
 }
 
@@ -121,7 +146,11 @@ pub fn error_body(i18n: &I18n, lang: Lang, e: &ApiError) -> ErrorBody {
             .iter()
             .map(|(field, reason)| {
                 let key = reason.replace('_', "-");
-                let msg = if i18n.has(lang, &key) { tr.t(&key) } else { reason.clone() };
+                let msg = if i18n.has(lang, &key) {
+                    tr.t(&key)
+                } else {
+                    reason.clone()
+                };
                 (field.clone(), msg)
             })
             .collect(),
@@ -130,7 +159,11 @@ pub fn error_body(i18n: &I18n, lang: Lang, e: &ApiError) -> ErrorBody {
 
 /// Renders [`ApiError`]s as JSON in the language the request asked for.
 pub async fn localize_api_errors(req: Request, next: Next) -> Response {
-    let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let lang = negotiate(None, None, accept.as_deref());
     let mut res = next.run(req).await;
     if let Some(e) = res.extensions_mut().remove::<ApiError>() {
@@ -138,9 +171,15 @@ pub async fn localize_api_errors(req: Request, next: Next) -> Response {
         let body = error_body(I18n::global(), lang, &e);
         let mut out = (status, axum::Json(body)).into_response();
         if e.code == ErrorCode::Unauthenticated {
-            out.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            out.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
-        out.headers_mut().insert(header::CONTENT_LANGUAGE, header::HeaderValue::from_static(lang.code()));
+        out.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            header::HeaderValue::from_static(lang.code()),
+        );
         return out;
     }
     res

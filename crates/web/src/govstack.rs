@@ -24,7 +24,10 @@ pub const PREFIX: &str = "/govstack/workflow";
 pub fn routes() -> Router<AppState> {
     let r = Router::new()
         .route("/processes", get(get_process_list).post(add_process))
-        .route("/processes/{process_id}", get(get_process).put(update_process).delete(delete_process))
+        .route(
+            "/processes/{process_id}",
+            get(get_process).put(update_process).delete(delete_process),
+        )
         .route("/processes/{process_id}/start", post(start))
         .route("/instances", get(list_instances))
         .route("/instances/", get(list_instances))
@@ -34,7 +37,17 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(get_process_list, add_process, get_process, update_process, delete_process, start, list_instances, get_instance, stop))]
+#[openapi(paths(
+    get_process_list,
+    add_process,
+    get_process,
+    update_process,
+    delete_process,
+    start,
+    list_instances,
+    get_instance,
+    stop
+))]
 pub struct GovStackDoc;
 
 /// One `{code, value}` pair of the specification's ListOfProperties.
@@ -109,10 +122,17 @@ pub struct InstanceParams {
 }
 
 fn definition(t: &CaseType) -> ProcessDefinition {
-    let p = |code: &str, value: String| Property { code: code.into(), value };
+    let p = |code: &str, value: String| Property {
+        code: code.into(),
+        value,
+    };
     ProcessDefinition {
         name: t.code.clone(),
-        kind: if t.workflow == "internal_memo" { "Private".into() } else { "Public".into() },
+        kind: if t.workflow == "internal_memo" {
+            "Private".into()
+        } else {
+            "Public".into()
+        },
         version: "1".into(),
         is_executable: Some(t.active),
         is_closed: Some(true),
@@ -123,16 +143,27 @@ fn definition(t: &CaseType) -> ProcessDefinition {
             p("name_ar", t.name_ar.clone()),
             p("name_en", t.name_en.clone()),
             p("name_fr", t.name_fr.clone()),
-            p("default_department_id", t.default_department_id.map(|d| d.to_string()).unwrap_or_default()),
+            p(
+                "default_department_id",
+                t.default_department_id
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ),
             p("auto_route", t.auto_route.to_string()),
             p("deadline_days", t.deadline_days.to_string()),
-            p("fields", serde_json::to_string(&t.fields).unwrap_or_else(|_| "[]".into())),
+            p(
+                "fields",
+                serde_json::to_string(&t.fields).unwrap_or_else(|_| "[]".into()),
+            ),
         ]),
     }
 }
 
 fn process(t: &CaseType) -> Process {
-    Process { id: t.id.to_string(), process_definition: definition(t) }
+    Process {
+        id: t.id.to_string(),
+        process_definition: definition(t),
+    }
 }
 
 /// The BPMN-style execution state of a case.
@@ -174,13 +205,32 @@ fn instance_of_row(r: &CaseRow) -> ProcessInstance {
 
 async fn find_type(state: &AppState, id: &str) -> Result<CaseType, ApiError> {
     let types = state.services.list_case_types().await?;
-    types.into_iter().find(|t| t.id.to_string() == id || t.code == id).ok_or_else(|| ApiError::new(ErrorCode::NotFound))
+    types
+        .into_iter()
+        .find(|t| t.id.to_string() == id || t.code == id)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))
 }
 
-fn type_from_definition(id: Uuid, d: &ProcessDefinition, base: Option<&CaseType>) -> Result<CaseType, ApiError> {
+fn type_from_definition(
+    id: Uuid,
+    d: &ProcessDefinition,
+    base: Option<&CaseType>,
+) -> Result<CaseType, ApiError> {
     let body = d.process_body.clone().unwrap_or_default();
-    let get = |code: &str| body.iter().find(|p| p.code == code).map(|p| p.value.clone());
-    let wf = get("workflow").or_else(|| base.map(|b| b.workflow.clone())).unwrap_or_else(|| if d.kind == "Private" { "internal_memo".into() } else { "municipal_request".into() });
+    let get = |code: &str| {
+        body.iter()
+            .find(|p| p.code == code)
+            .map(|p| p.value.clone())
+    };
+    let wf = get("workflow")
+        .or_else(|| base.map(|b| b.workflow.clone()))
+        .unwrap_or_else(|| {
+            if d.kind == "Private" {
+                "internal_memo".into()
+            } else {
+                "municipal_request".into()
+            }
+        });
     if workflow::builtin(&wf).is_none() {
         return Err(ApiError::invalid("processBody.workflow", "field-invalid"));
     }
@@ -189,11 +239,15 @@ fn type_from_definition(id: Uuid, d: &ProcessDefinition, base: Option<&CaseType>
         return Err(ApiError::invalid("name", "field-required"));
     }
     let deadline = match get("deadline_days") {
-        Some(v) => diwan_domain::text::parse_number(&v).ok_or_else(|| ApiError::invalid("processBody.deadline_days", "field-invalid"))? as i32,
+        Some(v) => diwan_domain::text::parse_number(&v)
+            .ok_or_else(|| ApiError::invalid("processBody.deadline_days", "field-invalid"))?
+            as i32,
         None => base.map_or(10, |b| b.deadline_days),
     };
     let dept = match get("default_department_id").filter(|v| !v.is_empty()) {
-        Some(v) => Some(Uuid::parse_str(&v).map_err(|_| ApiError::invalid("processBody.default_department_id", "field-invalid"))?),
+        Some(v) => Some(Uuid::parse_str(&v).map_err(|_| {
+            ApiError::invalid("processBody.default_department_id", "field-invalid")
+        })?),
         None => base.and_then(|b| b.default_department_id),
     };
     let label = d.description.clone().unwrap_or_else(|| name.to_owned());
@@ -201,16 +255,28 @@ fn type_from_definition(id: Uuid, d: &ProcessDefinition, base: Option<&CaseType>
         id,
         code: name.to_owned(),
         workflow: wf,
-        prefix: get("prefix").or_else(|| base.map(|b| b.prefix.clone())).ok_or_else(|| ApiError::invalid("processBody.prefix", "field-required"))?,
-        name_ar: get("name_ar").or_else(|| base.map(|b| b.name_ar.clone())).unwrap_or_else(|| label.clone()),
-        name_en: get("name_en").or_else(|| base.map(|b| b.name_en.clone())).unwrap_or_else(|| label.clone()),
-        name_fr: get("name_fr").or_else(|| base.map(|b| b.name_fr.clone())).unwrap_or_else(|| label.clone()),
+        prefix: get("prefix")
+            .or_else(|| base.map(|b| b.prefix.clone()))
+            .ok_or_else(|| ApiError::invalid("processBody.prefix", "field-required"))?,
+        name_ar: get("name_ar")
+            .or_else(|| base.map(|b| b.name_ar.clone()))
+            .unwrap_or_else(|| label.clone()),
+        name_en: get("name_en")
+            .or_else(|| base.map(|b| b.name_en.clone()))
+            .unwrap_or_else(|| label.clone()),
+        name_fr: get("name_fr")
+            .or_else(|| base.map(|b| b.name_fr.clone()))
+            .unwrap_or_else(|| label.clone()),
         default_department_id: dept,
-        auto_route: get("auto_route").map(|v| v == "true").or_else(|| base.map(|b| b.auto_route)).unwrap_or(false),
+        auto_route: get("auto_route")
+            .map(|v| v == "true")
+            .or_else(|| base.map(|b| b.auto_route))
+            .unwrap_or(false),
         deadline_days: deadline,
         active: d.is_executable.unwrap_or(true),
         fields: match get("fields") {
-            Some(json) => serde_json::from_str(&json).map_err(|_| ApiError::invalid("processBody.fields", "field-invalid"))?,
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|_| ApiError::invalid("processBody.fields", "field-invalid"))?,
             None => base.map(|b| b.fields.clone()).unwrap_or_default(),
         },
     })
@@ -218,13 +284,28 @@ fn type_from_definition(id: Uuid, d: &ProcessDefinition, base: Option<&CaseType>
 
 /// Lists the processes: Diwan's case types.
 #[utoipa::path(get, path = "/govstack/workflow/processes", tag = "govstack-workflow", responses((status = 200, body = Vec<Process>), (status = 401, body = ErrorBody)))]
-async fn get_process_list(State(state): State<AppState>, ApiCaller(_c): ApiCaller) -> Result<Json<Vec<Process>>, ApiError> {
-    Ok(Json(state.services.list_case_types().await?.iter().map(process).collect()))
+async fn get_process_list(
+    State(state): State<AppState>,
+    ApiCaller(_c): ApiCaller,
+) -> Result<Json<Vec<Process>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .list_case_types()
+            .await?
+            .iter()
+            .map(process)
+            .collect(),
+    ))
 }
 
 /// Adds a process: a new case type on one of Diwan's workflows (administrators).
 #[utoipa::path(post, path = "/govstack/workflow/processes", tag = "govstack-workflow", request_body = ProcessDefinition, responses((status = 201, body = Process), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn add_process(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiJson(d): ApiJson<ProcessDefinition>) -> Result<(StatusCode, Json<Process>), ApiError> {
+async fn add_process(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(d): ApiJson<ProcessDefinition>,
+) -> Result<(StatusCode, Json<Process>), ApiError> {
     let t = type_from_definition(Uuid::now_v7(), &d, None)?;
     let t = state.services.save_case_type(Some(&c), t).await?;
     Ok((StatusCode::CREATED, Json(process(&t))))
@@ -232,13 +313,22 @@ async fn add_process(State(state): State<AppState>, ApiCaller(c): ApiCaller, Api
 
 /// One process.
 #[utoipa::path(get, path = "/govstack/workflow/processes/{processId}", tag = "govstack-workflow", params(("processId" = String, Path)), responses((status = 200, body = Process), (status = 404, body = ErrorBody)))]
-async fn get_process(State(state): State<AppState>, ApiCaller(_c): ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Json<Process>, ApiError> {
+async fn get_process(
+    State(state): State<AppState>,
+    ApiCaller(_c): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Process>, ApiError> {
     Ok(Json(process(&find_type(&state, &id).await?)))
 }
 
 /// Updates a process (administrators).
 #[utoipa::path(put, path = "/govstack/workflow/processes/{processId}", tag = "govstack-workflow", params(("processId" = String, Path)), request_body = ProcessDefinition, responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn update_process(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<String>, ApiJson(d): ApiJson<ProcessDefinition>) -> Result<StatusCode, ApiError> {
+async fn update_process(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(d): ApiJson<ProcessDefinition>,
+) -> Result<StatusCode, ApiError> {
     let base = find_type(&state, &id).await?;
     let t = type_from_definition(base.id, &d, Some(&base))?;
     state.services.save_case_type(Some(&c), t).await?;
@@ -247,35 +337,64 @@ async fn update_process(State(state): State<AppState>, ApiCaller(c): ApiCaller, 
 
 /// Retires a process: the case type stops accepting new cases; nothing is deleted.
 #[utoipa::path(delete, path = "/govstack/workflow/processes/{processId}", tag = "govstack-workflow", params(("processId" = String, Path)), responses((status = 200), (status = 404, body = ErrorBody)))]
-async fn delete_process(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+async fn delete_process(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     let t = find_type(&state, &id).await?;
-    state.services.save_case_type(Some(&c), CaseType { active: false, ..t }).await?;
+    state
+        .services
+        .save_case_type(Some(&c), CaseType { active: false, ..t })
+        .await?;
     Ok(StatusCode::OK)
 }
 
 /// Starts an instance: files and submits a case of this type.
 #[utoipa::path(post, path = "/govstack/workflow/processes/{processId}/start", tag = "govstack-workflow", params(("processId" = String, Path)), request_body = ProcessInstancePayload,
     responses((status = 201, body = InstanceStatus), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn start(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<String>, ApiJson(p): ApiJson<ProcessInstancePayload>) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
+async fn start(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(p): ApiJson<ProcessInstancePayload>,
+) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
     let t = find_type(&state, &id).await?;
     let values = p.instance_values.unwrap_or_default();
-    let get = |code: &str| values.iter().find(|v| v.code == code).map(|v| v.value.clone());
+    let get = |code: &str| {
+        values
+            .iter()
+            .find(|v| v.code == code)
+            .map(|v| v.value.clone())
+    };
     let mut fields = serde_json::Map::new();
     for v in &values {
         if !matches!(v.code.as_str(), "subject" | "body" | "department_id") {
             fields.insert(v.code.clone(), serde_json::Value::String(v.value.clone()));
         }
     }
-    fields.insert("processStartedBy".into(), serde_json::Value::String(p.process_started_by));
+    fields.insert(
+        "processStartedBy".into(),
+        serde_json::Value::String(p.process_started_by),
+    );
     let department_id = match get("department_id") {
-        Some(v) => Some(Uuid::parse_str(&v).map_err(|_| ApiError::invalid("department_id", "field-invalid"))?),
+        Some(v) => Some(
+            Uuid::parse_str(&v).map_err(|_| ApiError::invalid("department_id", "field-invalid"))?,
+        ),
         None => None,
     };
     let case = state
         .services
         .create_case(
             &c,
-            NewCase { case_type_id: t.id, subject: get("subject").unwrap_or_default(), body: get("body").unwrap_or_default(), fields: Some(serde_json::Value::Object(fields)), submit: true, department_id },
+            NewCase {
+                case_type_id: t.id,
+                subject: get("subject").unwrap_or_default(),
+                body: get("body").unwrap_or_default(),
+                fields: Some(serde_json::Value::Object(fields)),
+                submit: true,
+                department_id,
+            },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(status(&case))))
@@ -283,18 +402,36 @@ async fn start(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(i
 
 /// Lists instances, optionally of one process (the newest hundred).
 #[utoipa::path(get, path = "/govstack/workflow/instances", tag = "govstack-workflow", params(InstanceParams), responses((status = 200, body = Vec<ProcessInstance>)))]
-async fn list_instances(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiQuery(p): ApiQuery<InstanceParams>) -> Result<Json<Vec<ProcessInstance>>, ApiError> {
+async fn list_instances(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiQuery(p): ApiQuery<InstanceParams>,
+) -> Result<Json<Vec<ProcessInstance>>, ApiError> {
     let case_type_id = match p.process_id.filter(|s| !s.is_empty()) {
         Some(id) => Some(find_type(&state, &id).await?.id),
         None => None,
     };
-    let rows = state.services.list_cases(&c, CaseFilter { case_type_id, limit: Some(100), ..CaseFilter::default() }).await?;
+    let rows = state
+        .services
+        .list_cases(
+            &c,
+            CaseFilter {
+                case_type_id,
+                limit: Some(100),
+                ..CaseFilter::default()
+            },
+        )
+        .await?;
     Ok(Json(rows.iter().map(instance_of_row).collect()))
 }
 
 /// One instance's execution status.
 #[utoipa::path(get, path = "/govstack/workflow/instances/{instanceId}", tag = "govstack-workflow", params(("instanceId" = String, Path)), responses((status = 200, body = ProcessInstance), (status = 404, body = ErrorBody)))]
-async fn get_instance(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Json<ProcessInstance>, ApiError> {
+async fn get_instance(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ProcessInstance>, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::new(ErrorCode::NotFound))?;
     let v = state.services.view_case(&c, id).await?;
     let row = CaseRow {
@@ -318,9 +455,23 @@ async fn get_instance(State(state): State<AppState>, ApiCaller(c): ApiCaller, Ap
 
 /// Stops an instance: the filer withdraws the case.
 #[utoipa::path(post, path = "/govstack/workflow/instances/{instanceId}/stop", tag = "govstack-workflow", params(("instanceId" = String, Path)), responses((status = 201, body = InstanceStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn stop(State(state): State<AppState>, ApiCaller(c): ApiCaller, ApiPath(id): ApiPath<String>) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
+async fn stop(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::new(ErrorCode::NotFound))?;
-    let case = state.services.transition(&c, id, Move { action: "withdraw".into(), ..Move::default() }).await?;
+    let case = state
+        .services
+        .transition(
+            &c,
+            id,
+            Move {
+                action: "withdraw".into(),
+                ..Move::default()
+            },
+        )
+        .await?;
     let mut s = status(&case);
     s.state = "stopped".into();
     Ok((StatusCode::CREATED, Json(s)))

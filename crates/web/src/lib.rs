@@ -38,7 +38,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(services: Services, web: WebConfig) -> Self {
-        AppState { services, web: Arc::new(web), i18n: i18n::I18n::global() }
+        AppState {
+            services,
+            web: Arc::new(web),
+            i18n: i18n::I18n::global(),
+        }
     }
 }
 

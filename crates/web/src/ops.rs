@@ -18,8 +18,12 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Full("diwan_http_request_duration_seconds".into()),
-                &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                metrics_exporter_prometheus::Matcher::Full(
+                    "diwan_http_request_duration_seconds".into(),
+                ),
+                &[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
             )
             .expect("valid buckets")
             .build_recorder();
@@ -32,7 +36,10 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(prometheus))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(prometheus))
 }
 
 async fn healthz() -> &'static str {
@@ -45,7 +52,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(r) => (StatusCode::SERVICE_UNAVAILABLE, Json(r)).into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(diwan_store::Readiness { database: false, migrations_current: false })).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(diwan_store::Readiness {
+                    database: false,
+                    migrations_current: false,
+                }),
+            )
+                .into_response()
         }
     }
 }
@@ -57,14 +71,22 @@ async fn prometheus(State(state): State<AppState>) -> Response {
     if let Ok(depth) = state.services.job_queue_depth().await {
         metrics::gauge!("diwan_job_queue_depth").set(depth as f64);
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics_handle().render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics_handle().render(),
+    )
+        .into_response()
 }
 
 /// Times each request by its route pattern (never by its raw path, so that
 /// identifiers do not explode the number of series).
 pub async fn track_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();

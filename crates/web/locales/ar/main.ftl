@@ -353,3 +353,4 @@ error-title-csrf-failed = انتهت صلاحية النموذج
 error-title-payload-too-large = حجم البيانات يتجاوز الحد المسموح به
 error-title-unsupported-media-type = نوع المحتوى غير مدعوم
 error-title-internal = خطأ داخلي
+assigned-to-officer = أُسندت إلى موظف مختص

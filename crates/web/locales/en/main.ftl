@@ -341,3 +341,4 @@ error-title-csrf-failed = Form expired
 error-title-payload-too-large = Too large
 error-title-unsupported-media-type = Unsupported content
 error-title-internal = Internal error
+assigned-to-officer = Assigned to an officer

@@ -342,3 +342,4 @@ error-title-csrf-failed = Formulaire expiré
 error-title-payload-too-large = Données trop volumineuses
 error-title-unsupported-media-type = Contenu non pris en charge
 error-title-internal = Erreur interne
+assigned-to-officer = Confié à un agent

@@ -1,0 +1,733 @@
+//! One case: what it says, its history, its correspondence and
+//! attachments, and the forms for what the caller may do next.
+
+use super::filing::{check_upload, status_for};
+use super::form::{read_multipart, Fields};
+use super::{
+    check_csrf, chrome, file_size, finish, form_failure, path_id, render_status, see_other,
+    signed_in, summary, Chrome, Fail, FieldErrors, Opt, Orgs, PageResult, People,
+};
+use crate::auth::{NavUser, PageCtx};
+use crate::error::status_of;
+use crate::i18n::Tr;
+use crate::AppState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use diwan_domain::org::OrgKind;
+use diwan_domain::ErrorCode;
+use diwan_services::cases::Move;
+use diwan_services::Caller;
+use uuid::Uuid;
+
+/// What a re-rendered case page shows besides the case: a flash, or the
+/// error of the form that failed with what was typed in it.
+pub struct Extra {
+    pub status: StatusCode,
+    pub flash: String,
+    pub error: String,
+    /// Which form failed: `action:<name>`, `message`, `note`, `attach` or `edit`.
+    pub form: String,
+    pub errors: FieldErrors,
+    pub message: String,
+    pub department: String,
+    pub assignee: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Extra {
+    pub fn none() -> Extra {
+        Extra {
+            status: StatusCode::OK,
+            flash: String::new(),
+            error: String::new(),
+            form: String::new(),
+            errors: FieldErrors::default(),
+            message: String::new(),
+            department: String::new(),
+            assignee: String::new(),
+            subject: String::new(),
+            body: String::new(),
+        }
+    }
+
+    /// The page after `form` failed with a service error.
+    pub fn failed(ctx: &PageCtx, state: &AppState, form: &str, e: &diwan_services::Error) -> Extra {
+        let (_, errors) = form_failure(state, &ctx.tr(), e);
+        Extra::invalid(ctx, form, errors, e.code())
+    }
+
+    /// The page after `form` failed with these field errors.
+    pub fn invalid(ctx: &PageCtx, form: &str, errors: FieldErrors, code: ErrorCode) -> Extra {
+        let error = summary(&ctx.tr(), code, &errors);
+        Extra {
+            status: status_of(code),
+            error,
+            form: form.to_owned(),
+            errors,
+            ..Extra::none()
+        }
+    }
+
+    /// The reason for `field` when `form` is the one that failed.
+    fn err(&self, form: &str, field: &str) -> String {
+        if self.form == form {
+            self.errors.get(field).to_owned()
+        } else {
+            String::new()
+        }
+    }
+}
+
+pub struct EventView {
+    pub at: String,
+    pub action: String,
+    pub who: String,
+    pub state: String,
+    pub holder: String,
+}
+
+pub struct MessageView {
+    pub at: String,
+    pub author: String,
+    pub org: String,
+    /// The action the message went with, translated ("" for plain messages).
+    pub kind: String,
+    pub lines: Vec<String>,
+}
+
+pub struct AttachmentView {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: String,
+    pub sha256: String,
+    pub internal: bool,
+    pub at: String,
+}
+
+pub struct ActionView {
+    pub action: String,
+    pub label: String,
+    pub needs_department: bool,
+    pub needs_assignee: bool,
+    pub needs_message: bool,
+    /// The label of the message box: message, answer or reason.
+    pub message_label: String,
+    /// Whether the action takes a file along with its message.
+    pub file: bool,
+    pub danger: bool,
+    pub message: String,
+    pub message_error: String,
+    pub department_error: String,
+    pub assignee_error: String,
+    pub file_error: String,
+    pub departments: Vec<Opt>,
+    pub staff: Vec<Opt>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/case.html")]
+struct CasePage {
+    tr: Tr<'static>,
+    user: Option<NavUser>,
+    csrf: String,
+    path: String,
+    id: String,
+    tracking: String,
+    type_name: String,
+    kind: &'static str,
+    subject: String,
+    body: Vec<String>,
+    state: String,
+    filed_by: String,
+    held_by: String,
+    held_since: String,
+    assignee: String,
+    /// Someone is assigned whose name the caller is not shown.
+    assigned_unnamed: bool,
+    due: String,
+    overdue: bool,
+    due_soon: bool,
+    paused: bool,
+    created: String,
+    updated: String,
+    events: Vec<EventView>,
+    messages: Vec<MessageView>,
+    notes: Vec<MessageView>,
+    show_notes: bool,
+    attachments: Vec<AttachmentView>,
+    actions: Vec<ActionView>,
+    /// Some actions need nothing but a button.
+    any_simple: bool,
+    can_message: bool,
+    can_note: bool,
+    can_attach: bool,
+    attach_internal: bool,
+    can_edit_draft: bool,
+    edit_subject: String,
+    edit_body: String,
+    flash: String,
+    error: String,
+    errors_message: String,
+    errors_note: String,
+    errors_attach: String,
+    errors_edit_subject: String,
+    errors_edit_body: String,
+    typed_message: String,
+    typed_note: String,
+    max_mb: usize,
+}
+
+/// Text split into lines, so that the page keeps the writer's line breaks.
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Whether an action's form offers a file: those that carry a message to
+/// the other side.
+fn takes_file(action: &str) -> bool {
+    matches!(action, "answer" | "reply" | "request_info")
+}
+
+fn message_label(action: &str) -> &'static str {
+    match action {
+        "answer" => "the-answer",
+        "reject" | "withdraw" => "reason",
+        _ => "message",
+    }
+}
+
+/// Renders the case page for `id` as `caller` sees it.
+pub async fn case_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    extra: Extra,
+) -> PageResult {
+    let view = state.services.view_case(caller, id).await?;
+    let Chrome {
+        tr,
+        user,
+        csrf,
+        path,
+    } = chrome(ctx, state).await;
+    let orgs = Orgs::load(state, &tr).await?;
+    let people = People::load(state, caller, &orgs).await;
+    let tz = orgs.tz(caller.org_id);
+    let c = &view.case;
+    let lang = tr.code();
+
+    let events = view
+        .events
+        .iter()
+        .map(|e| EventView {
+            at: tr.datetime(e.at, &tz),
+            action: tr.t_code("action-", &e.action),
+            who: match e.actor_id {
+                None => tr.t("system-actor"),
+                Some(_) => people.name(e.actor_id),
+            },
+            state: e.to_state.clone(),
+            holder: orgs.name_opt(e.holder_org_id),
+        })
+        .collect();
+    let to_view = |m: &diwan_store::Message| MessageView {
+        at: tr.datetime(m.at, &tz),
+        author: people.name(Some(m.author_id)),
+        org: orgs.name(m.author_org_id),
+        kind: match m.kind.as_str() {
+            "message" | "note" => String::new(),
+            k => tr.t_code("action-", k),
+        },
+        lines: lines(&m.body),
+    };
+    let messages = view
+        .messages
+        .iter()
+        .filter(|m| !m.internal)
+        .map(to_view)
+        .collect();
+    let notes: Vec<MessageView> = view
+        .messages
+        .iter()
+        .filter(|m| m.internal)
+        .map(to_view)
+        .collect();
+    let attachments = view
+        .attachments
+        .iter()
+        .map(|a| AttachmentView {
+            id: a.id.to_string(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: file_size(&tr, a.size),
+            sha256: a.sha256.clone(),
+            internal: a.internal,
+            at: tr.datetime(a.at, &tz),
+        })
+        .collect();
+
+    // A case goes to another department than the one holding it, and a
+    // memo to another than the one sending it.
+    let departments = |current: &str, action: &str| -> Vec<Opt> {
+        orgs.of_kind(&[OrgKind::Department])
+            .filter(|o| Some(o.id) != c.holder_org_id)
+            .filter(|o| action != "send" || o.id != caller.org_id)
+            .map(|o| Opt::new(o.id.to_string(), o.name(lang), current))
+            .collect()
+    };
+    let actions = view
+        .actions
+        .iter()
+        .map(|a| {
+            let form = format!("action:{}", a.action);
+            let mine = extra.form == form;
+            let typed = |s: &str| if mine { s.to_owned() } else { String::new() };
+            ActionView {
+                action: a.action.clone(),
+                label: tr.t_code("action-", &a.action),
+                needs_department: a.needs_department,
+                needs_assignee: a.needs_assignee,
+                needs_message: a.needs_message,
+                message_label: tr.t(message_label(&a.action)),
+                file: takes_file(&a.action),
+                danger: matches!(a.action.as_str(), "reject" | "withdraw"),
+                message: typed(&extra.message),
+                message_error: extra.err(&form, "message"),
+                department_error: extra.err(&form, "department_id"),
+                assignee_error: extra.err(&form, "assignee_id"),
+                file_error: extra.err(&form, "file"),
+                departments: if a.needs_department {
+                    departments(&typed(&extra.department), &a.action)
+                } else {
+                    Vec::new()
+                },
+                staff: if a.needs_assignee {
+                    let current = typed(&extra.assignee);
+                    people
+                        .staff
+                        .iter()
+                        .filter(|(_, _, unit)| Some(*unit) == c.holder_org_id)
+                        .map(|(uid, name, _)| Opt::new(uid.to_string(), name.clone(), &current))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+
+    let edit_failed = extra.form == "edit";
+    let page = CasePage {
+        tr,
+        user,
+        csrf,
+        path,
+        id: c.id.to_string(),
+        tracking: c.tracking_number.clone(),
+        type_name: view.case_type.name(lang).to_owned(),
+        kind: if view.case_type.workflow == "internal_memo" {
+            "kind-memo"
+        } else {
+            "kind-request"
+        },
+        subject: c.subject.clone(),
+        body: lines(&c.body),
+        state: c.state.clone(),
+        filed_by: orgs.name(c.filer_org_id),
+        held_by: orgs.name_opt(c.holder_org_id),
+        held_since: c
+            .holder_since
+            .map(|t| tr.datetime(t, &tz))
+            .unwrap_or_default(),
+        assignee: people.name(c.assignee_id),
+        assigned_unnamed: c.assignee_id.is_some() && people.name(c.assignee_id).is_empty(),
+        due: c.due_date.map(|d| tr.date(d)).unwrap_or_default(),
+        overdue: c.overdue,
+        due_soon: view.due_soon,
+        paused: view.paused,
+        created: tr.datetime(c.created_at, &tz),
+        updated: tr.datetime(c.updated_at, &tz),
+        events,
+        messages,
+        show_notes: view.can_note || !notes.is_empty(),
+        notes,
+        attachments,
+        any_simple: view.actions.iter().any(|a| {
+            !(a.needs_department || a.needs_assignee || a.needs_message || takes_file(&a.action))
+        }),
+        actions,
+        can_message: view.can_message,
+        can_note: view.can_note,
+        can_attach: view.can_message || view.can_edit_draft,
+        attach_internal: !caller.role.is_municipal(),
+        can_edit_draft: view.can_edit_draft,
+        edit_subject: if edit_failed {
+            extra.subject.clone()
+        } else {
+            c.subject.clone()
+        },
+        edit_body: if edit_failed {
+            extra.body.clone()
+        } else {
+            c.body.clone()
+        },
+        flash: extra.flash.clone(),
+        error: extra.error.clone(),
+        errors_message: extra.err("message", "message"),
+        errors_note: extra.err("note", "message"),
+        errors_attach: extra.err("attach", "file"),
+        errors_edit_subject: extra.err("edit", "subject"),
+        errors_edit_body: extra.err("edit", "body"),
+        typed_message: if extra.form == "message" {
+            extra.message.clone()
+        } else {
+            String::new()
+        },
+        typed_note: if extra.form == "note" {
+            extra.message.clone()
+        } else {
+            String::new()
+        },
+        max_mb: state.services.config.max_attachment_bytes / (1024 * 1024),
+    };
+    Ok(render_status(extra.status, &page))
+}
+
+/// `GET /cases/{id}`.
+pub async fn show(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let r = show_inner(&ctx, &state, &id, q).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn show_inner(ctx: &PageCtx, state: &AppState, id: &str, q: Option<String>) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let id = path_id(id)?;
+    let mut extra = Extra::none();
+    if Fields::from_query(q.as_deref()).get("filed") == "1" {
+        // The tracking number is only known once the case is read; the
+        // template fills it in.
+        extra.flash = "filed".into();
+    }
+    case_page(ctx, state, caller, id, extra).await
+}
+
+impl CasePage {
+    /// The flash message, with the tracking number where it needs one.
+    fn flash_text(&self) -> String {
+        match self.flash.as_str() {
+            "" => String::new(),
+            "filed" if self.state == "draft" => {
+                self.tr.t_s("draft-saved", "number", &self.tracking)
+            }
+            "filed" => self.tr.t_s("request-filed", "number", &self.tracking),
+            other => self.tr.t(other),
+        }
+    }
+}
+
+fn form_uuid(f: &Fields, name: &str, errors: &mut FieldErrors) -> Option<Uuid> {
+    let v = f.opt(name)?;
+    match Uuid::try_parse(v) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.add(name, "field-invalid");
+            None
+        }
+    }
+}
+
+/// `POST /cases/{id}/transitions` (multipart: action, department_id,
+/// assignee_id, message, file).
+pub async fn transition(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let r = transition_inner(&ctx, &state, &id, mp.ok()).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn transition_inner(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: &str,
+    mp: Option<Multipart>,
+) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let id = path_id(id)?;
+    let form = read_multipart(mp).await;
+    check_csrf(ctx, form.fields.get("csrf"))?;
+    if form.broken {
+        return Err(Fail::Page(ErrorCode::InvalidInput));
+    }
+    let f = &form.fields;
+    let action = f.get("action").trim().to_owned();
+    let form_name = format!("action:{action}");
+    let mut errors = FieldErrors::default();
+    let department_id = form_uuid(f, "department_id", &mut errors);
+    let assignee_id = form_uuid(f, "assignee_id", &mut errors);
+    let message = f.opt("message").map(|_| f.get("message").to_owned());
+    if form.too_large {
+        errors.add("file", "file-too-large");
+    }
+    // A final answer closes the case to new files, so its file goes first;
+    // the message it needs is checked here so that no file is left behind.
+    let file_first = matches!(action.as_str(), "answer" | "reject");
+    if let Some(file) = &form.file {
+        check_upload(state, file, &mut errors);
+        if file_first && message.is_none() {
+            errors.add("message", "message-required");
+        }
+    }
+    let typed = |mut extra: Extra| {
+        extra.message = f.get("message").to_owned();
+        extra.department = f.get("department_id").trim().to_owned();
+        extra.assignee = f.get("assignee_id").trim().to_owned();
+        extra
+    };
+    if !errors.is_empty() {
+        let status = status_for(&errors);
+        let mut extra = typed(Extra::invalid(
+            ctx,
+            &form_name,
+            errors,
+            ErrorCode::InvalidInput,
+        ));
+        extra.status = status;
+        return case_page(ctx, state, caller, id, extra).await;
+    }
+    let mut file = form.file;
+    if file_first {
+        if let Some(up) = file.take() {
+            if let Err(e) = state
+                .services
+                .add_attachment(caller, id, &up.filename, up.data, false)
+                .await
+            {
+                return case_page(
+                    ctx,
+                    state,
+                    caller,
+                    id,
+                    typed(Extra::failed(ctx, state, &form_name, &e)),
+                )
+                .await;
+            }
+        }
+    }
+    let mv = Move {
+        action: action.clone(),
+        department_id,
+        assignee_id,
+        message,
+    };
+    if let Err(e) = state.services.transition(caller, id, mv).await {
+        if e.code() == ErrorCode::NotFound {
+            return Err(e.into());
+        }
+        return case_page(
+            ctx,
+            state,
+            caller,
+            id,
+            typed(Extra::failed(ctx, state, &form_name, &e)),
+        )
+        .await;
+    }
+    if let Some(up) = file {
+        if let Err(e) = state
+            .services
+            .add_attachment(caller, id, &up.filename, up.data, false)
+            .await
+        {
+            return case_page(
+                ctx,
+                state,
+                caller,
+                id,
+                Extra::failed(ctx, state, "attach", &e),
+            )
+            .await;
+        }
+    }
+    Ok(see_other(&format!("/cases/{id}")))
+}
+
+/// `POST /cases/{id}/messages` (body, internal=0|1).
+pub async fn message(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let r = message_inner(&ctx, &state, &id, body).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn message_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let id = path_id(id)?;
+    let f = Fields::parse(&body);
+    check_csrf(ctx, f.get("csrf"))?;
+    let internal = f.get("internal") == "1";
+    let text = f.get("body").to_owned();
+    let form = if internal { "note" } else { "message" };
+    if let Err(e) = state
+        .services
+        .post_message(caller, id, &text, internal)
+        .await
+    {
+        if e.code() == ErrorCode::NotFound {
+            return Err(e.into());
+        }
+        let mut extra = Extra::failed(ctx, state, form, &e);
+        extra.message = text;
+        return case_page(ctx, state, caller, id, extra).await;
+    }
+    Ok(see_other(&format!("/cases/{id}")))
+}
+
+/// `POST /cases/{id}/attachments` (multipart: file, internal).
+pub async fn attach(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let r = attach_inner(&ctx, &state, &id, mp.ok()).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn attach_inner(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: &str,
+    mp: Option<Multipart>,
+) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let id = path_id(id)?;
+    let form = read_multipart(mp).await;
+    check_csrf(ctx, form.fields.get("csrf"))?;
+    if form.broken {
+        return Err(Fail::Page(ErrorCode::InvalidInput));
+    }
+    let mut errors = FieldErrors::default();
+    if form.too_large {
+        errors.add("file", "file-too-large");
+    }
+    match &form.file {
+        None if errors.is_empty() => errors.add("file", "field-required"),
+        None => {}
+        Some(up) => check_upload(state, up, &mut errors),
+    }
+    if !errors.is_empty() {
+        let status = status_for(&errors);
+        let mut extra = Extra::invalid(ctx, "attach", errors, ErrorCode::InvalidInput);
+        extra.status = status;
+        return case_page(ctx, state, caller, id, extra).await;
+    }
+    let internal = form.fields.checked("internal");
+    if let Some(up) = form.file {
+        if let Err(e) = state
+            .services
+            .add_attachment(caller, id, &up.filename, up.data, internal)
+            .await
+        {
+            if e.code() == ErrorCode::NotFound {
+                return Err(e.into());
+            }
+            return case_page(
+                ctx,
+                state,
+                caller,
+                id,
+                Extra::failed(ctx, state, "attach", &e),
+            )
+            .await;
+        }
+    }
+    Ok(see_other(&format!("/cases/{id}")))
+}
+
+/// `POST /cases/{id}/edit` (subject, body) for a draft.
+pub async fn edit(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let r = edit_inner(&ctx, &state, &id, body).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn edit_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let id = path_id(id)?;
+    let f = Fields::parse(&body);
+    check_csrf(ctx, f.get("csrf"))?;
+    let (subject, text) = (f.get("subject").to_owned(), f.get("body").to_owned());
+    if let Err(e) = state
+        .services
+        .update_draft(caller, id, &subject, &text, None)
+        .await
+    {
+        if e.code() == ErrorCode::NotFound {
+            return Err(e.into());
+        }
+        let mut extra = Extra::failed(ctx, state, "edit", &e);
+        extra.subject = subject;
+        extra.body = text;
+        return case_page(ctx, state, caller, id, extra).await;
+    }
+    Ok(see_other(&format!("/cases/{id}")))
+}
+
+/// `GET /attachments/{id}`: the file, as a download.
+pub async fn download(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
+    let r = download_inner(&ctx, &state, &id).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn download_inner(ctx: &PageCtx, state: &AppState, id: &str) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let id = path_id(id)?;
+    let (a, got) = state.services.open_attachment(caller, id).await?;
+    let mut res = Body::from_stream(got.into_stream()).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&a.content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    );
+    let disposition = format!("attachment; filename*=UTF-8''{}", super::pct(&a.filename));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
