@@ -51,11 +51,25 @@ impl Settings {
 pub async fn open_store(s: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match s.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Arc::new(diwan_store_postgres::PostgresStore::connect(url).await.context("cannot connect to PostgreSQL")?)
+            Arc::new(
+                diwan_store_postgres::PostgresStore::connect(url)
+                    .await
+                    .context("cannot connect to PostgreSQL")?,
+            )
         }
-        Some(url) if url.starts_with("sqlite:") => Arc::new(diwan_store_sqlite::SqliteStore::connect(url).await.context("cannot open SQLite")?),
-        Some(other) => anyhow::bail!("unsupported database URL {other:?}: use postgres://… or sqlite:…"),
-        None => Arc::new(diwan_store_sqlite::SqliteStore::open(&s.data_dir.join("diwan.db")).await.context("cannot open the SQLite database")?),
+        Some(url) if url.starts_with("sqlite:") => Arc::new(
+            diwan_store_sqlite::SqliteStore::connect(url)
+                .await
+                .context("cannot open SQLite")?,
+        ),
+        Some(other) => {
+            anyhow::bail!("unsupported database URL {other:?}: use postgres://… or sqlite:…")
+        }
+        None => Arc::new(
+            diwan_store_sqlite::SqliteStore::open(&s.data_dir.join("diwan.db"))
+                .await
+                .context("cannot open the SQLite database")?,
+        ),
     };
     store.migrate().await.context("cannot apply migrations")?;
     Ok(store)
@@ -64,8 +78,12 @@ pub async fn open_store(s: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// Builds the services over an opened store.
 pub async fn build_services(s: &Settings) -> anyhow::Result<Services> {
     let store = open_store(s).await?;
-    let files_url = s.files.clone().unwrap_or_else(|| s.data_dir.join("files").to_string_lossy().into_owned());
-    let files = diwan_services::attachments::open_file_store(&files_url).context("cannot open the file store")?;
+    let files_url = s
+        .files
+        .clone()
+        .unwrap_or_else(|| s.data_dir.join("files").to_string_lossy().into_owned());
+    let files = diwan_services::attachments::open_file_store(&files_url)
+        .context("cannot open the file store")?;
     Ok(Services::new(store, files, s.services.clone()))
 }
 
@@ -96,10 +114,18 @@ impl Running {
 
 /// Starts HTTP and the background workers on already built services.
 pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> {
-    let listener = TcpListener::bind(s.listen).await.with_context(|| format!("cannot listen on {}", s.listen))?;
+    let listener = TcpListener::bind(s.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", s.listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let state = diwan_web::AppState::new(services.clone(), diwan_web::WebConfig { secure_cookies: s.secure_cookies, trust_proxy: s.trust_proxy });
+    let state = diwan_web::AppState::new(
+        services.clone(),
+        diwan_web::WebConfig {
+            secure_cookies: s.secure_cookies,
+            trust_proxy: s.trust_proxy,
+        },
+    );
     let app = diwan_web::router(state);
     let workers = services.clone();
     let every = s.worker_interval;
@@ -107,14 +133,22 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
     let worker = tokio::spawn(async move { workers.run_workers(every, worker_rx).await });
     let mut server_rx = rx;
     let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = server_rx.wait_for(|stop| *stop).await;
-            })
-            .await
-            .context("HTTP server failed")?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_rx.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("HTTP server failed")?;
         let _ = worker.await;
         Ok(())
     });
-    Ok(Running { addr, services, shutdown: tx, task })
+    Ok(Running {
+        addr,
+        services,
+        shutdown: tx,
+        task,
+    })
 }

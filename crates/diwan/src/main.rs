@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "diwan", version, about = "Diwan: digital government for ministries and municipalities")]
+#[command(
+    name = "diwan",
+    version,
+    about = "Diwan: digital government for ministries and municipalities"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -95,7 +99,8 @@ enum AdminCommand {
 }
 
 fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DIWAN_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DIWAN_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
         builder.json().init();
@@ -117,7 +122,10 @@ fn read_password(given: Option<String>) -> anyhow::Result<String> {
     }
     eprintln!("Password (one line on standard input):");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
@@ -127,7 +135,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -156,7 +165,10 @@ async fn main() -> anyhow::Result<()> {
             if a.demo {
                 if services.is_empty().await? {
                     let demo = services.load_demo().await?;
-                    println!("Demo data loaded. Sign in with any of these (password: {}):", diwan_services::demo::DEMO_PASSWORD);
+                    println!(
+                        "Demo data loaded. Sign in with any of these (password: {}):",
+                        diwan_services::demo::DEMO_PASSWORD
+                    );
                     for d in &demo.sign_ins {
                         println!("  {:<16} {:<16} {}", d.username, d.role.as_str(), d.org);
                     }
@@ -177,9 +189,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { command } => {
             let services = diwan::build_services(&s).await?;
             match command {
-                AdminCommand::Create { username, display_name, password } => {
+                AdminCommand::Create {
+                    username,
+                    display_name,
+                    password,
+                } => {
                     let password = read_password(password)?;
-                    let ministry = match services.list_orgs().await?.into_iter().find(|o| o.kind == OrgKind::Ministry && o.parent_id.is_none()) {
+                    let ministry = match services
+                        .list_orgs()
+                        .await?
+                        .into_iter()
+                        .find(|o| o.kind == OrgKind::Ministry && o.parent_id.is_none())
+                    {
                         Some(m) => m,
                         None => {
                             services
@@ -198,13 +219,31 @@ async fn main() -> anyhow::Result<()> {
                                 .await?
                         }
                     };
-                    let u = services.create_user(None, NewUser { username, display_name, role: Role::Admin, org_id: ministry.id, password }).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let u = services
+                        .create_user(
+                            None,
+                            NewUser {
+                                username,
+                                display_name,
+                                role: Role::Admin,
+                                org_id: ministry.id,
+                                password,
+                            },
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("administrator {} created", u.username);
                 }
                 AdminCommand::ResetPassword { username, password } => {
                     let password = read_password(password)?;
-                    let u = services.user_by_username(&username).await?.with_context(|| format!("no account named {username}"))?;
-                    services.reset_password(None, u.id, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let u = services
+                        .user_by_username(&username)
+                        .await?
+                        .with_context(|| format!("no account named {username}"))?;
+                    services
+                        .reset_password(None, u.id, &password)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("password of {} changed; their sessions ended", u.username);
                 }
             }
