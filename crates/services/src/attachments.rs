@@ -39,13 +39,21 @@ pub const ALLOWED_TYPES: &[&str] = &[
 pub fn sniff(data: &[u8]) -> Option<&'static str> {
     let t = infer::get(data)?.mime_type();
     // Old Office formats share one container; infer names them by the container.
-    let t = if t == "application/x-ole-storage" { "application/msword" } else { t };
+    let t = if t == "application/x-ole-storage" {
+        "application/msword"
+    } else {
+        t
+    };
     ALLOWED_TYPES.iter().copied().find(|a| *a == t)
 }
 
 fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?')).take(150).collect();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?'))
+        .take(150)
+        .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
     if cleaned.is_empty() {
         "file".to_owned()
@@ -56,7 +64,14 @@ fn clean_filename(name: &str) -> String {
 
 impl Services {
     /// Attaches a file to a case the caller may act on.
-    pub async fn add_attachment(&self, caller: &Caller, case_id: Uuid, filename: &str, data: Bytes, internal: bool) -> Result<Attachment> {
+    pub async fn add_attachment(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        filename: &str,
+        data: Bytes,
+        internal: bool,
+    ) -> Result<Attachment> {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
@@ -64,9 +79,16 @@ impl Services {
             return Err(Error::invalid("file", "file-empty"));
         }
         if data.len() > self.config.max_attachment_bytes {
-            return Err(DomainError::new(ErrorCode::PayloadTooLarge).with("file", "file-too-large").into());
+            return Err(DomainError::new(ErrorCode::PayloadTooLarge)
+                .with("file", "file-too-large")
+                .into());
         }
-        let content_type = sniff(&data).ok_or_else(|| Error::Domain(DomainError::new(ErrorCode::UnsupportedMediaType).with("file", "file-type-not-allowed")))?;
+        let content_type = sniff(&data).ok_or_else(|| {
+            Error::Domain(
+                DomainError::new(ErrorCode::UnsupportedMediaType)
+                    .with("file", "file-type-not-allowed"),
+            )
+        })?;
         // Check the right to attach before storing anything.
         {
             let mut tx = self.store.read().await?;
@@ -85,7 +107,12 @@ impl Services {
         let sha256 = hex::encode(Sha256::digest(&data));
         let key = format!("cases/{case_id}/{id}");
         let size = data.len() as i64;
-        self.files.put(&ObjectPath::from(key.as_str()), PutPayload::from_bytes(data)).await?;
+        self.files
+            .put(
+                &ObjectPath::from(key.as_str()),
+                PutPayload::from_bytes(data),
+            )
+            .await?;
         let a = Attachment {
             id,
             case_id,
@@ -117,16 +144,34 @@ impl Services {
     }
 
     /// Opens an attachment for download, authorized exactly as its case is.
-    pub async fn open_attachment(&self, caller: &Caller, id: Uuid) -> Result<(Attachment, GetResult)> {
+    pub async fn open_attachment(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<(Attachment, GetResult)> {
         let mut tx = self.store.begin().await?;
         let a = tx.get_attachment(id).await?.ok_or_else(Error::not_found)?;
         let case = tx.get_case(a.case_id).await?.ok_or_else(Error::not_found)?;
-        if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) || (a.internal && caller.role.is_municipal()) {
+        if !Scope::for_actor(&caller.actor()).can_see(&facts(&case))
+            || (a.internal && caller.role.is_municipal())
+        {
             return Err(Error::not_found());
         }
-        record(&mut *tx, Some(caller), self.now(), "attachment.download", "case", Some(case.id.to_string()), json!({"attachment_id": a.id})).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            self.now(),
+            "attachment.download",
+            "case",
+            Some(case.id.to_string()),
+            json!({"attachment_id": a.id}),
+        )
+        .await?;
         tx.commit().await?;
-        let got = self.files.get(&ObjectPath::from(a.storage_key.as_str())).await?;
+        let got = self
+            .files
+            .get(&ObjectPath::from(a.storage_key.as_str()))
+            .await?;
         Ok((a, got))
     }
 }
@@ -135,12 +180,17 @@ impl Services {
 /// or `s3://bucket` (credentials and endpoint from the usual AWS_* variables).
 pub fn open_file_store(url: &str) -> Result<std::sync::Arc<dyn ObjectStore>> {
     if let Some(bucket) = url.strip_prefix("s3://") {
-        let s = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        let s = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build()?;
         return Ok(std::sync::Arc::new(s));
     }
     let path = url.strip_prefix("file://").unwrap_or(url);
-    std::fs::create_dir_all(path).map_err(|e| Error::Internal(format!("cannot create {path}: {e}")))?;
-    Ok(std::sync::Arc::new(object_store::local::LocalFileSystem::new_with_prefix(path)?))
+    std::fs::create_dir_all(path)
+        .map_err(|e| Error::Internal(format!("cannot create {path}: {e}")))?;
+    Ok(std::sync::Arc::new(
+        object_store::local::LocalFileSystem::new_with_prefix(path)?,
+    ))
 }
 
 #[cfg(test)]
@@ -149,9 +199,19 @@ mod tests {
 
     #[test]
     fn recognizes_allowed_types_by_content() {
-        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"), Some("application/pdf"));
-        assert_eq!(sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D]), Some("image/png"));
-        assert_eq!(sniff(b"MZ\x90\x00\x03\x00\x00\x00"), None, "a Windows program is refused");
+        assert_eq!(
+            sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
+            Some("application/pdf")
+        );
+        assert_eq!(
+            sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D]),
+            Some("image/png")
+        );
+        assert_eq!(
+            sniff(b"MZ\x90\x00\x03\x00\x00\x00"),
+            None,
+            "a Windows program is refused"
+        );
         assert_eq!(sniff(b"<html><script>alert(1)</script>"), None);
         assert_eq!(sniff(b"plain text"), None);
     }

@@ -34,8 +34,15 @@ pub async fn record(
 
 impl crate::Services {
     /// Searches the audit trail. Only auditors and administrators may.
-    pub async fn search_audit(&self, caller: &Caller, mut q: AuditQuery) -> Result<Vec<AuditRecord>> {
-        if !matches!(caller.role, diwan_domain::Role::Auditor | diwan_domain::Role::Admin) {
+    pub async fn search_audit(
+        &self,
+        caller: &Caller,
+        mut q: AuditQuery,
+    ) -> Result<Vec<AuditRecord>> {
+        if !matches!(
+            caller.role,
+            diwan_domain::Role::Auditor | diwan_domain::Role::Admin
+        ) {
             return Err(crate::Error::not_found());
         }
         q.limit = q.limit.clamp(1, 200);

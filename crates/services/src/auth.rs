@@ -7,7 +7,9 @@
 
 use crate::audit::record;
 use crate::{Caller, Error, Result, Services};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -26,7 +28,11 @@ const MIN_PASSWORD: usize = 10;
 const MAX_PASSWORD: usize = 256;
 
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters"),
+    )
 }
 
 /// Hashes a password (slow on purpose; runs off the async threads).
@@ -34,7 +40,10 @@ pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| Error::Internal(e.to_string()))
+        argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(e.to_string()))
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?
@@ -43,7 +52,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
 async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash)
+            .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -63,7 +73,10 @@ pub fn check_password_policy(password: &str) -> Result<()> {
 fn random_token(prefix: &str) -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    )
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -104,7 +117,9 @@ pub struct NewUser {
 
 fn check_username(u: &str) -> Result<String> {
     let u = u.trim().to_lowercase();
-    let ok = (3..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok = (3..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(u)
     } else {
@@ -116,7 +131,12 @@ impl Services {
     /// Signs a person in. Wrong passwords count towards a lockout; every
     /// attempt, successful or not, is audited in the same transaction as the
     /// change to the account's counters.
-    pub async fn sign_in(&self, username: &str, password: &str, ip: Option<String>) -> Result<SignedIn> {
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        ip: Option<String>,
+    ) -> Result<SignedIn> {
         let now = self.now();
         let name = username.trim().to_lowercase();
         let mut tx = self.store.begin().await?;
@@ -127,14 +147,35 @@ impl Services {
             // which user names exist.
             let _ = hash_password(password).await;
             let mut tx = self.store.begin().await?;
-            let anon = Caller { username: name.clone(), ..anonymous(ip.clone()) };
-            record(&mut *tx, Some(&anon), now, "auth.sign_in_failed", "user", None, json!({"reason": "unknown_user"})).await?;
+            let anon = Caller {
+                username: name.clone(),
+                ..anonymous(ip.clone())
+            };
+            record(
+                &mut *tx,
+                Some(&anon),
+                now,
+                "auth.sign_in_failed",
+                "user",
+                None,
+                json!({"reason": "unknown_user"}),
+            )
+            .await?;
             tx.commit().await?;
             return Err(DomainError::new(ErrorCode::InvalidCredentials).into());
         };
         let caller = caller_from(&user, ip.clone(), None);
         if user.locked_until.is_some_and(|t| t > now) {
-            record(&mut *tx, Some(&caller), now, "auth.sign_in_failed", "user", Some(user.id.to_string()), json!({"reason": "locked"})).await?;
+            record(
+                &mut *tx,
+                Some(&caller),
+                now,
+                "auth.sign_in_failed",
+                "user",
+                Some(user.id.to_string()),
+                json!({"reason": "locked"}),
+            )
+            .await?;
             tx.commit().await?;
             return Err(DomainError::new(ErrorCode::AccountLocked).into());
         }
@@ -144,8 +185,9 @@ impl Services {
         let mut tx = self.store.begin().await?;
         if !ok {
             let failed = user.failed_attempts + 1;
-            let locked = (failed >= self.config.lockout_threshold)
-                .then(|| now + chrono::Duration::from_std(self.config.lockout_duration).unwrap_or_default());
+            let locked = (failed >= self.config.lockout_threshold).then(|| {
+                now + chrono::Duration::from_std(self.config.lockout_duration).unwrap_or_default()
+            });
             tx.record_sign_in_failure(user.id, failed, locked).await?;
             record(&mut *tx, Some(&caller), now, "auth.sign_in_failed", "user", Some(user.id.to_string()), json!({"reason": "bad_password", "failed_attempts": failed, "locked": locked.is_some()}))
                 .await?;
@@ -153,33 +195,67 @@ impl Services {
             // Back off: each consecutive failure makes the next answer slower.
             let pause = std::time::Duration::from_millis(100 * (failed.clamp(0, 20) as u64));
             tokio::time::sleep(pause).await;
-            let code = if locked.is_some() { ErrorCode::AccountLocked } else { ErrorCode::InvalidCredentials };
+            let code = if locked.is_some() {
+                ErrorCode::AccountLocked
+            } else {
+                ErrorCode::InvalidCredentials
+            };
             return Err(DomainError::new(code).into());
         }
         tx.record_sign_in_success(user.id).await?;
         let token = random_token(SESSION_PREFIX);
         let csrf_token = random_token("");
-        let expires_at = now + chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
-        tx.insert_session(&Session { token_hash: token_hash(&token), user_id: user.id, csrf_token: csrf_token.clone(), created_at: now, expires_at, ip: ip.clone() })
-            .await?;
-        record(&mut *tx, Some(&caller), now, "auth.sign_in", "user", Some(user.id.to_string()), json!({})).await?;
+        let expires_at =
+            now + chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
+        tx.insert_session(&Session {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            csrf_token: csrf_token.clone(),
+            created_at: now,
+            expires_at,
+            ip: ip.clone(),
+        })
+        .await?;
+        record(
+            &mut *tx,
+            Some(&caller),
+            now,
+            "auth.sign_in",
+            "user",
+            Some(user.id.to_string()),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(SignedIn { token, csrf_token, expires_at, caller })
+        Ok(SignedIn {
+            token,
+            csrf_token,
+            expires_at,
+            caller,
+        })
     }
 
     /// Finds who holds a session or API token. Returns the caller and, for a
     /// browser session, its CSRF token. Expired, revoked or unknown tokens
     /// give `None`.
-    pub async fn authenticate(&self, token: &str, ip: Option<String>) -> Result<Option<(Caller, Option<String>)>> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        ip: Option<String>,
+    ) -> Result<Option<(Caller, Option<String>)>> {
         let now = self.now();
         let h = token_hash(token);
         let mut tx = self.store.read().await?;
         if token.starts_with(SESSION_PREFIX) {
-            let Some(s) = tx.session_by_hash(&h).await? else { return Ok(None) };
+            let Some(s) = tx.session_by_hash(&h).await? else {
+                return Ok(None);
+            };
             if s.expires_at <= now {
                 return Ok(None);
             }
-            let Some(u) = tx.get_user(s.user_id).await?.filter(|u| u.active) else { return Ok(None) };
+            let Some(u) = tx.get_user(s.user_id).await?.filter(|u| u.active) else {
+                return Ok(None);
+            };
             drop(tx);
             // Sliding expiry, written at most every few minutes to spare the writer.
             let ttl = chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
@@ -190,11 +266,15 @@ impl Services {
             }
             Ok(Some((caller_from(&u, ip, None), Some(s.csrf_token))))
         } else if token.starts_with(API_TOKEN_PREFIX) {
-            let Some(t) = tx.api_token_by_hash(&h).await? else { return Ok(None) };
+            let Some(t) = tx.api_token_by_hash(&h).await? else {
+                return Ok(None);
+            };
             if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
                 return Ok(None);
             }
-            let Some(u) = tx.get_user(t.user_id).await?.filter(|u| u.active) else { return Ok(None) };
+            let Some(u) = tx.get_user(t.user_id).await?.filter(|u| u.active) else {
+                return Ok(None);
+            };
             Ok(Some((caller_from(&u, ip, Some(t.scopes)), None)))
         } else {
             Ok(None)
@@ -204,20 +284,42 @@ impl Services {
     pub async fn sign_out(&self, caller: &Caller, token: &str) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.end_session(&token_hash(token)).await?;
-        record(&mut *tx, Some(caller), self.now(), "auth.sign_out", "user", Some(caller.user_id.to_string()), json!({})).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            self.now(),
+            "auth.sign_out",
+            "user",
+            Some(caller.user_id.to_string()),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Creates a personal API token; the token itself is returned only now.
-    pub async fn create_api_token(&self, caller: &Caller, name: &str, scopes: &[String], days: Option<u32>) -> Result<(ApiToken, String)> {
+    pub async fn create_api_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        scopes: &[String],
+        days: Option<u32>,
+    ) -> Result<(ApiToken, String)> {
         if caller.scopes.is_some() {
             // A token cannot mint further tokens.
             return Err(Error::forbidden());
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::invalid("name", if name.is_empty() { "field-required" } else { "field-too-long" }));
+            return Err(Error::invalid(
+                "name",
+                if name.is_empty() {
+                    "field-required"
+                } else {
+                    "field-too-long"
+                },
+            ));
         }
         let mut granted: Vec<String> = Vec::new();
         for s in scopes {
@@ -247,7 +349,16 @@ impl Services {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_api_token(&t).await?;
-        record(&mut *tx, Some(caller), now, "token.create", "api_token", Some(t.id.to_string()), json!({"name": t.name, "scopes": t.scopes})).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "token.create",
+            "api_token",
+            Some(t.id.to_string()),
+            json!({"name": t.name, "scopes": t.scopes}),
+        )
+        .await?;
         tx.commit().await?;
         Ok((t, token))
     }
@@ -263,7 +374,16 @@ impl Services {
         if !tx.revoke_api_token(caller.user_id, id, now).await? {
             return Err(Error::not_found());
         }
-        record(&mut *tx, Some(caller), now, "token.revoke", "api_token", Some(id.to_string()), json!({})).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "token.revoke",
+            "api_token",
+            Some(id.to_string()),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -284,7 +404,10 @@ impl Services {
         let hash = hash_password(&n.password).await?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let org = tx.get_org(n.org_id).await?.ok_or_else(|| Error::invalid("org_id", "field-invalid"))?;
+        let org = tx
+            .get_org(n.org_id)
+            .await?
+            .ok_or_else(|| Error::invalid("org_id", "field-invalid"))?;
         let municipal_org = org.kind == diwan_domain::org::OrgKind::Municipality;
         if n.role.is_municipal() != municipal_org {
             return Err(Error::invalid("org_id", "field-invalid"));
@@ -306,7 +429,16 @@ impl Services {
             diwan_store::StoreError::Conflict(_) => Error::invalid("username", "username-taken"),
             e => e.into(),
         })?;
-        record(&mut *tx, caller, now, "user.create", "user", Some(user.id.to_string()), json!({"username": user.username, "role": user.role.as_str()})).await?;
+        record(
+            &mut *tx,
+            caller,
+            now,
+            "user.create",
+            "user",
+            Some(user.id.to_string()),
+            json!({"username": user.username, "role": user.role.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -320,17 +452,29 @@ impl Services {
     }
 
     /// The officers and heads of a department, to choose an assignee from.
-    pub async fn department_staff(&self, caller: &Caller, department_id: Uuid) -> Result<Vec<User>> {
+    pub async fn department_staff(
+        &self,
+        caller: &Caller,
+        department_id: Uuid,
+    ) -> Result<Vec<User>> {
         if caller.role.is_municipal() {
             return Err(Error::not_found());
         }
         let mut tx = self.store.read().await?;
         let users = tx.list_users(Some(department_id)).await?;
-        Ok(users.into_iter().filter(|u| u.active && matches!(u.role, Role::Officer | Role::DepartmentHead)).collect())
+        Ok(users
+            .into_iter()
+            .filter(|u| u.active && matches!(u.role, Role::Officer | Role::DepartmentHead))
+            .collect())
     }
 
     /// An administrator sets a new password; the person's sessions end.
-    pub async fn reset_password(&self, caller: Option<&Caller>, user_id: Uuid, password: &str) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        caller: Option<&Caller>,
+        user_id: Uuid,
+        password: &str,
+    ) -> Result<()> {
         if let Some(c) = caller {
             if c.role != Role::Admin || !c.can_write() {
                 return Err(Error::forbidden());
@@ -342,7 +486,16 @@ impl Services {
         tx.get_user(user_id).await?.ok_or_else(Error::not_found)?;
         tx.set_password(user_id, &hash).await?;
         tx.end_user_sessions(user_id).await?;
-        record(&mut *tx, caller, self.now(), "user.password_reset", "user", Some(user_id.to_string()), json!({})).await?;
+        record(
+            &mut *tx,
+            caller,
+            self.now(),
+            "user.password_reset",
+            "user",
+            Some(user_id.to_string()),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -353,7 +506,16 @@ impl Services {
         }
         let mut tx = self.store.begin().await?;
         tx.set_locale(caller.user_id, locale).await?;
-        record(&mut *tx, Some(caller), self.now(), "user.set_locale", "user", Some(caller.user_id.to_string()), json!({"locale": locale})).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            self.now(),
+            "user.set_locale",
+            "user",
+            Some(caller.user_id.to_string()),
+            json!({"locale": locale}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

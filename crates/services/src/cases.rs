@@ -11,7 +11,10 @@ use diwan_domain::text::normalize_for_search;
 use diwan_domain::tracking::TrackingNumber;
 use diwan_domain::workflow::{self, CaseFacts, ClockChange, Needs, Scope, TransitionDef, Workflow};
 use diwan_domain::{DomainError, ErrorCode, Role};
-use diwan_store::{Attachment, Case, CaseCount, CaseCounts, CaseEvent, CaseQuery, CaseRow, CaseType, Message, Organization, Tx};
+use diwan_store::{
+    Attachment, Case, CaseCount, CaseCounts, CaseEvent, CaseQuery, CaseRow, CaseType, Message,
+    Organization, Tx,
+};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -67,6 +70,8 @@ pub struct CaseView {
     /// The caller may write internal notes (ministry staff only).
     pub can_note: bool,
     pub can_edit_draft: bool,
+    /// Display names of everyone who took part: filer, actors, authors, assignee.
+    pub names: std::collections::BTreeMap<Uuid, String>,
 }
 
 /// What a queue or search asks for; every field narrows.
@@ -106,13 +111,16 @@ pub(crate) fn facts(c: &Case) -> CaseFacts<'_> {
 }
 
 pub(crate) fn workflow_of(ct: &CaseType) -> Result<Workflow> {
-    workflow::builtin(&ct.workflow).ok_or_else(|| Error::Internal(format!("unknown workflow {}", ct.workflow)))
+    workflow::builtin(&ct.workflow)
+        .ok_or_else(|| Error::Internal(format!("unknown workflow {}", ct.workflow)))
 }
 
 fn clean_text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
     // NUL and other C0 controls (except line breaks and tabs) carry no
     // meaning in a letter and are refused by PostgreSQL's text type.
-    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(Error::invalid(field, "field-invalid"));
     }
     let s = s.trim();
@@ -143,12 +151,19 @@ fn search_text(c: &Case) -> String {
 }
 
 /// Loads a case the caller may see, or answers "not found" as if it did not exist.
-async fn visible_case(tx: &mut dyn Tx, caller: &Caller, id: Uuid) -> Result<(Case, CaseType, Workflow)> {
+async fn visible_case(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(Case, CaseType, Workflow)> {
     let case = tx.get_case(id).await?.ok_or_else(Error::not_found)?;
     if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
         return Err(Error::not_found());
     }
-    let ct = tx.get_case_type(case.case_type_id).await?.ok_or_else(|| Error::Internal("case type missing".into()))?;
+    let ct = tx
+        .get_case_type(case.case_type_id)
+        .await?
+        .ok_or_else(|| Error::Internal("case type missing".into()))?;
     let wf = workflow_of(&ct)?;
     Ok((case, ct, wf))
 }
@@ -171,12 +186,20 @@ impl Services {
         let fields = clean_fields(&ct, n.fields)?;
         let wf = workflow_of(&ct)?;
         // Only those who may perform the first move of the workflow may file.
-        let may_file = wf.transitions.iter().any(|t| t.from.contains(&wf.initial) && t.party == workflow::Party::Filer && t.roles.contains(&caller.role));
+        let may_file = wf.transitions.iter().any(|t| {
+            t.from.contains(&wf.initial)
+                && t.party == workflow::Party::Filer
+                && t.roles.contains(&caller.role)
+        });
         if !may_file {
             return Err(Error::forbidden());
         }
         let ministry = ministry(&mut *tx).await?;
-        let year = today_in(&ministry.time_zone, now).format("%Y").to_string().parse::<i32>().unwrap_or(2026);
+        let year = today_in(&ministry.time_zone, now)
+            .format("%Y")
+            .to_string()
+            .parse::<i32>()
+            .unwrap_or(2026);
         let seq = tx.next_tracking_seq(&ct.prefix, year).await?;
         let tracking = TrackingNumber::new(&ct.prefix, year, seq)?;
         let mut case = Case {
@@ -204,25 +227,58 @@ impl Services {
         };
         case.search_text = search_text(&case);
         tx.insert_case(&case).await?;
-        record(&mut *tx, Some(caller), now, "case.create", "case", Some(case.id.to_string()), json!({"tracking_number": case.tracking_number, "case_type": ct.code}))
-            .await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "case.create",
+            "case",
+            Some(case.id.to_string()),
+            json!({"tracking_number": case.tracking_number, "case_type": ct.code}),
+        )
+        .await?;
         if n.submit {
             let first = wf
                 .transitions
                 .iter()
-                .find(|t| t.from.contains(&wf.initial) && t.party == workflow::Party::Filer && t.to != "withdrawn")
+                .find(|t| {
+                    t.from.contains(&wf.initial)
+                        && t.party == workflow::Party::Filer
+                        && t.to != "withdrawn"
+                })
                 .ok_or_else(|| Error::Internal("workflow has no first move".into()))?
                 .action
                 .clone();
-            let mv = Move { action: first, department_id: n.department_id, ..Move::default() };
-            self.apply(&mut *tx, Some(caller), &mut case, &ct, &wf, &ministry, &mv, now).await?;
+            let mv = Move {
+                action: first,
+                department_id: n.department_id,
+                ..Move::default()
+            };
+            self.apply(
+                &mut *tx,
+                Some(caller),
+                &mut case,
+                &ct,
+                &wf,
+                &ministry,
+                &mv,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(case)
     }
 
     /// Changes a draft's subject, body and fields.
-    pub async fn update_draft(&self, caller: &Caller, id: Uuid, subject: &str, body: &str, fields: Option<serde_json::Value>) -> Result<Case> {
+    pub async fn update_draft(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        subject: &str,
+        body: &str,
+        fields: Option<serde_json::Value>,
+    ) -> Result<Case> {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
@@ -233,7 +289,9 @@ impl Services {
         let (mut case, ct, wf) = visible_case(&mut *tx, caller, id).await?;
         let fields = clean_fields(&ct, fields)?;
         if case.state != wf.initial || case.filer_org_id != caller.org_id {
-            return Err(DomainError::new(ErrorCode::InvalidTransition).with("action", "edit").into());
+            return Err(DomainError::new(ErrorCode::InvalidTransition)
+                .with("action", "edit")
+                .into());
         }
         case.subject = subject;
         case.body = body;
@@ -241,7 +299,16 @@ impl Services {
         case.updated_at = now;
         case.search_text = search_text(&case);
         tx.update_case(&case).await?;
-        record(&mut *tx, Some(caller), now, "case.edit", "case", Some(case.id.to_string()), json!({})).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "case.edit",
+            "case",
+            Some(case.id.to_string()),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(case)
     }
@@ -255,7 +322,17 @@ impl Services {
             return Err(Error::forbidden());
         }
         let ministry = ministry(&mut *tx).await?;
-        self.apply(&mut *tx, Some(caller), &mut case, &ct, &wf, &ministry, &mv, now).await?;
+        self.apply(
+            &mut *tx,
+            Some(caller),
+            &mut case,
+            &ct,
+            &wf,
+            &ministry,
+            &mv,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(case)
     }
@@ -278,7 +355,10 @@ impl Services {
     ) -> Result<()> {
         let t: TransitionDef = match caller {
             Some(c) => wf.authorize(&c.actor(), &facts(case), &mv.action)?.clone(),
-            None => wf.transition(&case.state, &mv.action).ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition))?.clone(),
+            None => wf
+                .transition(&case.state, &mv.action)
+                .ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition))?
+                .clone(),
         };
         let from = case.state.clone();
         let message = match (&mv.message, t.needs(Needs::Message)) {
@@ -287,7 +367,9 @@ impl Services {
             _ => None,
         };
         if t.needs(Needs::Department) {
-            let dept_id = mv.department_id.ok_or_else(|| Error::invalid("department_id", "department-required"))?;
+            let dept_id = mv
+                .department_id
+                .ok_or_else(|| Error::invalid("department_id", "department-required"))?;
             let dept = tx
                 .get_org(dept_id)
                 .await?
@@ -301,11 +383,17 @@ impl Services {
             case.assignee_id = None;
         }
         if t.needs(Needs::Assignee) {
-            let uid = mv.assignee_id.ok_or_else(|| Error::invalid("assignee_id", "assignee-required"))?;
+            let uid = mv
+                .assignee_id
+                .ok_or_else(|| Error::invalid("assignee_id", "assignee-required"))?;
             let u = tx
                 .get_user(uid)
                 .await?
-                .filter(|u| u.active && matches!(u.role, Role::Officer | Role::DepartmentHead) && Some(u.org_id) == case.holder_org_id)
+                .filter(|u| {
+                    u.active
+                        && matches!(u.role, Role::Officer | Role::DepartmentHead)
+                        && Some(u.org_id) == case.holder_org_id
+                })
                 .ok_or_else(|| Error::invalid("assignee_id", "assignee-unknown"))?;
             case.assignee_id = Some(u.id);
         }
@@ -315,7 +403,9 @@ impl Services {
             case.holder_since = Some(now);
         }
         case.state = t.to.clone();
-        let to_state = wf.state(&t.to).ok_or_else(|| Error::Internal("unknown state".into()))?;
+        let to_state = wf
+            .state(&t.to)
+            .ok_or_else(|| Error::Internal("unknown state".into()))?;
         case.clock = to_state.clock;
         let today = today_in(&ministry.time_zone, now);
         let change = wf.clock_change(&from, &t.to);
@@ -326,10 +416,13 @@ impl Services {
             match change {
                 ClockChange::Start => {
                     case.submitted_at = Some(now);
-                    case.due_date = Some(cal.add_working_days(today, ct.deadline_days.max(0) as u32));
+                    case.due_date =
+                        Some(cal.add_working_days(today, ct.deadline_days.max(0) as u32));
                 }
                 ClockChange::Pause => {
-                    let left = case.due_date.map_or(0, |d| cal.working_days_between(today, d));
+                    let left = case
+                        .due_date
+                        .map_or(0, |d| cal.working_days_between(today, d));
                     case.paused_days_left = Some(left as i32);
                 }
                 ClockChange::Resume => {
@@ -343,7 +436,8 @@ impl Services {
                 ClockChange::None => {}
             }
         }
-        case.overdue = case.clock == workflow::Clock::Running && case.due_date.is_some_and(|d| d < today);
+        case.overdue =
+            case.clock == workflow::Clock::Running && case.due_date.is_some_and(|d| d < today);
         case.updated_at = now;
         tx.update_case(case).await?;
         tx.insert_event(&CaseEvent {
@@ -359,8 +453,17 @@ impl Services {
         })
         .await?;
         if let (Some(body), Some(c)) = (message, caller) {
-            tx.insert_message(&Message { id: Uuid::now_v7(), case_id: case.id, at: now, author_id: c.user_id, author_org_id: c.org_id, internal: false, kind: t.action.clone(), body })
-                .await?;
+            tx.insert_message(&Message {
+                id: Uuid::now_v7(),
+                case_id: case.id,
+                at: now,
+                author_id: c.user_id,
+                author_org_id: c.org_id,
+                internal: false,
+                kind: t.action.clone(),
+                body,
+            })
+            .await?;
         }
         record(
             tx,
@@ -376,18 +479,31 @@ impl Services {
         // A type that routes itself sends a submitted case straight on.
         if t.action == "submit" && ct.auto_route {
             if let Some(dept) = ct.default_department_id {
-                let mv = Move { action: "route".into(), department_id: Some(dept), ..Move::default() };
+                let mv = Move {
+                    action: "route".into(),
+                    department_id: Some(dept),
+                    ..Move::default()
+                };
                 Box::pin(self.apply(tx, None, case, ct, wf, ministry, &mv, now)).await?;
             }
         }
         Ok(())
     }
 
-    async fn notify_move(&self, tx: &mut dyn Tx, caller: Option<&Caller>, case: &Case, t: &TransitionDef, now: DateTime<Utc>) -> Result<()> {
+    async fn notify_move(
+        &self,
+        tx: &mut dyn Tx,
+        caller: Option<&Caller>,
+        case: &Case,
+        t: &TransitionDef,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let me = caller.map(|c| c.user_id);
         let (kind, users): (&str, Vec<Uuid>) = match t.action.as_str() {
             "assign" => ("assigned", case.assignee_id.into_iter().collect()),
-            "route" | "forward" | "send" => ("routed", department_heads(tx, case.holder_org_id).await?),
+            "route" | "forward" | "send" => {
+                ("routed", department_heads(tx, case.holder_org_id).await?)
+            }
             "submit" => ("routed", registry_staff(tx).await?),
             "reply" => ("reply_received", holders(tx, case).await?),
             "request_info" | "answer" | "reject" => {
@@ -405,7 +521,13 @@ impl Services {
     }
 
     /// Posts a public message, or an internal note that the filer never sees.
-    pub async fn post_message(&self, caller: &Caller, id: Uuid, body: &str, internal: bool) -> Result<Message> {
+    pub async fn post_message(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        body: &str,
+        internal: bool,
+    ) -> Result<Message> {
         let body = clean_text("message", body, 1, MAX_BODY)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -414,15 +536,40 @@ impl Services {
         if !(if internal { v.note } else { v.message }) {
             return Err(Error::forbidden());
         }
-        let m = Message { id: Uuid::now_v7(), case_id: case.id, at: now, author_id: caller.user_id, author_org_id: caller.org_id, internal, kind: if internal { "note" } else { "message" }.into(), body };
+        let m = Message {
+            id: Uuid::now_v7(),
+            case_id: case.id,
+            at: now,
+            author_id: caller.user_id,
+            author_org_id: caller.org_id,
+            internal,
+            kind: if internal { "note" } else { "message" }.into(),
+            body,
+        };
         tx.insert_message(&m).await?;
         let mut touched = case.clone();
         touched.updated_at = now;
         tx.update_case(&touched).await?;
-        record(&mut *tx, Some(caller), now, if internal { "case.note" } else { "case.message" }, "case", Some(case.id.to_string()), json!({"message_id": m.id}))
-            .await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            if internal {
+                "case.note"
+            } else {
+                "case.message"
+            },
+            "case",
+            Some(case.id.to_string()),
+            json!({"message_id": m.id}),
+        )
+        .await?;
         if !internal {
-            let to = if caller.org_id == case.filer_org_id { holders(&mut *tx, &case).await? } else { org_staff(&mut *tx, case.filer_org_id).await? };
+            let to = if caller.org_id == case.filer_org_id {
+                holders(&mut *tx, &case).await?
+            } else {
+                org_staff(&mut *tx, case.filer_org_id).await?
+            };
             let to: Vec<Uuid> = to.into_iter().filter(|u| *u != caller.user_id).collect();
             notify(&mut *tx, &to, "message_received", &case, now).await?;
         }
@@ -438,8 +585,37 @@ impl Services {
         let sees_internal = !caller.role.is_municipal();
         let events = tx.list_events(case.id).await?;
         let messages = tx.list_messages(case.id, sees_internal).await?;
-        let attachments = tx.list_attachments(case.id).await?.into_iter().filter(|a| sees_internal || !a.internal).collect();
-        record(&mut *tx, Some(caller), now, "case.read", "case", Some(case.id.to_string()), json!({"tracking_number": case.tracking_number})).await?;
+        let attachments: Vec<Attachment> = tx
+            .list_attachments(case.id)
+            .await?
+            .into_iter()
+            .filter(|a| sees_internal || !a.internal)
+            .collect();
+        let mut names = std::collections::BTreeMap::new();
+        let ids = events
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .chain(messages.iter().map(|m| m.author_id))
+            .chain(attachments.iter().map(|a| a.uploaded_by))
+            .chain(case.assignee_id)
+            .chain([case.filer_user_id]);
+        for id in ids {
+            if let std::collections::btree_map::Entry::Vacant(v) = names.entry(id) {
+                if let Some(u) = tx.get_user(id).await? {
+                    v.insert(u.display_name);
+                }
+            }
+        }
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "case.read",
+            "case",
+            Some(case.id.to_string()),
+            json!({"tracking_number": case.tracking_number}),
+        )
+        .await?;
         let ministry = ministry(&mut *tx).await?;
         let today = today_in(&ministry.time_zone, now);
         let soon = if case.clock == workflow::Clock::Running {
@@ -465,25 +641,33 @@ impl Services {
         let p = permissions(caller, &case, &wf);
         Ok(CaseView {
             paused: case.clock == workflow::Clock::Paused,
-            due_soon: !case.overdue && matches!((case.due_date, soon), (Some(d), Some(s)) if d <= s),
+            due_soon: !case.overdue
+                && matches!((case.due_date, soon), (Some(d), Some(s)) if d <= s),
             can_message: p.message,
             can_note: p.note,
-            can_edit_draft: case.state == wf.initial && case.filer_org_id == caller.org_id && caller.can_write(),
+            can_edit_draft: case.state == wf.initial
+                && case.filer_org_id == caller.org_id
+                && caller.can_write(),
             case,
             case_type,
             events,
             messages,
             attachments,
             actions,
+            names,
         })
     }
 
     /// Finds a case by its tracking number, typed any way people type it.
     pub async fn find_by_tracking(&self, caller: &Caller, number: &str) -> Result<Option<Uuid>> {
-        let Ok(t) = number.parse::<TrackingNumber>() else { return Ok(None) };
+        let Ok(t) = number.parse::<TrackingNumber>() else {
+            return Ok(None);
+        };
         let mut tx = self.store.read().await?;
         let found = tx.case_by_tracking(&t.to_string()).await?;
-        Ok(found.filter(|c| Scope::for_actor(&caller.actor()).can_see(&facts(c))).map(|c| c.id))
+        Ok(found
+            .filter(|c| Scope::for_actor(&caller.actor()).can_see(&facts(c)))
+            .map(|c| c.id))
     }
 
     /// A page of a queue or of search results, newest first by default.
@@ -499,8 +683,14 @@ impl Services {
         q.descending = !f.ascending;
         q.after = f.after;
         q.limit = f.limit.unwrap_or(25).clamp(1, 100);
-        q.created_from = f.from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc());
-        q.created_to = f.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc());
+        q.created_from = f
+            .from
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc());
+        q.created_to =
+            f.to.and_then(|d| d.succ_opt())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc());
         let mut tx = self.store.read().await?;
         if f.due_soon {
             let ministry = ministry(&mut *tx).await?;
@@ -535,14 +725,25 @@ impl Services {
         let targets: Vec<Organization> = if caller.role.is_municipal() {
             orgs.into_iter().filter(|o| o.id == caller.org_id).collect()
         } else if caller.role.sees_everything() {
-            orgs.into_iter().filter(|o| o.kind == OrgKind::Department || o.id == ministry.id).collect()
+            orgs.into_iter()
+                .filter(|o| o.kind == OrgKind::Department || o.id == ministry.id)
+                .collect()
         } else {
             orgs.into_iter().filter(|o| o.id == caller.org_id).collect()
         };
         for o in targets {
             let holder = (!caller.role.is_municipal()).then_some(o.id);
-            let counts = tx.count_cases(&CaseCount { scope, holder_org_id: holder, due_soon_by }).await?;
-            out.push(DepartmentCounts { department: o, counts });
+            let counts = tx
+                .count_cases(&CaseCount {
+                    scope,
+                    holder_org_id: holder,
+                    due_soon_by,
+                })
+                .await?;
+            out.push(DepartmentCounts {
+                department: o,
+                counts,
+            });
         }
         Ok(out)
     }
@@ -559,13 +760,17 @@ impl Services {
                 return Err(Error::forbidden());
             }
         }
-        workflow::builtin(&t.workflow).ok_or_else(|| Error::invalid("workflow", "field-invalid"))?;
+        workflow::builtin(&t.workflow)
+            .ok_or_else(|| Error::invalid("workflow", "field-invalid"))?;
         let prefix = diwan_domain::tracking::parse_prefix(&t.prefix)?;
         if !(0..=365).contains(&t.deadline_days) {
             return Err(Error::invalid("deadline_days", "field-invalid"));
         }
         for (i, f) in t.fields.iter().enumerate() {
-            let ok_code = !f.code.is_empty() && f.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            let ok_code = !f.code.is_empty()
+                && f.code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !ok_code || t.fields[..i].iter().any(|o| o.code == f.code) {
                 return Err(Error::invalid("fields", "field-invalid"));
             }
@@ -573,10 +778,22 @@ impl Services {
         let t = CaseType { prefix, ..t };
         let mut tx = self.store.begin().await?;
         if let Some(d) = t.default_department_id {
-            tx.get_org(d).await?.filter(|o| o.kind == OrgKind::Department).ok_or_else(|| Error::invalid("default_department_id", "department-unknown"))?;
+            tx.get_org(d)
+                .await?
+                .filter(|o| o.kind == OrgKind::Department)
+                .ok_or_else(|| Error::invalid("default_department_id", "department-unknown"))?;
         }
         tx.upsert_case_type(&t).await?;
-        record(&mut *tx, caller, self.now(), "case_type.save", "case_type", Some(t.id.to_string()), json!({"code": t.code})).await?;
+        record(
+            &mut *tx,
+            caller,
+            self.now(),
+            "case_type.save",
+            "case_type",
+            Some(t.id.to_string()),
+            json!({"code": t.code}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -592,8 +809,13 @@ fn permissions(caller: &Caller, case: &Case, wf: &Workflow) -> Permissions {
     let writer = caller.can_write() && open;
     let filer = case.filer_org_id == caller.org_id;
     let ministry_side = !caller.role.is_municipal()
-        && (case.holder_org_id == Some(caller.org_id) || caller.role.sees_everything() || case.assignee_id == Some(caller.user_id));
-    Permissions { message: writer && (filer || ministry_side), note: writer && ministry_side && !caller.role.is_municipal() }
+        && (case.holder_org_id == Some(caller.org_id)
+            || caller.role.sees_everything()
+            || case.assignee_id == Some(caller.user_id));
+    Permissions {
+        message: writer && (filer || ministry_side),
+        note: writer && ministry_side && !caller.role.is_municipal(),
+    }
 }
 
 fn row_of(c: &Case) -> CaseRow {
@@ -616,17 +838,37 @@ fn row_of(c: &Case) -> CaseRow {
 }
 
 async fn department_heads(tx: &mut dyn Tx, org: Option<Uuid>) -> Result<Vec<Uuid>> {
-    let Some(org) = org else { return Ok(Vec::new()) };
-    Ok(tx.list_users(Some(org)).await?.into_iter().filter(|u| u.active && u.role == Role::DepartmentHead).map(|u| u.id).collect())
+    let Some(org) = org else {
+        return Ok(Vec::new());
+    };
+    Ok(tx
+        .list_users(Some(org))
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.role == Role::DepartmentHead)
+        .map(|u| u.id)
+        .collect())
 }
 
 async fn registry_staff(tx: &mut dyn Tx) -> Result<Vec<Uuid>> {
     let m = ministry(tx).await?;
-    Ok(tx.list_users(Some(m.id)).await?.into_iter().filter(|u| u.active && u.role == Role::RegistryClerk).map(|u| u.id).collect())
+    Ok(tx
+        .list_users(Some(m.id))
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.role == Role::RegistryClerk)
+        .map(|u| u.id)
+        .collect())
 }
 
 async fn org_staff(tx: &mut dyn Tx, org: Uuid) -> Result<Vec<Uuid>> {
-    Ok(tx.list_users(Some(org)).await?.into_iter().filter(|u| u.active && !u.role.is_read_only()).map(|u| u.id).collect())
+    Ok(tx
+        .list_users(Some(org))
+        .await?
+        .into_iter()
+        .filter(|u| u.active && !u.role.is_read_only())
+        .map(|u| u.id)
+        .collect())
 }
 
 /// Whoever holds the case on the ministry's side: its assignee, or else the

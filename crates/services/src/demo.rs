@@ -45,11 +45,36 @@ pub const MUNICIPALITIES: &[(&str, &str, &str)] = &[
 
 /// Ministry departments: Arabic, English, French, code.
 const DEPARTMENTS: &[(&str, &str, &str, &str)] = &[
-    ("إدارة التخطيط والميزانية", "Planning and Budget Department", "Direction de la planification et du budget", "PLAN"),
-    ("إدارة المشروعات", "Projects Department", "Direction des projets", "PROJ"),
-    ("إدارة الشؤون الإدارية والموارد البشرية", "Administration and Human Resources Department", "Direction de l'administration et des ressources humaines", "HR"),
-    ("إدارة الشؤون القانونية", "Legal Affairs Department", "Direction des affaires juridiques", "LEGAL"),
-    ("إدارة خدمة المواطن", "Citizen Services Department", "Direction des services aux citoyens", "CITIZEN"),
+    (
+        "إدارة التخطيط والميزانية",
+        "Planning and Budget Department",
+        "Direction de la planification et du budget",
+        "PLAN",
+    ),
+    (
+        "إدارة المشروعات",
+        "Projects Department",
+        "Direction des projets",
+        "PROJ",
+    ),
+    (
+        "إدارة الشؤون الإدارية والموارد البشرية",
+        "Administration and Human Resources Department",
+        "Direction de l'administration et des ressources humaines",
+        "HR",
+    ),
+    (
+        "إدارة الشؤون القانونية",
+        "Legal Affairs Department",
+        "Direction des affaires juridiques",
+        "LEGAL",
+    ),
+    (
+        "إدارة خدمة المواطن",
+        "Citizen Services Department",
+        "Direction des services aux citoyens",
+        "CITIZEN",
+    ),
 ];
 
 /// Libyan public holidays of 2026 and 2027 with fixed dates, and the
@@ -75,26 +100,88 @@ const HOLIDAYS: &[(&str, &str)] = &[
 ];
 
 /// code, workflow, prefix, Arabic, English, French names, default department, auto-route, deadline.
-type CatalogueEntry = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, usize, bool, i32);
+type CatalogueEntry = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+    bool,
+    i32,
+);
 
 fn field(code: &str, kind: FieldKind, required: bool, ar: &str, en: &str, fr: &str) -> FieldDef {
-    FieldDef { code: code.into(), kind, required, label_ar: ar.into(), label_en: en.into(), label_fr: fr.into() }
+    FieldDef {
+        code: code.into(),
+        kind,
+        required,
+        label_ar: ar.into(),
+        label_en: en.into(),
+        label_fr: fr.into(),
+    }
 }
 
 /// The typed fields of the demo's case types.
 fn demo_fields(code: &str) -> Vec<FieldDef> {
-    let lyd = || FieldKind::Money { currency: "LYD".into(), decimals: 3 };
+    let lyd = || FieldKind::Money {
+        currency: "LYD".into(),
+        decimals: 3,
+    };
     match code {
         "budget_transfer" => vec![
-            field("amount", lyd(), false, "المبلغ (دينار ليبي)", "Amount (LYD)", "Montant (LYD)"),
-            field("from_line", FieldKind::Text { max: 120 }, false, "من بند", "From budget line", "Depuis la ligne budgétaire"),
-            field("to_line", FieldKind::Text { max: 120 }, false, "إلى بند", "To budget line", "Vers la ligne budgétaire"),
+            field(
+                "amount",
+                lyd(),
+                false,
+                "المبلغ (دينار ليبي)",
+                "Amount (LYD)",
+                "Montant (LYD)",
+            ),
+            field(
+                "from_line",
+                FieldKind::Text { max: 120 },
+                false,
+                "من بند",
+                "From budget line",
+                "Depuis la ligne budgétaire",
+            ),
+            field(
+                "to_line",
+                FieldKind::Text { max: 120 },
+                false,
+                "إلى بند",
+                "To budget line",
+                "Vers la ligne budgétaire",
+            ),
         ],
         "project_approval" => vec![
-            field("estimated_cost", lyd(), false, "التكلفة التقديرية (دينار ليبي)", "Estimated cost (LYD)", "Coût estimé (LYD)"),
-            field("start_date", FieldKind::Date, false, "تاريخ البدء المقترح", "Proposed start date", "Date de début proposée"),
+            field(
+                "estimated_cost",
+                lyd(),
+                false,
+                "التكلفة التقديرية (دينار ليبي)",
+                "Estimated cost (LYD)",
+                "Coût estimé (LYD)",
+            ),
+            field(
+                "start_date",
+                FieldKind::Date,
+                false,
+                "تاريخ البدء المقترح",
+                "Proposed start date",
+                "Date de début proposée",
+            ),
         ],
-        "staffing" => vec![field("positions", FieldKind::Integer, false, "عدد الوظائف", "Number of positions", "Nombre de postes")],
+        "staffing" => vec![field(
+            "positions",
+            FieldKind::Integer,
+            false,
+            "عدد الوظائف",
+            "Number of positions",
+            "Nombre de postes",
+        )],
         _ => Vec::new(),
     }
 }
@@ -143,7 +230,17 @@ impl Services {
     /// Loads the organizations, accounts and catalogue of the demo (no cases).
     pub async fn load_demo_base(&self) -> Result<Demo> {
         let ministry = self
-            .create_org(None, org(None, OrgKind::Ministry, "MLG", "وزارة الحكم المحلي", "Ministry of Local Government", "Ministère de la Gouvernance locale"))
+            .create_org(
+                None,
+                org(
+                    None,
+                    OrgKind::Ministry,
+                    "MLG",
+                    "وزارة الحكم المحلي",
+                    "Ministry of Local Government",
+                    "Ministère de la Gouvernance locale",
+                ),
+            )
             .await?;
         for (day, name) in HOLIDAYS {
             let d = diwan_domain::calendar::parse_date(day)?;
@@ -151,59 +248,265 @@ impl Services {
         }
         let mut departments = Vec::new();
         for (ar, en, fr, code) in DEPARTMENTS {
-            let d = self.create_org(None, org(Some(ministry.id), OrgKind::Department, code, ar, en, fr)).await?;
+            let d = self
+                .create_org(
+                    None,
+                    org(Some(ministry.id), OrgKind::Department, code, ar, en, fr),
+                )
+                .await?;
             departments.push(d);
         }
         // Sections show that the tree goes deeper than departments.
-        self.create_org(None, org(Some(departments[0].id), OrgKind::Section, "PLAN-BUDGET", "قسم الميزانية", "Budget Section", "Section du budget")).await?;
-        self.create_org(None, org(Some(departments[0].id), OrgKind::Section, "PLAN-STATS", "قسم الإحصاء", "Statistics Section", "Section des statistiques")).await?;
+        self.create_org(
+            None,
+            org(
+                Some(departments[0].id),
+                OrgKind::Section,
+                "PLAN-BUDGET",
+                "قسم الميزانية",
+                "Budget Section",
+                "Section du budget",
+            ),
+        )
+        .await?;
+        self.create_org(
+            None,
+            org(
+                Some(departments[0].id),
+                OrgKind::Section,
+                "PLAN-STATS",
+                "قسم الإحصاء",
+                "Statistics Section",
+                "Section des statistiques",
+            ),
+        )
+        .await?;
         let mut municipalities = Vec::new();
         for (ar, latin, code) in MUNICIPALITIES {
             let fr = latin.replace("Center", "Centre");
-            let m = self.create_org(None, org(Some(ministry.id), OrgKind::Municipality, &format!("M-{code}"), ar, &format!("{latin} Municipality"), &format!("Municipalité de {fr}"))).await?;
+            let m = self
+                .create_org(
+                    None,
+                    org(
+                        Some(ministry.id),
+                        OrgKind::Municipality,
+                        &format!("M-{code}"),
+                        ar,
+                        &format!("{latin} Municipality"),
+                        &format!("Municipalité de {fr}"),
+                    ),
+                )
+                .await?;
             municipalities.push(m);
         }
 
         let people: &[(&str, &str, Role, Uuid)] = &[
             ("admin", "مدير المنظومة", Role::Admin, ministry.id),
-            ("registry", "سالم الورفلي — قلم الوزارة", Role::RegistryClerk, ministry.id),
-            ("auditor", "فاطمة الزوي — المراجعة", Role::Auditor, ministry.id),
-            ("head.plan", "عبد الله المبروك — مدير إدارة التخطيط", Role::DepartmentHead, departments[0].id),
-            ("officer.plan", "مريم الشريف — موظفة التخطيط", Role::Officer, departments[0].id),
-            ("officer.plan2", "خالد بن عمران — موظف التخطيط", Role::Officer, departments[0].id),
-            ("head.proj", "أحمد القذافي الدم — مدير إدارة المشروعات", Role::DepartmentHead, departments[1].id),
-            ("officer.proj", "هند الفيتوري — موظفة المشروعات", Role::Officer, departments[1].id),
-            ("head.hr", "نوري الترهوني — مدير الشؤون الإدارية", Role::DepartmentHead, departments[2].id),
-            ("officer.hr", "سعاد المقريف — موظفة الشؤون الإدارية", Role::Officer, departments[2].id),
-            ("head.legal", "منصور الكيخيا — مدير الشؤون القانونية", Role::DepartmentHead, departments[3].id),
-            ("officer.legal", "رحاب السنوسي — مستشارة قانونية", Role::Officer, departments[3].id),
-            ("head.citizen", "علي الزنتاني — مدير خدمة المواطن", Role::DepartmentHead, departments[4].id),
-            ("clerk.tripoli", "ليلى بن سليمان — موظفة بلدية طرابلس المركز", Role::MunicipalClerk, municipalities[0].id),
-            ("head.tripoli", "عميد بلدية طرابلس المركز", Role::MunicipalHead, municipalities[0].id),
-            ("clerk.benghazi", "يوسف العبيدي — موظف بلدية بنغازي", Role::MunicipalClerk, municipalities[1].id),
-            ("head.benghazi", "عميد بلدية بنغازي", Role::MunicipalHead, municipalities[1].id),
-            ("clerk.misrata", "آمنة الدبيبة — موظفة بلدية مصراتة", Role::MunicipalClerk, municipalities[2].id),
-            ("clerk.sabha", "محمد التارقي — موظف بلدية سبها", Role::MunicipalClerk, municipalities[4].id),
+            (
+                "registry",
+                "سالم الورفلي — قلم الوزارة",
+                Role::RegistryClerk,
+                ministry.id,
+            ),
+            (
+                "auditor",
+                "فاطمة الزوي — المراجعة",
+                Role::Auditor,
+                ministry.id,
+            ),
+            (
+                "head.plan",
+                "عبد الله المبروك — مدير إدارة التخطيط",
+                Role::DepartmentHead,
+                departments[0].id,
+            ),
+            (
+                "officer.plan",
+                "مريم الشريف — موظفة التخطيط",
+                Role::Officer,
+                departments[0].id,
+            ),
+            (
+                "officer.plan2",
+                "خالد بن عمران — موظف التخطيط",
+                Role::Officer,
+                departments[0].id,
+            ),
+            (
+                "head.proj",
+                "أحمد القذافي الدم — مدير إدارة المشروعات",
+                Role::DepartmentHead,
+                departments[1].id,
+            ),
+            (
+                "officer.proj",
+                "هند الفيتوري — موظفة المشروعات",
+                Role::Officer,
+                departments[1].id,
+            ),
+            (
+                "head.hr",
+                "نوري الترهوني — مدير الشؤون الإدارية",
+                Role::DepartmentHead,
+                departments[2].id,
+            ),
+            (
+                "officer.hr",
+                "سعاد المقريف — موظفة الشؤون الإدارية",
+                Role::Officer,
+                departments[2].id,
+            ),
+            (
+                "head.legal",
+                "منصور الكيخيا — مدير الشؤون القانونية",
+                Role::DepartmentHead,
+                departments[3].id,
+            ),
+            (
+                "officer.legal",
+                "رحاب السنوسي — مستشارة قانونية",
+                Role::Officer,
+                departments[3].id,
+            ),
+            (
+                "head.citizen",
+                "علي الزنتاني — مدير خدمة المواطن",
+                Role::DepartmentHead,
+                departments[4].id,
+            ),
+            (
+                "clerk.tripoli",
+                "ليلى بن سليمان — موظفة بلدية طرابلس المركز",
+                Role::MunicipalClerk,
+                municipalities[0].id,
+            ),
+            (
+                "head.tripoli",
+                "عميد بلدية طرابلس المركز",
+                Role::MunicipalHead,
+                municipalities[0].id,
+            ),
+            (
+                "clerk.benghazi",
+                "يوسف العبيدي — موظف بلدية بنغازي",
+                Role::MunicipalClerk,
+                municipalities[1].id,
+            ),
+            (
+                "head.benghazi",
+                "عميد بلدية بنغازي",
+                Role::MunicipalHead,
+                municipalities[1].id,
+            ),
+            (
+                "clerk.misrata",
+                "آمنة الدبيبة — موظفة بلدية مصراتة",
+                Role::MunicipalClerk,
+                municipalities[2].id,
+            ),
+            (
+                "clerk.sabha",
+                "محمد التارقي — موظف بلدية سبها",
+                Role::MunicipalClerk,
+                municipalities[4].id,
+            ),
         ];
         let mut users = Vec::new();
         let mut sign_ins = Vec::new();
         let orgs = self.list_orgs().await?;
         for (username, name, role, org_id) in people {
             let u = self
-                .create_user(None, NewUser { username: (*username).into(), display_name: (*name).into(), role: *role, org_id: *org_id, password: DEMO_PASSWORD.into() })
+                .create_user(
+                    None,
+                    NewUser {
+                        username: (*username).into(),
+                        display_name: (*name).into(),
+                        role: *role,
+                        org_id: *org_id,
+                        password: DEMO_PASSWORD.into(),
+                    },
+                )
                 .await?;
-            let org = orgs.iter().find(|o| o.id == *org_id).map(|o| o.name_en.clone()).unwrap_or_default();
-            sign_ins.push(DemoSignIn { username: u.username.clone(), role: u.role, org });
+            let org = orgs
+                .iter()
+                .find(|o| o.id == *org_id)
+                .map(|o| o.name_en.clone())
+                .unwrap_or_default();
+            sign_ins.push(DemoSignIn {
+                username: u.username.clone(),
+                role: u.role,
+                org,
+            });
             users.push(u);
         }
 
         let types: &[CatalogueEntry] = &[
-            ("budget_transfer", "municipal_request", "BDG", "طلب مناقلة في الميزانية", "Budget transfer", "Virement budgétaire", 0, false, 10),
-            ("project_approval", "municipal_request", "PRJ", "طلب اعتماد مشروع", "Project approval", "Approbation de projet", 1, false, 15),
-            ("staffing", "municipal_request", "STF", "طلب تعيين أو ندب موظفين", "Staffing request", "Demande de personnel", 2, true, 10),
-            ("legal_opinion", "municipal_request", "LGL", "طلب رأي قانوني", "Legal opinion", "Avis juridique", 3, false, 7),
-            ("citizen_complaint", "municipal_request", "CMP", "شكوى مواطن مُصعّدة", "Escalated citizen complaint", "Plainte de citoyen transmise", 4, true, 5),
-            ("internal_memo", "internal_memo", "MEM", "مذكرة داخلية", "Internal memo", "Note interne", 0, false, 5),
+            (
+                "budget_transfer",
+                "municipal_request",
+                "BDG",
+                "طلب مناقلة في الميزانية",
+                "Budget transfer",
+                "Virement budgétaire",
+                0,
+                false,
+                10,
+            ),
+            (
+                "project_approval",
+                "municipal_request",
+                "PRJ",
+                "طلب اعتماد مشروع",
+                "Project approval",
+                "Approbation de projet",
+                1,
+                false,
+                15,
+            ),
+            (
+                "staffing",
+                "municipal_request",
+                "STF",
+                "طلب تعيين أو ندب موظفين",
+                "Staffing request",
+                "Demande de personnel",
+                2,
+                true,
+                10,
+            ),
+            (
+                "legal_opinion",
+                "municipal_request",
+                "LGL",
+                "طلب رأي قانوني",
+                "Legal opinion",
+                "Avis juridique",
+                3,
+                false,
+                7,
+            ),
+            (
+                "citizen_complaint",
+                "municipal_request",
+                "CMP",
+                "شكوى مواطن مُصعّدة",
+                "Escalated citizen complaint",
+                "Plainte de citoyen transmise",
+                4,
+                true,
+                5,
+            ),
+            (
+                "internal_memo",
+                "internal_memo",
+                "MEM",
+                "مذكرة داخلية",
+                "Internal memo",
+                "Note interne",
+                0,
+                false,
+                5,
+            ),
         ];
         let mut case_types = Vec::new();
         for (code, wf, prefix, ar, en, fr, dept, auto, days) in types.iter() {
@@ -229,13 +532,27 @@ impl Services {
                 .await?;
             case_types.push(t);
         }
-        Ok(Demo { ministry, departments, municipalities, users, case_types, sign_ins })
+        Ok(Demo {
+            ministry,
+            departments,
+            municipalities,
+            users,
+            case_types,
+            sign_ins,
+        })
     }
 
     /// Loads the whole demo: the base and a few dozen requests in various states.
     pub async fn load_demo(&self) -> Result<Demo> {
         let demo = self.load_demo_base().await?;
-        let u = |name: &str| caller(demo.users.iter().find(|u| u.username == name).expect("demo user exists"));
+        let u = |name: &str| {
+            caller(
+                demo.users
+                    .iter()
+                    .find(|u| u.username == name)
+                    .expect("demo user exists"),
+            )
+        };
         let registry = u("registry");
         let subjects: &[(&str, &str)] = &[
             ("مناقلة بند صيانة الطرق إلى بند الإنارة العامة", "نرجو الموافقة على مناقلة مبلغ 250,000 دينار من بند صيانة الطرق إلى بند الإنارة العامة لاستكمال مشروع إنارة الطريق الساحلي."),
@@ -245,9 +562,26 @@ impl Services {
             ("شكوى مواطن بشأن تجمع مياه الأمطار بحي الأندلس", "تلقت البلدية عبر مركز الاتصال 1415 شكوى متكررة بشأن تجمع مياه الأمطار."),
             ("طلب دعم ميزانية النظافة العامة", "نطلب دعمًا إضافيًا لميزانية النظافة العامة للربع الأخير."),
         ];
-        let clerks = ["clerk.tripoli", "clerk.benghazi", "clerk.misrata", "clerk.sabha"];
-        let heads = ["head.plan", "head.proj", "head.hr", "head.legal", "head.citizen"];
-        let officers = ["officer.plan", "officer.proj", "officer.hr", "officer.legal", "head.citizen"];
+        let clerks = [
+            "clerk.tripoli",
+            "clerk.benghazi",
+            "clerk.misrata",
+            "clerk.sabha",
+        ];
+        let heads = [
+            "head.plan",
+            "head.proj",
+            "head.hr",
+            "head.legal",
+            "head.citizen",
+        ];
+        let officers = [
+            "officer.plan",
+            "officer.proj",
+            "officer.hr",
+            "officer.legal",
+            "head.citizen",
+        ];
         let mut n = 0usize;
         for round in 0..6 {
             for (ti, t) in demo.case_types.iter().enumerate().take(5) {
@@ -256,7 +590,16 @@ impl Services {
                 let stage = (n * 7 + round) % 9;
                 n += 1;
                 let c = self
-                    .create_case(&clerk, NewCase { case_type_id: t.id, subject: subject.into(), body: body.into(), submit: stage > 0, ..NewCase::default() })
+                    .create_case(
+                        &clerk,
+                        NewCase {
+                            case_type_id: t.id,
+                            subject: subject.into(),
+                            body: body.into(),
+                            submit: stage > 0,
+                            ..NewCase::default()
+                        },
+                    )
                     .await?;
                 if stage == 0 {
                     continue; // a draft
@@ -266,48 +609,137 @@ impl Services {
                     if stage == 1 {
                         continue; // waits at the registry
                     }
-                    self.transition(&registry, c.id, Move { action: "route".into(), department_id: Some(dept), ..Move::default() }).await?;
+                    self.transition(
+                        &registry,
+                        c.id,
+                        Move {
+                            action: "route".into(),
+                            department_id: Some(dept),
+                            ..Move::default()
+                        },
+                    )
+                    .await?;
                 }
                 if stage == 2 {
                     continue; // routed, unassigned
                 }
                 let head = u(heads[ti % heads.len()]);
                 let officer = u(officers[ti % officers.len()]);
-                self.transition(&head, c.id, Move { action: "assign".into(), assignee_id: Some(officer.user_id), ..Move::default() }).await?;
+                self.transition(
+                    &head,
+                    c.id,
+                    Move {
+                        action: "assign".into(),
+                        assignee_id: Some(officer.user_id),
+                        ..Move::default()
+                    },
+                )
+                .await?;
                 if stage == 3 {
                     continue;
                 }
-                self.post_message(&officer, c.id, "يُرجى استيفاء المستندات المطلوبة وفق التعميم رقم 12 لسنة 2026.", true).await?;
-                self.transition(&officer, c.id, Move { action: "request_info".into(), message: Some("نرجو موافاتنا بنسخة من محضر اجتماع المجلس البلدي.".into()), ..Move::default() })
-                    .await?;
+                self.post_message(
+                    &officer,
+                    c.id,
+                    "يُرجى استيفاء المستندات المطلوبة وفق التعميم رقم 12 لسنة 2026.",
+                    true,
+                )
+                .await?;
+                self.transition(
+                    &officer,
+                    c.id,
+                    Move {
+                        action: "request_info".into(),
+                        message: Some("نرجو موافاتنا بنسخة من محضر اجتماع المجلس البلدي.".into()),
+                        ..Move::default()
+                    },
+                )
+                .await?;
                 if stage == 4 {
                     continue; // waits on the municipality
                 }
-                self.transition(&clerk, c.id, Move { action: "reply".into(), message: Some("مرفق محضر الاجتماع المعتمد.".into()), ..Move::default() }).await?;
+                self.transition(
+                    &clerk,
+                    c.id,
+                    Move {
+                        action: "reply".into(),
+                        message: Some("مرفق محضر الاجتماع المعتمد.".into()),
+                        ..Move::default()
+                    },
+                )
+                .await?;
                 if stage == 5 {
                     continue;
                 }
                 if stage == 6 {
-                    self.transition(&officer, c.id, Move { action: "reject".into(), message: Some("الطلب لا يستوفي الشروط المنصوص عليها في اللائحة المالية.".into()), ..Move::default() })
-                        .await?;
+                    self.transition(
+                        &officer,
+                        c.id,
+                        Move {
+                            action: "reject".into(),
+                            message: Some(
+                                "الطلب لا يستوفي الشروط المنصوص عليها في اللائحة المالية.".into(),
+                            ),
+                            ..Move::default()
+                        },
+                    )
+                    .await?;
                     continue;
                 }
-                self.transition(&officer, c.id, Move { action: "answer".into(), message: Some("تمت الموافقة على الطلب، ويُحال إلى الجهات المختصة للتنفيذ.".into()), ..Move::default() })
-                    .await?;
+                self.transition(
+                    &officer,
+                    c.id,
+                    Move {
+                        action: "answer".into(),
+                        message: Some(
+                            "تمت الموافقة على الطلب، ويُحال إلى الجهات المختصة للتنفيذ.".into(),
+                        ),
+                        ..Move::default()
+                    },
+                )
+                .await?;
                 if stage == 8 {
-                    self.transition(&clerk, c.id, Move { action: "acknowledge".into(), ..Move::default() }).await?;
+                    self.transition(
+                        &clerk,
+                        c.id,
+                        Move {
+                            action: "acknowledge".into(),
+                            ..Move::default()
+                        },
+                    )
+                    .await?;
                 }
             }
         }
         // Two memos between departments.
-        let memo = demo.case_types.iter().find(|t| t.workflow == "internal_memo").expect("memo type");
+        let memo = demo
+            .case_types
+            .iter()
+            .find(|t| t.workflow == "internal_memo")
+            .expect("memo type");
         let head_plan = u("head.plan");
         self.create_case(
             &head_plan,
-            NewCase { case_type_id: memo.id, subject: "إحالة تقرير الإنفاق الربعي".into(), body: "نحيل إليكم تقرير الإنفاق للربع الثالث لإبداء الرأي.".into(), submit: true, department_id: Some(demo.departments[3].id), ..NewCase::default() },
+            NewCase {
+                case_type_id: memo.id,
+                subject: "إحالة تقرير الإنفاق الربعي".into(),
+                body: "نحيل إليكم تقرير الإنفاق للربع الثالث لإبداء الرأي.".into(),
+                submit: true,
+                department_id: Some(demo.departments[3].id),
+                ..NewCase::default()
+            },
         )
         .await?;
-        self.create_case(&u("officer.proj"), NewCase { case_type_id: memo.id, subject: "مسودة مذكرة بشأن معايير المشروعات".into(), body: "مسودة قيد الإعداد.".into(), ..NewCase::default() }).await?;
+        self.create_case(
+            &u("officer.proj"),
+            NewCase {
+                case_type_id: memo.id,
+                subject: "مسودة مذكرة بشأن معايير المشروعات".into(),
+                body: "مسودة قيد الإعداد.".into(),
+                ..NewCase::default()
+            },
+        )
+        .await?;
         Ok(demo)
     }
 }

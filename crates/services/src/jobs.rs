@@ -28,8 +28,16 @@ impl Services {
             for case in &marked {
                 let to = holders(&mut *tx, case).await?;
                 notify(&mut *tx, &to, "overdue", case, now).await?;
-                record(&mut *tx, None, now, "case.overdue", "case", Some(case.id.to_string()), json!({"tracking_number": case.tracking_number, "due_date": case.due_date}))
-                    .await?;
+                record(
+                    &mut *tx,
+                    None,
+                    now,
+                    "case.overdue",
+                    "case",
+                    Some(case.id.to_string()),
+                    json!({"tracking_number": case.tracking_number, "due_date": case.due_date}),
+                )
+                .await?;
             }
             tx.commit().await?;
             total += marked.len();
@@ -47,7 +55,9 @@ impl Services {
     pub async fn job_queue_depth(&self) -> Result<i64> {
         let mut tx = self.store.read().await?;
         let m = ministry(&mut *tx).await?;
-        Ok(tx.pending_overdue(today_in(&m.time_zone, self.now())).await?)
+        Ok(tx
+            .pending_overdue(today_in(&m.time_zone, self.now()))
+            .await?)
     }
 
     /// Runs the background jobs every `every` until `shutdown` turns true.

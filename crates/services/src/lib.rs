@@ -63,7 +63,11 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, files: Arc<dyn ObjectStore>, config: Config) -> Self {
-        Services { store, files, config }
+        Services {
+            store,
+            files,
+            config,
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -89,11 +93,19 @@ pub struct Caller {
 
 impl Caller {
     pub fn actor(&self) -> Actor {
-        Actor { user_id: self.user_id, role: self.role, org_id: self.org_id }
+        Actor {
+            user_id: self.user_id,
+            role: self.role,
+            org_id: self.org_id,
+        }
     }
 
     /// Whether this caller may change state (tokens need the `write` scope).
     pub fn can_write(&self) -> bool {
-        !self.role.is_read_only() && self.scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == "write"))
+        !self.role.is_read_only()
+            && self
+                .scopes
+                .as_ref()
+                .is_none_or(|s| s.iter().any(|x| x == "write"))
     }
 }

@@ -6,7 +6,13 @@ use diwan_store::{Case, Notification, Tx};
 use uuid::Uuid;
 
 /// Notifies each of `users` about `case`, inside the caller's transaction.
-pub async fn notify(tx: &mut dyn Tx, users: &[Uuid], kind: &str, case: &Case, now: DateTime<Utc>) -> Result<()> {
+pub async fn notify(
+    tx: &mut dyn Tx,
+    users: &[Uuid],
+    kind: &str,
+    case: &Case,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut seen = Vec::with_capacity(users.len());
     for u in users {
         if seen.contains(u) {
@@ -28,9 +34,16 @@ pub async fn notify(tx: &mut dyn Tx, users: &[Uuid], kind: &str, case: &Case, no
 }
 
 impl Services {
-    pub async fn notifications(&self, caller: &Caller, unread_only: bool, limit: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications(
+        &self,
+        caller: &Caller,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
         let mut tx = self.store.read().await?;
-        Ok(tx.list_notifications(caller.user_id, unread_only, limit.clamp(1, 200)).await?)
+        Ok(tx
+            .list_notifications(caller.user_id, unread_only, limit.clamp(1, 200))
+            .await?)
     }
 
     pub async fn unread_count(&self, caller: &Caller) -> Result<i64> {
@@ -41,7 +54,9 @@ impl Services {
     /// Marks one notification (or all, with `None`) as read.
     pub async fn mark_read(&self, caller: &Caller, id: Option<Uuid>) -> Result<u64> {
         let mut tx = self.store.begin().await?;
-        let n = tx.mark_notification_read(caller.user_id, id, self.now()).await?;
+        let n = tx
+            .mark_notification_read(caller.user_id, id, self.now())
+            .await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -27,9 +27,15 @@ pub async fn calendar_for(tx: &mut dyn Tx, org_ids: &[Uuid], from: NaiveDate) ->
     let to = from + chrono::Duration::days(800);
     let mut days = Vec::new();
     for id in org_ids {
-        days.extend(tx.holidays(*id, from - chrono::Duration::days(400), to).await?);
+        days.extend(
+            tx.holidays(*id, from - chrono::Duration::days(400), to)
+                .await?,
+        );
     }
-    Ok(Calendar::new(vec![chrono::Weekday::Fri, chrono::Weekday::Sat], days))
+    Ok(Calendar::new(
+        vec![chrono::Weekday::Fri, chrono::Weekday::Sat],
+        days,
+    ))
 }
 
 /// Today's date in the organization's time zone.
@@ -55,7 +61,12 @@ impl Services {
             }
         }
         parse_time_zone(&n.time_zone)?;
-        for (f, v) in [("code", &n.code), ("name_ar", &n.name_ar), ("name_en", &n.name_en), ("name_fr", &n.name_fr)] {
+        for (f, v) in [
+            ("code", &n.code),
+            ("name_ar", &n.name_ar),
+            ("name_en", &n.name_en),
+            ("name_fr", &n.name_fr),
+        ] {
             if v.trim().is_empty() {
                 return Err(Error::invalid(f, "field-required"));
             }
@@ -63,7 +74,9 @@ impl Services {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         if let Some(p) = n.parent_id {
-            tx.get_org(p).await?.ok_or_else(|| Error::invalid("parent_id", "field-invalid"))?;
+            tx.get_org(p)
+                .await?
+                .ok_or_else(|| Error::invalid("parent_id", "field-invalid"))?;
         } else if n.kind != OrgKind::Ministry {
             return Err(Error::invalid("parent_id", "field-required"));
         }
@@ -79,12 +92,27 @@ impl Services {
             created_at: now,
         };
         tx.insert_org(&org).await?;
-        record(&mut *tx, caller, now, "org.create", "organization", Some(org.id.to_string()), json!({"code": org.code, "kind": org.kind.as_str()})).await?;
+        record(
+            &mut *tx,
+            caller,
+            now,
+            "org.create",
+            "organization",
+            Some(org.id.to_string()),
+            json!({"code": org.code, "kind": org.kind.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(org)
     }
 
-    pub async fn add_holiday(&self, caller: Option<&Caller>, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()> {
+    pub async fn add_holiday(
+        &self,
+        caller: Option<&Caller>,
+        org_id: Uuid,
+        day: NaiveDate,
+        name: &str,
+    ) -> Result<()> {
         if let Some(c) = caller {
             if c.role != diwan_domain::Role::Admin || !c.can_write() {
                 return Err(Error::forbidden());
@@ -93,13 +121,27 @@ impl Services {
         let mut tx = self.store.begin().await?;
         tx.get_org(org_id).await?.ok_or_else(Error::not_found)?;
         tx.insert_holiday(org_id, day, name).await?;
-        record(&mut *tx, caller, self.now(), "org.holiday", "organization", Some(org_id.to_string()), json!({"day": day, "name": name})).await?;
+        record(
+            &mut *tx,
+            caller,
+            self.now(),
+            "org.holiday",
+            "organization",
+            Some(org_id.to_string()),
+            json!({"day": day, "name": name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// An organization's holidays between two dates.
-    pub async fn holidays(&self, org_id: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
+    pub async fn holidays(
+        &self,
+        org_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NaiveDate>> {
         let mut tx = self.store.read().await?;
         tx.get_org(org_id).await?.ok_or_else(Error::not_found)?;
         Ok(tx.holidays(org_id, from, to).await?)

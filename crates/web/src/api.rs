@@ -420,6 +420,8 @@ pub struct CaseViewDto {
     pub due_soon: bool,
     pub can_message: bool,
     pub can_note: bool,
+    /// Display names of the people in this case's history, by user id.
+    pub names: std::collections::BTreeMap<Uuid, String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1013,6 +1015,7 @@ async fn get_case(
         due_soon: v.due_soon,
         can_message: v.can_message,
         can_note: v.can_note,
+        names: v.names,
     }))
 }
 

@@ -219,7 +219,11 @@ pub async fn case_page(
         path,
     } = chrome(ctx, state).await;
     let orgs = Orgs::load(state, &tr).await?;
-    let people = People::load(state, caller, &orgs).await;
+    let mut people = People::load(state, caller, &orgs).await;
+    // The service names everyone who took part in this case.
+    people
+        .names
+        .extend(view.names.iter().map(|(id, n)| (*id, n.clone())));
     let tz = orgs.tz(caller.org_id);
     let c = &view.case;
     let lang = tr.code();
