@@ -194,7 +194,7 @@ impl Services {
         if !may_file {
             return Err(Error::forbidden());
         }
-        let ministry = ministry(&mut *tx).await?;
+        let ministry = self.ministry(&mut *tx).await?;
         let year = today_in(&ministry.time_zone, now)
             .format("%Y")
             .to_string()
@@ -321,7 +321,7 @@ impl Services {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
-        let ministry = ministry(&mut *tx).await?;
+        let ministry = self.ministry(&mut *tx).await?;
         self.apply(
             &mut *tx,
             Some(caller),
@@ -616,7 +616,7 @@ impl Services {
             json!({"tracking_number": case.tracking_number}),
         )
         .await?;
-        let ministry = ministry(&mut *tx).await?;
+        let ministry = self.ministry(&mut *tx).await?;
         let today = today_in(&ministry.time_zone, now);
         let soon = if case.clock == workflow::Clock::Running {
             let cal = calendar_for(&mut *tx, &[ministry.id], today).await?;
@@ -693,7 +693,7 @@ impl Services {
                 .map(|d| d.and_utc());
         let mut tx = self.store.read().await?;
         if f.due_soon {
-            let ministry = ministry(&mut *tx).await?;
+            let ministry = self.ministry(&mut *tx).await?;
             let today = today_in(&ministry.time_zone, self.now());
             let cal = calendar_for(&mut *tx, &[ministry.id], today).await?;
             q.due_by = Some(cal.add_working_days(today, self.config.due_soon_days));
@@ -716,7 +716,7 @@ impl Services {
     pub async fn dashboard(&self, caller: &Caller) -> Result<Vec<DepartmentCounts>> {
         let scope = Scope::for_actor(&caller.actor());
         let mut tx = self.store.read().await?;
-        let ministry = ministry(&mut *tx).await?;
+        let ministry = self.ministry(&mut *tx).await?;
         let today = today_in(&ministry.time_zone, self.now());
         let cal = calendar_for(&mut *tx, &[ministry.id], today).await?;
         let due_soon_by = cal.add_working_days(today, self.config.due_soon_days);
@@ -874,8 +874,13 @@ async fn org_staff(tx: &mut dyn Tx, org: Uuid) -> Result<Vec<Uuid>> {
 /// Whoever holds the case on the ministry's side: its assignee, or else the
 /// heads of the holding department.
 pub(crate) async fn holders(tx: &mut dyn Tx, case: &Case) -> Result<Vec<Uuid>> {
-    match case.assignee_id {
-        Some(a) => Ok(vec![a]),
-        None => department_heads(tx, case.holder_org_id).await,
+    if let Some(a) = case.assignee_id {
+        return Ok(vec![a]);
     }
+    let heads = department_heads(tx, case.holder_org_id).await?;
+    if heads.is_empty() {
+        // A case waiting at the ministry's registry is the registry clerks'.
+        return registry_staff(tx).await;
+    }
+    Ok(heads)
 }

@@ -6,7 +6,7 @@
 use crate::audit::record;
 use crate::cases::holders;
 use crate::notifications::notify;
-use crate::orgs::{ministry, today_in};
+use crate::orgs::today_in;
 use crate::{Result, Services};
 use serde_json::json;
 use std::time::Duration;
@@ -22,7 +22,7 @@ impl Services {
         let mut total = 0;
         loop {
             let mut tx = self.store.begin().await?;
-            let m = ministry(&mut *tx).await?;
+            let m = self.ministry(&mut *tx).await?;
             let today = today_in(&m.time_zone, now);
             let marked = tx.mark_overdue(today, BATCH).await?;
             for case in &marked {
@@ -54,7 +54,7 @@ impl Services {
     /// How many cases wait for the sweep.
     pub async fn job_queue_depth(&self) -> Result<i64> {
         let mut tx = self.store.read().await?;
-        let m = ministry(&mut *tx).await?;
+        let m = self.ministry(&mut *tx).await?;
         Ok(tx
             .pending_overdue(today_in(&m.time_zone, self.now()))
             .await?)

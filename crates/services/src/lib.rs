@@ -59,6 +59,9 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub files: Arc<dyn ObjectStore>,
     pub config: Config,
+    /// The ministry at the root of the tree never changes once created;
+    /// keeping it spares every filing a look-up of all organizations.
+    ministry: Arc<std::sync::OnceLock<diwan_store::Organization>>,
 }
 
 impl Services {
@@ -67,7 +70,20 @@ impl Services {
             store,
             files,
             config,
+            ministry: Arc::default(),
         }
+    }
+
+    /// The ministry at the root of the organization tree.
+    pub(crate) async fn ministry(
+        &self,
+        tx: &mut dyn diwan_store::Tx,
+    ) -> Result<diwan_store::Organization> {
+        if let Some(m) = self.ministry.get() {
+            return Ok(m.clone());
+        }
+        let m = orgs::ministry(tx).await?;
+        Ok(self.ministry.get_or_init(|| m).clone())
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -1361,18 +1361,11 @@ async fn list_tokens(
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenRequest, responses((status = 201, body = NewTokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
-    ApiCaller(mut c): ApiCaller,
-    headers: axum::http::HeaderMap,
+    ApiCaller(c): ApiCaller,
     ApiJson(r): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<NewTokenResponse>), ApiError> {
-    // A session token (from sign-in) acts with every right of its owner.
-    let is_session = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains(diwan_services::auth::SESSION_PREFIX));
-    if is_session {
-        c.scopes = None;
-    }
+    // Sessions act with every right of their owner; a personal token carries
+    // its scopes, and the service refuses to let a token mint another.
     let (t, token) = state
         .services
         .create_api_token(&c, &r.name, &r.scopes, r.expires_in_days)

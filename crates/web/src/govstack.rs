@@ -367,16 +367,16 @@ async fn start(
             .find(|v| v.code == code)
             .map(|v| v.value.clone())
     };
+    // Values that are not the subject, the body or the memo's department are
+    // the case type's typed fields; the type's declaration checks them. The
+    // starter is the authenticated caller, whom the audit trail records.
     let mut fields = serde_json::Map::new();
     for v in &values {
         if !matches!(v.code.as_str(), "subject" | "body" | "department_id") {
             fields.insert(v.code.clone(), serde_json::Value::String(v.value.clone()));
         }
     }
-    fields.insert(
-        "processStartedBy".into(),
-        serde_json::Value::String(p.process_started_by),
-    );
+    let _ = p.process_started_by;
     let department_id = match get("department_id") {
         Some(v) => Some(
             Uuid::parse_str(&v).map_err(|_| ApiError::invalid("department_id", "field-invalid"))?,

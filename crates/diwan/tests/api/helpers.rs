@@ -29,7 +29,12 @@ pub enum Backend {
 }
 
 pub fn backend() -> Backend {
-    match std::env::var("DIWAN_TEST_BACKEND").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+    match std::env::var("DIWAN_TEST_BACKEND")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "" | "sqlite" => Backend::Sqlite,
         "postgres" | "postgresql" | "pg" => Backend::Postgres,
         other => panic!("DIWAN_TEST_BACKEND={other:?}: use sqlite or postgres"),
@@ -71,7 +76,10 @@ impl Drop for Leftovers {
         if let Some(name) = self.postgres_db.take() {
             // Drop may run inside the test's runtime: clean up from a thread of its own.
             let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     rt.block_on(drop_postgres_database(&name));
                 }
             })
@@ -83,7 +91,9 @@ impl Drop for Leftovers {
 
 async fn drop_postgres_database(name: &str) {
     if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-        let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+        let _ = conn
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await;
         let _ = conn.close().await;
     }
 }
@@ -104,23 +114,48 @@ impl Reply {
         let headers = res.headers().clone();
         let text = res.text().await.expect("read the response body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     /// Asserts the status and returns the JSON body.
     #[track_caller]
     pub fn expect(self, status: StatusCode, what: &str) -> Value {
-        assert_eq!(self.status, status, "{what}: unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "{what}: unexpected status; body: {}",
+            self.text
+        );
         self.json
     }
 
     /// Asserts an error answer: its status, its stable code, and that it has a message.
     #[track_caller]
     pub fn expect_error(self, status: StatusCode, code: &str, what: &str) -> Value {
-        assert_eq!(self.status, status, "{what}: unexpected status; body: {}", self.text);
-        assert_eq!(self.json["code"], code, "{what}: unexpected error code; body: {}", self.text);
-        assert!(self.json["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: error without a message: {}", self.text);
-        assert!(self.json["details"].is_object(), "{what}: error without details: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "{what}: unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.json["code"], code,
+            "{what}: unexpected error code; body: {}",
+            self.text
+        );
+        assert!(
+            self.json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: error without a message: {}",
+            self.text
+        );
+        assert!(
+            self.json["details"].is_object(),
+            "{what}: error without details: {}",
+            self.text
+        );
         self.json
     }
 
@@ -153,7 +188,11 @@ impl TestApp {
         let id = Uuid::now_v7().simple().to_string();
         let dir = std::env::temp_dir().join(format!("diwan-it-{id}"));
         std::fs::create_dir_all(&dir).expect("create the test directory");
-        let mut leftovers = Leftovers { dir: dir.clone(), postgres_db: None, removed: false };
+        let mut leftovers = Leftovers {
+            dir: dir.clone(),
+            postgres_db: None,
+            removed: false,
+        };
         let mut settings = Settings::new(dir.clone());
         settings.listen = ([127, 0, 0, 1], 0).into();
         settings.files = Some(dir.join("files").to_string_lossy().into_owned());
@@ -162,8 +201,12 @@ impl TestApp {
         if backend() == Backend::Postgres {
             let admin = postgres_admin_url();
             let name = format!("diwan_it_{id}");
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL (DIWAN_TEST_POSTGRES_URL)");
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create the test database");
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL (DIWAN_TEST_POSTGRES_URL)");
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create the test database");
             let _ = conn.close().await;
             leftovers.postgres_db = Some(name.clone());
             let mut url = url::Url::parse(&admin).expect("a valid PostgreSQL URL");
@@ -171,12 +214,28 @@ impl TestApp {
             settings.database_url = Some(url.to_string());
         }
         adjust(&mut settings);
-        let services = diwan::build_services(&settings).await.expect("build the services");
+        let services = diwan::build_services(&settings)
+            .await
+            .expect("build the services");
         let demo = services.load_demo_base().await.expect("load the demo base");
-        let running = diwan::start(&settings, services.clone()).await.expect("start the server");
+        let running = diwan::start(&settings, services.clone())
+            .await
+            .expect("start the server");
         let addr = running.addr;
-        let client = Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-        TestApp { addr, base: format!("http://{addr}"), client, services, settings, demo, running: Some(running), leftovers }
+        let client = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            client,
+            services,
+            settings,
+            demo,
+            running: Some(running),
+            leftovers,
+        }
     }
 
     /// Stops the server gracefully and removes the database and files.
@@ -185,13 +244,6 @@ impl TestApp {
             r.stop().await.expect("the server stops cleanly");
         }
         self.leftovers.remove().await;
-    }
-
-    /// Stops the server only (the test still needs its database).
-    pub async fn stop_server(&mut self) {
-        if let Some(r) = self.running.take() {
-            r.stop().await.expect("the server stops cleanly");
-        }
     }
 
     /// The running server, for tests of shutdown.
@@ -203,7 +255,10 @@ impl TestApp {
     pub fn database_url(&self) -> String {
         match &self.settings.database_url {
             Some(u) => u.clone(),
-            None => format!("sqlite://{}", self.settings.data_dir.join("diwan.db").display()),
+            None => format!(
+                "sqlite://{}",
+                self.settings.data_dir.join("diwan.db").display()
+            ),
         }
     }
 
@@ -214,7 +269,11 @@ impl TestApp {
     // ------------------------------------------------------------ demo data
 
     pub fn user(&self, username: &str) -> &User {
-        self.demo.users.iter().find(|u| u.username == username).unwrap_or_else(|| panic!("no demo user {username}"))
+        self.demo
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("no demo user {username}"))
     }
 
     pub fn org(&self, code: &str) -> &Organization {
@@ -226,14 +285,24 @@ impl TestApp {
     }
 
     pub fn case_type(&self, code: &str) -> &CaseType {
-        self.demo.case_types.iter().find(|t| t.code == code).unwrap_or_else(|| panic!("no demo case type {code}"))
+        self.demo
+            .case_types
+            .iter()
+            .find(|t| t.code == code)
+            .unwrap_or_else(|| panic!("no demo case type {code}"))
     }
 
     // ------------------------------------------------------------ HTTP
 
     /// Signs in through the API and returns the bearer token.
     pub async fn sign_in(&self, username: &str) -> String {
-        let r = self.post("/api/v1/auth/sign-in", None, json!({"username": username, "password": PASSWORD})).await;
+        let r = self
+            .post(
+                "/api/v1/auth/sign-in",
+                None,
+                json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
         let body = r.expect(StatusCode::OK, &format!("sign-in of {username}"));
         body["token"].as_str().expect("a token").to_owned()
     }
@@ -249,7 +318,13 @@ impl TestApp {
         tokens.try_into().expect("as many tokens as names")
     }
 
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut rb = self.client.request(method, self.url(path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -257,7 +332,12 @@ impl TestApp {
         if let Some(b) = body {
             rb = rb.json(&b);
         }
-        Reply::read(rb.send().await.unwrap_or_else(|e| panic!("request to {path} failed: {e}"))).await
+        Reply::read(
+            rb.send()
+                .await
+                .unwrap_or_else(|e| panic!("request to {path} failed: {e}")),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -277,9 +357,30 @@ impl TestApp {
     }
 
     /// Uploads a file as an attachment of a case (multipart field `file`).
-    pub async fn upload(&self, case_id: &str, token: &str, filename: &str, bytes: Vec<u8>) -> Reply {
+    pub async fn upload(
+        &self,
+        case_id: &str,
+        token: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> Reply {
+        self.upload_as(case_id, token, filename, bytes, false).await
+    }
+
+    /// Uploads a file, internal (ministry-only) or not.
+    pub async fn upload_as(
+        &self,
+        case_id: &str,
+        token: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+        internal: bool,
+    ) -> Reply {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
-        let form = reqwest::multipart::Form::new().part("file", part);
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        if internal {
+            form = form.text("internal", "1");
+        }
         let res = self
             .client
             .post(self.url(&format!("/api/v1/cases/{case_id}/attachments")))
@@ -292,25 +393,32 @@ impl TestApp {
     }
 
     /// Files a case through the API and returns it (asserting 201).
-    pub async fn file_case(&self, token: &str, type_code: &str, subject: &str, submit: bool) -> Value {
+    pub async fn file_case(
+        &self,
+        token: &str,
+        type_code: &str,
+        subject: &str,
+        submit: bool,
+    ) -> Value {
         let body = json!({
             "case_type_id": self.case_type(type_code).id,
             "subject": subject,
             "body": format!("نص الطلب: {subject}"),
             "submit": submit,
         });
-        self.post("/api/v1/cases", Some(token), body).await.expect(StatusCode::CREATED, "filing a case")
+        self.post("/api/v1/cases", Some(token), body)
+            .await
+            .expect(StatusCode::CREATED, "filing a case")
     }
 
     /// Moves a case along its workflow.
     pub async fn transition(&self, token: &str, case_id: &str, body: Value) -> Reply {
-        self.post(&format!("/api/v1/cases/{case_id}/transitions"), Some(token), body).await
-    }
-
-    /// Moves a case and asserts the state it reaches.
-    #[track_caller]
-    pub fn check_state(case: &Value, state: &str) {
-        assert_eq!(case["state"], state, "unexpected state: {case}");
+        self.post(
+            &format!("/api/v1/cases/{case_id}/transitions"),
+            Some(token),
+            body,
+        )
+        .await
     }
 }
 
@@ -325,19 +433,46 @@ pub struct Browser {
 impl TestApp {
     /// A client that keeps cookies and does not follow redirects.
     pub fn cookie_client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(60)).build().expect("an HTTP client")
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client")
     }
 
     /// Signs in through `POST /sign-in` as a browser would, without JavaScript.
     pub async fn browser(&self, username: &str) -> Browser {
         let client = self.cookie_client();
-        let res = client.post(self.url("/sign-in")).form(&[("username", username), ("password", PASSWORD)]).send().await.expect("sign-in form");
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "signing in through the form as {username}");
-        let page = client.get(self.url("/cases")).send().await.expect("the queue page");
-        assert_eq!(page.status(), StatusCode::OK, "the queue page after signing in as {username}");
+        let res = client
+            .post(self.url("/sign-in"))
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("sign-in form");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "signing in through the form as {username}"
+        );
+        let page = client
+            .get(self.url("/cases"))
+            .send()
+            .await
+            .expect("the queue page");
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "the queue page after signing in as {username}"
+        );
         let html = page.text().await.unwrap();
-        let csrf = csrf_of(&html).unwrap_or_else(|| panic!("no csrf input in the queue page of {username}"));
-        Browser { client, base: self.base.clone(), csrf }
+        let csrf = csrf_of(&html)
+            .unwrap_or_else(|| panic!("no csrf input in the queue page of {username}"));
+        Browser {
+            client,
+            base: self.base.clone(),
+            csrf,
+        }
     }
 }
 
@@ -347,24 +482,55 @@ impl Browser {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        Reply::read(self.client.get(self.url(path)).send().await.expect("page request")).await
+        Reply::read(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("page request"),
+        )
+        .await
     }
 
     /// Posts an urlencoded form.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
-        Reply::read(self.client.post(self.url(path)).form(fields).send().await.expect("form post")).await
+        Reply::read(
+            self.client
+                .post(self.url(path))
+                .form(fields)
+                .send()
+                .await
+                .expect("form post"),
+        )
+        .await
     }
 
     /// Posts a multipart form, with a file when one is given.
-    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Reply {
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
         let mut form = reqwest::multipart::Form::new();
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
         if let Some((name, bytes)) = file {
-            form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
         }
-        Reply::read(self.client.post(self.url(path)).multipart(form).send().await.expect("multipart post")).await
+        Reply::read(
+            self.client
+                .post(self.url(path))
+                .multipart(form)
+                .send()
+                .await
+                .expect("multipart post"),
+        )
+        .await
     }
 }
 
@@ -398,7 +564,9 @@ pub async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Ou
         }
     })
     .await;
-    out.into_iter().map(|v| v.expect("every future finished")).collect()
+    out.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
 }
 
 /// A PDF of exactly `len` bytes (when `len` is over 64): Diwan checks the
@@ -417,11 +585,19 @@ pub fn pdf_bytes(len: usize) -> Vec<u8> {
 
 /// Arabic-Indic digits (٠–٩) for every ASCII digit of `s`.
 pub fn arabic_digits(s: &str) -> String {
-    s.chars().map(|c| c.to_digit(10).and_then(|d| char::from_u32(0x0660 + d)).unwrap_or(c)).collect()
+    s.chars()
+        .map(|c| {
+            c.to_digit(10)
+                .and_then(|d| char::from_u32(0x0660 + d))
+                .unwrap_or(c)
+        })
+        .collect()
 }
 
 /// The string at `v[key]`, or a panic naming what was missing.
 #[track_caller]
 pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("no string {key:?} in {v}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {key:?} in {v}"))
 }

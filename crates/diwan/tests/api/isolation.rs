@@ -21,7 +21,18 @@ struct Secret {
 impl Secret {
     /// Whether a response body gives any of the case away.
     fn leaks_in(&self, text: &str) -> bool {
-        text.contains(&self.id) || text.contains(&self.tracking) || text.contains(&self.attachment) || text.contains(&self.word)
+        text.contains(&self.id)
+            || text.contains(&self.tracking)
+            || text.contains(&self.attachment)
+            || text.contains(&self.word)
+    }
+
+    /// The same for a page, which repeats its own path (in the language
+    /// switcher's `next`): identifiers of that path do not count.
+    fn leaks_in_page(&self, text: &str, path: &str) -> bool {
+        [&self.id, &self.tracking, &self.attachment, &self.word]
+            .iter()
+            .any(|x| !path.contains(x.as_str()) && text.contains(x.as_str()))
     }
 
     /// The same for a search page, which repeats what was searched for.
@@ -32,11 +43,19 @@ impl Secret {
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// Paths whose parameter names something other than a case: a department,
-/// a token, an account, a process. Given a case's id they must not reveal
+/// Paths whose parameter names something other than a case: an
+/// organization, a department, a token, an account, a process. Given a case's id they must not reveal
 /// the case, but their answer may be other than 404 (403, say).
 fn names_no_case(path: &str) -> bool {
-    ["/api/v1/departments/", "/api/v1/tokens/", "/api/v1/users/", "/govstack/workflow/processes/"].iter().any(|p| path.starts_with(p))
+    [
+        "/api/v1/organizations/",
+        "/api/v1/departments/",
+        "/api/v1/tokens/",
+        "/api/v1/users/",
+        "/govstack/workflow/processes/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
 }
 
 /// The request bodies to try on a route: each valid in shape, so that only
@@ -50,18 +69,40 @@ fn bodies(method: &str, path: &str) -> Vec<Option<Value>> {
             Some(json!({"action": "acknowledge"})),
             Some(json!({"action": "submit"})),
         ],
-        (_, p) if p.ends_with("/messages") => vec![Some(json!({"body": "رسالة من بلدية أخرى"})), Some(json!({"body": "ملاحظة", "internal": true}))],
-        (_, p) if p.ends_with("/password") => vec![Some(json!({"password": "another-password-2026"}))],
-        (_, p) if p.ends_with("/start") => vec![Some(json!({"processStartedBy": "clerk.benghazi", "InstanceValues": [{"code": "subject", "value": "طلب من بنغازي"}]}))],
-        ("patch", _) => vec![Some(json!({"subject": "عنوان غيّرته بلدية أخرى", "body": ""}))],
-        ("put", _) => vec![Some(json!({"name": "budget_transfer", "type": "Public", "version": "1"}))],
+        (_, p) if p.ends_with("/messages") => vec![
+            Some(json!({"body": "رسالة من بلدية أخرى"})),
+            Some(json!({"body": "ملاحظة", "internal": true})),
+        ],
+        (_, p) if p.ends_with("/holidays") => {
+            vec![Some(json!({"day": "2027-01-03", "name": "عطلة"}))]
+        }
+        (_, p) if p.ends_with("/password") => {
+            vec![Some(json!({"password": "another-password-2026"}))]
+        }
+        (_, p) if p.ends_with("/start") => vec![Some(
+            json!({"processStartedBy": "clerk.benghazi", "InstanceValues": [{"code": "subject", "value": "طلب من بنغازي"}]}),
+        )],
+        ("patch", _) => vec![Some(
+            json!({"subject": "عنوان غيّرته بلدية أخرى", "body": ""}),
+        )],
+        ("put", _) => vec![Some(
+            json!({"name": "budget_transfer", "type": "Public", "version": "1"}),
+        )],
         _ => vec![Some(json!({}))],
     }
 }
 
 async fn send(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
     if method == "post" && path.ends_with("/attachments") {
-        return app.upload(path.trim_start_matches("/api/v1/cases/").trim_end_matches("/attachments"), token, "leak.pdf", pdf_bytes(512)).await;
+        return app
+            .upload(
+                path.trim_start_matches("/api/v1/cases/")
+                    .trim_end_matches("/attachments"),
+                token,
+                "leak.pdf",
+                pdf_bytes(512),
+            )
+            .await;
     }
     let m = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
     app.request(m, path, Some(token), body).await
@@ -70,11 +111,16 @@ async fn send(app: &TestApp, token: &str, method: &str, path: &str, body: Option
 /// Every route of the OpenAPI document with a path parameter, as
 /// `(method, template)`, for the JSON API and the GovStack API.
 async fn parameterized_routes(app: &TestApp) -> Vec<(String, String)> {
-    let doc = app.get("/api/openapi.json", None).await.expect(StatusCode::OK, "the OpenAPI document");
+    let doc = app
+        .get("/api/openapi.json", None)
+        .await
+        .expect(StatusCode::OK, "the OpenAPI document");
     let paths = doc["paths"].as_object().expect("OpenAPI paths");
     let mut routes = Vec::new();
     for (path, item) in paths {
-        if !(path.starts_with("/api/v1/") || path.starts_with("/govstack/workflow/")) || !path.contains('{') {
+        if !(path.starts_with("/api/v1/") || path.starts_with("/govstack/workflow/"))
+            || !path.contains('{')
+        {
             continue;
         }
         for m in METHODS {
@@ -89,8 +135,16 @@ async fn parameterized_routes(app: &TestApp) -> Vec<(String, String)> {
 /// The concrete paths to try for one route template.
 fn substitutions(template: &str, secret: &Secret) -> Vec<String> {
     let mut out = Vec::new();
-    let numbers = [secret.tracking.clone(), arabic_digits(&secret.tracking), secret.tracking.to_lowercase()];
-    let variants: Vec<&str> = if template.contains("{number}") { numbers.iter().map(String::as_str).collect() } else { vec![""] };
+    let numbers = [
+        secret.tracking.clone(),
+        arabic_digits(&secret.tracking),
+        secret.tracking.to_lowercase(),
+    ];
+    let variants: Vec<&str> = if template.contains("{number}") {
+        numbers.iter().map(String::as_str).collect()
+    } else {
+        vec![""]
+    };
     for number in variants {
         let mut p = template.to_owned();
         while let (Some(a), Some(b)) = (p.find('{'), p.find('}')) {
@@ -109,7 +163,12 @@ fn substitutions(template: &str, secret: &Secret) -> Vec<String> {
 
 /// Walks every parameterized route as `token` against `secret`; returns how
 /// many case routes were walked.
-async fn walk_api(app: &TestApp, token: &str, secret: &Secret, routes: &[(String, String)]) -> usize {
+async fn walk_api(
+    app: &TestApp,
+    token: &str,
+    secret: &Secret,
+    routes: &[(String, String)],
+) -> usize {
     let mut case_routes = 0;
     let mut failures = Vec::new();
     for (method, template) in routes {
@@ -120,21 +179,39 @@ async fn walk_api(app: &TestApp, token: &str, secret: &Secret, routes: &[(String
         for path in substitutions(template, secret) {
             for body in bodies(method, template) {
                 let r = send(app, token, method, &path, body.clone()).await;
-                let what = format!("{} {path} {}", method.to_uppercase(), body.map(|b| b.to_string()).unwrap_or_default());
+                let what = format!(
+                    "{} {path} {}",
+                    method.to_uppercase(),
+                    body.map(|b| b.to_string()).unwrap_or_default()
+                );
+                let text: String = r.text.chars().take(300).collect();
                 if guarded {
                     if r.status != StatusCode::NOT_FOUND || r.json["code"] != "not_found" {
-                        failures.push(format!("{what}: expected 404 not_found, got {} {}", r.status, r.text));
+                        failures.push(format!(
+                            "{what}: expected 404 not_found, got {} {text}",
+                            r.status
+                        ));
                     }
                 } else if r.status.is_success() || r.status.is_server_error() {
-                    failures.push(format!("{what}: a route that names no case answered {} {}", r.status, r.text));
+                    failures.push(format!(
+                        "{what}: a route that names no case answered {} {text}",
+                        r.status
+                    ));
                 }
                 if secret.leaks_in(&r.text) {
-                    failures.push(format!("{what}: the answer reveals the case: {} {}", r.status, r.text));
+                    failures.push(format!(
+                        "{what}: the answer reveals the case: {} {text}",
+                        r.status
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "routes that let Benghazi learn of Tripoli's case:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "routes that let Benghazi learn of Tripoli's case:\n{}",
+        failures.join("\n")
+    );
     case_routes
 }
 
@@ -143,60 +220,137 @@ async fn walk_pages(b: &Browser, secret: &Secret) {
     let id = &secret.id;
     let csrf = b.csrf.as_str();
     let mut answers: Vec<(String, Reply)> = vec![
-        (format!("GET /cases/{id}"), b.get(&format!("/cases/{id}")).await),
-        (format!("GET /attachments/{}", secret.attachment), b.get(&format!("/attachments/{}", secret.attachment)).await),
+        (
+            format!("GET /cases/{id}"),
+            b.get(&format!("/cases/{id}")).await,
+        ),
+        (
+            format!("GET /attachments/{}", secret.attachment),
+            b.get(&format!("/attachments/{}", secret.attachment)).await,
+        ),
+        (
+            format!("GET /cases/{id}?filed=1"),
+            b.get(&format!("/cases/{id}?filed=1")).await,
+        ),
     ];
     for action in ["withdraw", "reply", "acknowledge", "submit"] {
-        let r = b.post_multipart(&format!("/cases/{id}/transitions"), &[("csrf", csrf), ("action", action), ("message", "رد من بلدية أخرى")], None).await;
+        let r = b
+            .post_multipart(
+                &format!("/cases/{id}/transitions"),
+                &[
+                    ("csrf", csrf),
+                    ("action", action),
+                    ("message", "رد من بلدية أخرى"),
+                ],
+                None,
+            )
+            .await;
         answers.push((format!("POST /cases/{id}/transitions action={action}"), r));
     }
-    answers.push((format!("POST /cases/{id}/messages"), b.post_form(&format!("/cases/{id}/messages"), &[("csrf", csrf), ("body", "رسالة من بلدية أخرى")]).await));
+    answers.push((
+        format!("POST /cases/{id}/messages"),
+        b.post_form(
+            &format!("/cases/{id}/messages"),
+            &[("csrf", csrf), ("body", "رسالة من بلدية أخرى")],
+        )
+        .await,
+    ));
     answers.push((
         format!("POST /cases/{id}/attachments"),
-        b.post_multipart(&format!("/cases/{id}/attachments"), &[("csrf", csrf)], Some(("leak.pdf", pdf_bytes(512)))).await,
+        b.post_multipart(
+            &format!("/cases/{id}/attachments"),
+            &[("csrf", csrf)],
+            Some(("leak.pdf", pdf_bytes(512))),
+        )
+        .await,
     ));
     answers.push((
         format!("POST /cases/{id}/edit"),
-        b.post_form(&format!("/cases/{id}/edit"), &[("csrf", csrf), ("subject", "عنوان غيّرته بلدية أخرى"), ("body", "")]).await,
+        b.post_form(
+            &format!("/cases/{id}/edit"),
+            &[
+                ("csrf", csrf),
+                ("subject", "عنوان غيّرته بلدية أخرى"),
+                ("body", ""),
+            ],
+        )
+        .await,
     ));
     let mut failures = Vec::new();
     for (what, r) in &answers {
         if r.status != StatusCode::NOT_FOUND {
             failures.push(format!("{what}: expected 404, got {}", r.status));
         }
-        if secret.leaks_in(&r.text) {
+        if secret.leaks_in_page(&r.text, what) {
             failures.push(format!("{what}: the page reveals the case"));
         }
     }
     // Routes of the pages whose identifier is not a case's.
     for (what, r) in [
-        ("POST /account/tokens/{case id}/revoke", b.post_form(&format!("/account/tokens/{id}/revoke"), &[("csrf", csrf)]).await),
-        ("POST /admin/users/{case id}/password", b.post_form(&format!("/admin/users/{id}/password"), &[("csrf", csrf), ("password", "another-password-2026")]).await),
+        (
+            "POST /account/tokens/{case id}/revoke",
+            b.post_form(&format!("/account/tokens/{id}/revoke"), &[("csrf", csrf)])
+                .await,
+        ),
+        (
+            "POST /admin/users/{case id}/password",
+            b.post_form(
+                &format!("/admin/users/{id}/password"),
+                &[("csrf", csrf), ("password", "another-password-2026")],
+            )
+            .await,
+        ),
     ] {
-        if r.status.is_server_error() || secret.leaks_in(&r.text) {
+        if r.status.is_server_error() || secret.leaks_in_page(&r.text, &format!("/{id}/")) {
             failures.push(format!("{what}: {} reveals the case or fails", r.status));
         }
     }
     // Lists and search pages show nothing of it.
-    for path in ["/cases".to_owned(), format!("/search?q={}", secret.tracking), format!("/search?q={}", arabic_digits(&secret.tracking)), format!("/search?q={}", secret.word), "/dashboard".to_owned(), "/notifications".to_owned()] {
+    for path in [
+        "/cases".to_owned(),
+        format!("/search?q={}", secret.tracking),
+        format!("/search?q={}", arabic_digits(&secret.tracking)),
+        format!("/search?q={}", secret.word),
+        "/dashboard".to_owned(),
+        "/notifications".to_owned(),
+    ] {
         let r = b.get(&path).await;
         if r.status != StatusCode::OK {
             failures.push(format!("GET {path}: expected 200, got {}", r.status));
         }
-        let leaks = if path.starts_with("/search") { secret.leaks_in_search_page(&r.text) } else { secret.leaks_in(&r.text) };
+        let leaks = if path.starts_with("/search") {
+            secret.leaks_in_search_page(&r.text)
+        } else {
+            secret.leaks_in(&r.text)
+        };
         if leaks {
             failures.push(format!("GET {path}: the page reveals the case"));
         }
     }
-    assert!(failures.is_empty(), "pages that let Benghazi learn of Tripoli's case:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "pages that let Benghazi learn of Tripoli's case:\n{}",
+        failures.join("\n")
+    );
 }
 
 async fn tripoli_case(app: &TestApp, clerk: &str, word: &str, submit: bool) -> Secret {
     let subject = format!("طلب {word} لصيانة السوق البلدي");
-    let case = app.file_case(clerk, "budget_transfer", &subject, submit).await;
+    let case = app
+        .file_case(clerk, "budget_transfer", &subject, submit)
+        .await;
     let id = s(&case, "id").to_owned();
-    let att = app.upload(&id, clerk, "مستند.pdf", pdf_bytes(1024)).await.expect(StatusCode::CREATED, "attaching to Tripoli's case");
-    Secret { id, tracking: s(&case, "tracking_number").to_owned(), attachment: s(&att, "id").to_owned(), word: word.to_owned(), subject }
+    let att = app
+        .upload(&id, clerk, "مستند.pdf", pdf_bytes(1024))
+        .await
+        .expect(StatusCode::CREATED, "attaching to Tripoli's case");
+    Secret {
+        id,
+        tracking: s(&case, "tracking_number").to_owned(),
+        attachment: s(&att, "id").to_owned(),
+        word: word.to_owned(),
+        subject,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,22 +360,46 @@ async fn isolation_another_municipality_learns_nothing_of_a_case() {
     let submitted = tripoli_case(&app, &tripoli, "زنجبيلية", true).await;
     let draft = tripoli_case(&app, &tripoli, "قرنفلية", false).await;
     // Benghazi has a case of its own, so its lists are not empty by accident.
-    let own = app.file_case(&benghazi, "budget_transfer", "طلب بلدية بنغازي الخاص", true).await;
+    let own = app
+        .file_case(&benghazi, "budget_transfer", "طلب بلدية بنغازي الخاص", true)
+        .await;
 
     let routes = parameterized_routes(&app).await;
     for secret in [&submitted, &draft] {
         let walked = walk_api(&app, &benghazi, secret, &routes).await;
-        assert!(walked >= 9, "only {walked} case routes in the OpenAPI document: {routes:?}");
+        assert!(
+            walked >= 9,
+            "only {walked} case routes in the OpenAPI document: {routes:?}"
+        );
     }
-    for must in ["/api/v1/cases/{id}", "/api/v1/cases/{id}/transitions", "/api/v1/attachments/{id}", "/api/v1/cases/by-tracking/{number}", "/govstack/workflow/instances/{instanceId}"] {
-        assert!(routes.iter().any(|(_, p)| p == must), "{must} is missing from the OpenAPI document");
+    for must in [
+        "/api/v1/cases/{id}",
+        "/api/v1/cases/{id}/transitions",
+        "/api/v1/attachments/{id}",
+        "/api/v1/cases/by-tracking/{number}",
+        "/govstack/workflow/instances/{instanceId}",
+    ] {
+        assert!(
+            routes.iter().any(|(_, p)| p == must),
+            "{must} is missing from the OpenAPI document"
+        );
     }
 
     // Lists and searches never show it.
     for secret in [&submitted, &draft] {
         let own_id = s(&own, "id");
-        let all = app.get("/api/v1/cases?limit=100", Some(&benghazi)).await.expect(StatusCode::OK, "Benghazi's queue");
-        assert!(all["items"].as_array().unwrap().iter().any(|c| c["id"] == own_id), "Benghazi sees its own case");
+        let all = app
+            .get("/api/v1/cases?limit=100", Some(&benghazi))
+            .await
+            .expect(StatusCode::OK, "Benghazi's queue");
+        assert!(
+            all["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == own_id),
+            "Benghazi sees its own case"
+        );
         for q in [
             "/api/v1/cases?limit=100".to_owned(),
             format!("/api/v1/cases?q={}", secret.tracking),
@@ -230,22 +408,48 @@ async fn isolation_another_municipality_learns_nothing_of_a_case() {
             format!("/api/v1/cases?municipality={}", app.org("M-TRP").id),
             "/api/v1/cases?state=draft,submitted&sort=due&order=asc".to_owned(),
             "/govstack/workflow/instances".to_owned(),
-            format!("/govstack/workflow/instances?processId={}", app.case_type("budget_transfer").id),
+            format!(
+                "/govstack/workflow/instances?processId={}",
+                app.case_type("budget_transfer").id
+            ),
             "/api/v1/notifications".to_owned(),
         ] {
             let r = app.get(&q, Some(&benghazi)).await;
             assert_eq!(r.status, StatusCode::OK, "GET {q}: {}", r.text);
-            assert!(!secret.leaks_in(&r.text), "GET {q} reveals Tripoli's case: {}", r.text);
+            assert!(
+                !secret.leaks_in(&r.text),
+                "GET {q} reveals Tripoli's case: {}",
+                r.text
+            );
         }
-        for q in [format!("/api/v1/cases?q={}", secret.tracking), format!("/api/v1/cases?q={}", secret.word)] {
-            let r = app.get(&q, Some(&benghazi)).await.expect(StatusCode::OK, &q);
-            assert_eq!(r["items"].as_array().unwrap().len(), 0, "GET {q} finds something: {r}");
+        for q in [
+            format!("/api/v1/cases?q={}", secret.tracking),
+            format!("/api/v1/cases?q={}", secret.word),
+        ] {
+            let r = app
+                .get(&q, Some(&benghazi))
+                .await
+                .expect(StatusCode::OK, &q);
+            assert_eq!(
+                r["items"].as_array().unwrap().len(),
+                0,
+                "GET {q} finds something: {r}"
+            );
             assert!(r["next_cursor"].is_null());
         }
         // Tripoli itself finds both.
-        let r = app.get(&format!("/api/v1/cases/by-tracking/{}", secret.tracking), Some(&tripoli)).await.expect(StatusCode::OK, "Tripoli finds its case");
+        let r = app
+            .get(
+                &format!("/api/v1/cases/by-tracking/{}", secret.tracking),
+                Some(&tripoli),
+            )
+            .await
+            .expect(StatusCode::OK, "Tripoli finds its case");
         assert_eq!(r["id"], secret.id.as_str());
-        let r = app.get(&format!("/api/v1/cases?q={}", secret.word), Some(&tripoli)).await.expect(StatusCode::OK, "Tripoli searches");
+        let r = app
+            .get(&format!("/api/v1/cases?q={}", secret.word), Some(&tripoli))
+            .await
+            .expect(StatusCode::OK, "Tripoli searches");
         assert_eq!(r["items"].as_array().unwrap().len(), 1, "{r}");
     }
 
@@ -257,15 +461,62 @@ async fn isolation_another_municipality_learns_nothing_of_a_case() {
 
     // Nothing the walk tried changed Tripoli's cases.
     for (secret, state) in [(&submitted, "submitted"), (&draft, "draft")] {
-        let v = app.get(&format!("/api/v1/cases/{}", secret.id), Some(&tripoli)).await.expect(StatusCode::OK, "Tripoli reads its case");
+        let v = app
+            .get(&format!("/api/v1/cases/{}", secret.id), Some(&tripoli))
+            .await
+            .expect(StatusCode::OK, "Tripoli reads its case");
         assert_eq!(v["case"]["state"], state);
-        assert!(s(&v["case"], "subject").contains(&secret.word), "the subject changed: {}", v["case"]["subject"]);
-        assert_eq!(v["messages"].as_array().unwrap().len(), 0, "messages were added: {}", v["messages"]);
-        assert_eq!(v["attachments"].as_array().unwrap().len(), 1, "attachments were added: {}", v["attachments"]);
-        assert_eq!(v["events"].as_array().unwrap().len(), if state == "draft" { 0 } else { 1 }, "events: {}", v["events"]);
+        assert!(
+            s(&v["case"], "subject").contains(&secret.word),
+            "the subject changed: {}",
+            v["case"]["subject"]
+        );
+        assert_eq!(
+            v["messages"].as_array().unwrap().len(),
+            0,
+            "messages were added: {}",
+            v["messages"]
+        );
+        assert_eq!(
+            v["attachments"].as_array().unwrap().len(),
+            1,
+            "attachments were added: {}",
+            v["attachments"]
+        );
+        assert_eq!(
+            v["events"].as_array().unwrap().len(),
+            if state == "draft" { 0 } else { 1 },
+            "events: {}",
+            v["events"]
+        );
     }
+    // A draft is the municipality's own: the ministry does not see it either.
+    let registry = app.sign_in("registry").await;
+    app.get(&format!("/api/v1/cases/{}", draft.id), Some(&registry))
+        .await
+        .expect_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the registry reads a draft",
+        );
+    app.get(
+        &format!("/api/v1/attachments/{}", draft.attachment),
+        Some(&registry),
+    )
+    .await
+    .expect_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "the registry downloads a draft's file",
+    );
+    app.get(&format!("/api/v1/cases/{}", submitted.id), Some(&registry))
+        .await
+        .expect(StatusCode::OK, "the registry reads a submitted case");
     // And no further case was filed by Benghazi's attempts to start processes with Tripoli's ids.
-    let mine = app.get("/api/v1/cases?limit=100", Some(&benghazi)).await.expect(StatusCode::OK, "Benghazi's queue");
+    let mine = app
+        .get("/api/v1/cases?limit=100", Some(&benghazi))
+        .await
+        .expect(StatusCode::OK, "Benghazi's queue");
     assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
 
     app.stop().await;
