@@ -19,7 +19,10 @@ impl Default for Calendar {
 
 impl Calendar {
     pub fn new(weekend: Vec<Weekday>, holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
-        Calendar { weekend, holidays: holidays.into_iter().collect() }
+        Calendar {
+            weekend,
+            holidays: holidays.into_iter().collect(),
+        }
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -64,13 +67,15 @@ impl Calendar {
 }
 
 fn next(d: NaiveDate) -> NaiveDate {
-    d.checked_add_days(Days::new(1)).expect("dates stay far inside chrono's range")
+    d.checked_add_days(Days::new(1))
+        .expect("dates stay far inside chrono's range")
 }
 
 /// Parses `YYYY-MM-DD` written with any digits.
 pub fn parse_date(s: &str) -> Result<NaiveDate, crate::DomainError> {
     let s = crate::text::normalize_digits(s.trim());
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| crate::DomainError::invalid("date", "date-invalid"))
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map_err(|_| crate::DomainError::invalid("date", "date-invalid"))
 }
 
 #[cfg(test)]
@@ -97,13 +102,19 @@ mod tests {
     fn skips_holidays_across_the_year_end() {
         // 24 December is Libya's Independence Day; 1 January is added as an
         // organization's own holiday that falls on the weekend.
-        let cal = Calendar::new(vec![Weekday::Fri, Weekday::Sat], [d("2026-12-24"), d("2027-01-01")]);
+        let cal = Calendar::new(
+            vec![Weekday::Fri, Weekday::Sat],
+            [d("2026-12-24"), d("2027-01-01")],
+        );
         // Wed 2026-12-23 + 1 = Sun 2026-12-27 (Thu holiday, Fri-Sat weekend).
         assert_eq!(cal.add_working_days(d("2026-12-23"), 1), d("2026-12-27"));
         // Thu 2026-12-31 + 1 = Sun 2027-01-03 (Fri holiday + weekend).
         assert_eq!(cal.add_working_days(d("2026-12-31"), 1), d("2027-01-03"));
         // 21–23 and 27–31 December, then 3–5 January.
-        assert_eq!(cal.working_days_between(d("2026-12-20"), d("2027-01-05")), 11);
+        assert_eq!(
+            cal.working_days_between(d("2026-12-20"), d("2027-01-05")),
+            11
+        );
     }
 
     #[test]

@@ -75,7 +75,10 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn new(code: ErrorCode) -> Self {
-        DomainError { code, details: Vec::new() }
+        DomainError {
+            code,
+            details: Vec::new(),
+        }
     }
 
     /// An invalid field: `reason` is a translation key such as `field-required`.

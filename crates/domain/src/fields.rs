@@ -50,17 +50,27 @@ impl FieldDef {
 
 /// Parses an amount such as `1250.5`, `1,250.500` or `١٢٥٠٫٥` into minor units.
 pub fn parse_money(s: &str, decimals: u32) -> Option<i64> {
-    let s = normalize_digits(s.trim()).replace(['\u{066C}', ',', ' ', '\u{00A0}'], "").replace('\u{066B}', ".");
+    let s = normalize_digits(s.trim())
+        .replace(['\u{066C}', ',', ' ', '\u{00A0}'], "")
+        .replace('\u{066B}', ".");
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, f),
         None => (s.as_str(), ""),
     };
-    if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > decimals as usize {
+    if int.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > decimals as usize
+    {
         return None;
     }
     let scale = 10i64.checked_pow(decimals)?;
     let whole: i64 = int.parse().ok()?;
-    let mut minor: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let mut minor: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     minor *= 10i64.checked_pow(decimals - frac.len() as u32)?;
     whole.checked_mul(scale)?.checked_add(minor)
 }
@@ -71,7 +81,13 @@ pub fn format_money(minor: i64, decimals: u32) -> String {
         return minor.to_string();
     }
     let scale = 10i64.pow(decimals);
-    format!("{}{}.{:0width$}", if minor < 0 { "-" } else { "" }, (minor / scale).abs(), (minor % scale).abs(), width = decimals as usize)
+    format!(
+        "{}{}.{:0width$}",
+        if minor < 0 { "-" } else { "" },
+        (minor / scale).abs(),
+        (minor % scale).abs(),
+        width = decimals as usize
+    )
 }
 
 /// Checks `values` (a JSON object; `null` is empty) against `defs` and
@@ -127,14 +143,20 @@ pub fn validate(defs: &[FieldDef], values: &Value) -> Result<Value, DomainError>
             }
             FieldKind::Integer => {
                 let t = normalize_digits(text.trim());
-                let (neg, digits) = t.strip_prefix('-').map_or((false, t.as_str()), |r| (true, r));
+                let (neg, digits) = t
+                    .strip_prefix('-')
+                    .map_or((false, t.as_str()), |r| (true, r));
                 match crate::text::parse_number(digits).and_then(|n| i64::try_from(n).ok()) {
                     Some(n) => Ok(Value::from(if neg { -n } else { n })),
                     None => Err("field-invalid"),
                 }
             }
-            FieldKind::Date => parse_date(&text).map(|d| Value::String(d.format("%Y-%m-%d").to_string())).map_err(|_| "date-invalid"),
-            FieldKind::Money { decimals, .. } => parse_money(&text, *decimals).map(Value::from).ok_or("amount-invalid"),
+            FieldKind::Date => parse_date(&text)
+                .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
+                .map_err(|_| "date-invalid"),
+            FieldKind::Money { decimals, .. } => parse_money(&text, *decimals)
+                .map(Value::from)
+                .ok_or("amount-invalid"),
             FieldKind::Choice { options } => {
                 let t = text.trim();
                 if options.iter().any(|o| o == t) {
@@ -165,25 +187,52 @@ mod tests {
     use serde_json::json;
 
     fn defs() -> Vec<FieldDef> {
-        let f = |code: &str, kind: FieldKind, required: bool| FieldDef { code: code.into(), kind, required, label_ar: code.into(), label_en: code.into(), label_fr: code.into() };
+        let f = |code: &str, kind: FieldKind, required: bool| FieldDef {
+            code: code.into(),
+            kind,
+            required,
+            label_ar: code.into(),
+            label_en: code.into(),
+            label_fr: code.into(),
+        };
         vec![
-            f("amount", FieldKind::Money { currency: "LYD".into(), decimals: 3 }, true),
+            f(
+                "amount",
+                FieldKind::Money {
+                    currency: "LYD".into(),
+                    decimals: 3,
+                },
+                true,
+            ),
             f("from_line", FieldKind::Text { max: 20 }, true),
             f("start", FieldKind::Date, false),
             f("staff", FieldKind::Integer, false),
-            f("priority", FieldKind::Choice { options: vec!["normal".into(), "urgent".into()] }, false),
+            f(
+                "priority",
+                FieldKind::Choice {
+                    options: vec!["normal".into(), "urgent".into()],
+                },
+                false,
+            ),
         ]
     }
 
     #[test]
     fn normalizes_valid_values() {
         let v = validate(&defs(), &json!({"amount": "١٬٢٥٠٫٥", "from_line": " بند 2 ", "start": "٢٠٢٧-٠١-١٠", "staff": "٣", "priority": "urgent"})).unwrap();
-        assert_eq!(v, json!({"amount": 1_250_500, "from_line": "بند 2", "start": "2027-01-10", "staff": 3, "priority": "urgent"}));
+        assert_eq!(
+            v,
+            json!({"amount": 1_250_500, "from_line": "بند 2", "start": "2027-01-10", "staff": 3, "priority": "urgent"})
+        );
     }
 
     #[test]
     fn reports_every_bad_field() {
-        let e = validate(&defs(), &json!({"amount": "12.3456", "start": "2027-02-30", "other": 1, "priority": "x"})).unwrap_err();
+        let e = validate(
+            &defs(),
+            &json!({"amount": "12.3456", "start": "2027-02-30", "other": 1, "priority": "x"}),
+        )
+        .unwrap_err();
         let fields: Vec<&str> = e.details.iter().map(|(f, _)| f.as_str()).collect();
         assert!(fields.contains(&"fields.amount"));
         assert!(fields.contains(&"fields.from_line"));

@@ -93,7 +93,10 @@ mod tests {
         assert_eq!(normalize_for_search("مستشفى"), "مستشفي");
         assert_eq!(normalize_for_search("آمنة"), "امنه");
         assert_eq!(normalize_for_search("طـــرابلس"), "طرابلس");
-        assert_eq!(normalize_for_search("  Budget,   TRANSFER "), "budget transfer");
+        assert_eq!(
+            normalize_for_search("  Budget,   TRANSFER "),
+            "budget transfer"
+        );
         assert_eq!(normalize_for_search("MLG-٢٠٢٦-٠٠٠١٢٣"), "mlg-2026-000123");
     }
 

@@ -20,7 +20,10 @@ impl TrackingNumber {
     pub fn new(prefix: &str, year: i32, seq: u64) -> Result<Self, DomainError> {
         let prefix = parse_prefix(prefix)?;
         if !(2000..=9999).contains(&year) || seq == 0 || seq > 999_999_999 {
-            return Err(DomainError::invalid("tracking_number", "tracking-number-invalid"));
+            return Err(DomainError::invalid(
+                "tracking_number",
+                "tracking-number-invalid",
+            ));
         }
         Ok(TrackingNumber { prefix, year, seq })
     }
@@ -59,7 +62,9 @@ impl FromStr for TrackingNumber {
         let bad = || DomainError::invalid("tracking_number", "tracking-number-invalid");
         let s = normalize_digits(s.trim()).replace([' ', '/', '_', '\u{2013}', '\u{2212}'], "-");
         let mut parts = s.split('-').filter(|p| !p.is_empty());
-        let (Some(prefix), Some(year), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(prefix), Some(year), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(bad());
         };
         let year: i32 = year.parse().map_err(|_| bad())?;
@@ -93,7 +98,13 @@ mod tests {
     fn reads_what_people_type() {
         let t: TrackingNumber = "mlg-٢٠٢٦-٠٠٠١٢٣".parse().unwrap();
         assert_eq!(t.to_string(), "MLG-2026-000123");
-        assert_eq!(" MLG 2026 123 ".parse::<TrackingNumber>().unwrap().to_string(), "MLG-2026-000123");
+        assert_eq!(
+            " MLG 2026 123 "
+                .parse::<TrackingNumber>()
+                .unwrap()
+                .to_string(),
+            "MLG-2026-000123"
+        );
         assert!("MLG-2026".parse::<TrackingNumber>().is_err());
         assert!("M-2026-1".parse::<TrackingNumber>().is_err());
         assert!("MLG-2026-0".parse::<TrackingNumber>().is_err());

@@ -42,10 +42,15 @@ impl Clock {
 impl std::str::FromStr for Clock {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Clock::NotStarted, Clock::Running, Clock::Paused, Clock::Stopped]
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("clock", "clock-unknown"))
+        [
+            Clock::NotStarted,
+            Clock::Running,
+            Clock::Paused,
+            Clock::Stopped,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+        .ok_or_else(|| DomainError::invalid("clock", "clock-unknown"))
     }
 }
 
@@ -57,7 +62,6 @@ pub struct StateDef {
     #[serde(default)]
     pub with_filer: bool,
 }
-
 
 /// On whose behalf a transition is performed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,7 +161,10 @@ impl Scope {
         } else if a.role.is_municipal() {
             Scope::FiledBy(a.org_id)
         } else {
-            Scope::Department { org_id: a.org_id, user_id: a.user_id }
+            Scope::Department {
+                org_id: a.org_id,
+                user_id: a.user_id,
+            }
         }
     }
 
@@ -166,7 +173,9 @@ impl Scope {
             Scope::Everything => c.submitted,
             Scope::FiledBy(org) => c.filer_org_id == org,
             Scope::Department { org_id, user_id } => {
-                c.filer_org_id == org_id || (c.submitted && (c.holder_org_id == Some(org_id) || c.assignee_id == Some(user_id)))
+                c.filer_org_id == org_id
+                    || (c.submitted
+                        && (c.holder_org_id == Some(org_id) || c.assignee_id == Some(user_id)))
             }
         }
     }
@@ -186,7 +195,9 @@ impl Workflow {
                 return Err(bad("workflow-duplicate-state"));
             }
         }
-        let initial = self.state(&self.initial).ok_or_else(|| bad("workflow-unknown-state"))?;
+        let initial = self
+            .state(&self.initial)
+            .ok_or_else(|| bad("workflow-unknown-state"))?;
         if initial.clock != Clock::NotStarted {
             return Err(bad("workflow-initial-state-started"));
         }
@@ -206,12 +217,17 @@ impl Workflow {
 
     /// A state no transition leaves: a case there is finished for good.
     pub fn is_final(&self, state: &str) -> bool {
-        !self.transitions.iter().any(|t| t.from.iter().any(|f| f == state))
+        !self
+            .transitions
+            .iter()
+            .any(|t| t.from.iter().any(|f| f == state))
     }
 
     /// The transition `action` from `state`, if the workflow defines one.
     pub fn transition(&self, state: &str, action: &str) -> Option<&TransitionDef> {
-        self.transitions.iter().find(|t| t.action == action && t.from.iter().any(|f| f == state))
+        self.transitions
+            .iter()
+            .find(|t| t.action == action && t.from.iter().any(|f| f == state))
     }
 
     /// Decides whether `actor` may perform `action` on a case. Returns the
@@ -219,14 +235,22 @@ impl Workflow {
     /// may not even see the case, `invalid_transition` when the workflow has no
     /// such move from the current state, `forbidden` when the move exists but
     /// is not this actor's to make.
-    pub fn authorize(&self, actor: &Actor, case: &CaseFacts<'_>, action: &str) -> Result<&TransitionDef, DomainError> {
+    pub fn authorize(
+        &self,
+        actor: &Actor,
+        case: &CaseFacts<'_>,
+        action: &str,
+    ) -> Result<&TransitionDef, DomainError> {
         if !Scope::for_actor(actor).can_see(case) {
             return Err(DomainError::not_found());
         }
         let t = self
             .transition(case.state, action)
             .ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition).with("action", action))?;
-        if actor.role.is_read_only() || !t.roles.contains(&actor.role) || !self.is_party(t.party, actor, case) {
+        if actor.role.is_read_only()
+            || !t.roles.contains(&actor.role)
+            || !self.is_party(t.party, actor, case)
+        {
             return Err(DomainError::forbidden());
         }
         Ok(t)
@@ -237,7 +261,10 @@ impl Workflow {
         self.transitions
             .iter()
             .filter(|t| t.from.iter().any(|f| f == case.state))
-            .filter(|t| self.authorize(actor, case, &t.action).is_ok_and(|ok| std::ptr::eq(ok, *t)))
+            .filter(|t| {
+                self.authorize(actor, case, &t.action)
+                    .is_ok_and(|ok| std::ptr::eq(ok, *t))
+            })
             .collect()
     }
 
@@ -248,7 +275,8 @@ impl Workflow {
             Party::Holder => case.holder_org_id == Some(actor.org_id),
             Party::Assignee => {
                 case.holder_org_id == Some(actor.org_id)
-                    && (case.assignee_id == Some(actor.user_id) || actor.role == Role::DepartmentHead)
+                    && (case.assignee_id == Some(actor.user_id)
+                        || actor.role == Role::DepartmentHead)
             }
         }
     }
@@ -269,10 +297,21 @@ impl Workflow {
 }
 
 fn st(code: &str, clock: Clock, with_filer: bool) -> StateDef {
-    StateDef { code: code.into(), clock, with_filer }
+    StateDef {
+        code: code.into(),
+        clock,
+        with_filer,
+    }
 }
 
-fn tr(action: &str, from: &[&str], to: &str, roles: &[Role], party: Party, needs: &[Needs]) -> TransitionDef {
+fn tr(
+    action: &str,
+    from: &[&str],
+    to: &str,
+    roles: &[Role],
+    party: Party,
+    needs: &[Needs],
+) -> TransitionDef {
     TransitionDef {
         action: action.into(),
         from: from.iter().map(|s| (*s).into()).collect(),
@@ -306,15 +345,78 @@ pub fn municipal_request() -> Workflow {
         ],
         transitions: vec![
             tr("submit", &["draft"], "submitted", &muni, Filer, &[]),
-            tr("route", &["submitted"], "routed", &[RegistryClerk, Admin], Registry, &[N::Department]),
-            tr("assign", &["routed", "assigned"], "assigned", &[DepartmentHead], Holder, &[N::Assignee]),
-            tr("request_info", &["assigned"], "info_requested", &dept, Assignee, &[N::Message]),
-            tr("reply", &["info_requested"], "assigned", &muni, Filer, &[N::Message]),
-            tr("forward", &["routed", "assigned"], "routed", &dept, Assignee, &[N::Department]),
-            tr("answer", &["assigned"], "answered", &dept, Assignee, &[N::Message]),
-            tr("reject", &["routed", "assigned"], "rejected", &dept, Assignee, &[N::Message]),
-            tr("reject", &["submitted"], "rejected", &[RegistryClerk, Admin], Registry, &[N::Message]),
-            tr("withdraw", &["draft", "submitted", "routed", "assigned", "info_requested"], "withdrawn", &muni, Filer, &[]),
+            tr(
+                "route",
+                &["submitted"],
+                "routed",
+                &[RegistryClerk, Admin],
+                Registry,
+                &[N::Department],
+            ),
+            tr(
+                "assign",
+                &["routed", "assigned"],
+                "assigned",
+                &[DepartmentHead],
+                Holder,
+                &[N::Assignee],
+            ),
+            tr(
+                "request_info",
+                &["assigned"],
+                "info_requested",
+                &dept,
+                Assignee,
+                &[N::Message],
+            ),
+            tr(
+                "reply",
+                &["info_requested"],
+                "assigned",
+                &muni,
+                Filer,
+                &[N::Message],
+            ),
+            tr(
+                "forward",
+                &["routed", "assigned"],
+                "routed",
+                &dept,
+                Assignee,
+                &[N::Department],
+            ),
+            tr(
+                "answer",
+                &["assigned"],
+                "answered",
+                &dept,
+                Assignee,
+                &[N::Message],
+            ),
+            tr(
+                "reject",
+                &["routed", "assigned"],
+                "rejected",
+                &dept,
+                Assignee,
+                &[N::Message],
+            ),
+            tr(
+                "reject",
+                &["submitted"],
+                "rejected",
+                &[RegistryClerk, Admin],
+                Registry,
+                &[N::Message],
+            ),
+            tr(
+                "withdraw",
+                &["draft", "submitted", "routed", "assigned", "info_requested"],
+                "withdrawn",
+                &muni,
+                Filer,
+                &[],
+            ),
             tr("acknowledge", &["answered"], "closed", &muni, Filer, &[]),
         ],
     }
@@ -339,13 +441,62 @@ pub fn internal_memo() -> Workflow {
             st("closed", Clock::Stopped, false),
         ],
         transitions: vec![
-            tr("send", &["draft"], "routed", &staff, Filer, &[N::Department]),
-            tr("assign", &["routed", "assigned"], "assigned", &[DepartmentHead], Holder, &[N::Assignee]),
-            tr("request_info", &["assigned"], "info_requested", &staff, Assignee, &[N::Message]),
-            tr("reply", &["info_requested"], "assigned", &staff, Filer, &[N::Message]),
-            tr("forward", &["routed", "assigned"], "routed", &staff, Assignee, &[N::Department]),
-            tr("answer", &["routed", "assigned"], "answered", &staff, Assignee, &[N::Message]),
-            tr("withdraw", &["draft", "routed", "assigned", "info_requested"], "withdrawn", &staff, Filer, &[]),
+            tr(
+                "send",
+                &["draft"],
+                "routed",
+                &staff,
+                Filer,
+                &[N::Department],
+            ),
+            tr(
+                "assign",
+                &["routed", "assigned"],
+                "assigned",
+                &[DepartmentHead],
+                Holder,
+                &[N::Assignee],
+            ),
+            tr(
+                "request_info",
+                &["assigned"],
+                "info_requested",
+                &staff,
+                Assignee,
+                &[N::Message],
+            ),
+            tr(
+                "reply",
+                &["info_requested"],
+                "assigned",
+                &staff,
+                Filer,
+                &[N::Message],
+            ),
+            tr(
+                "forward",
+                &["routed", "assigned"],
+                "routed",
+                &staff,
+                Assignee,
+                &[N::Department],
+            ),
+            tr(
+                "answer",
+                &["routed", "assigned"],
+                "answered",
+                &staff,
+                Assignee,
+                &[N::Message],
+            ),
+            tr(
+                "withdraw",
+                &["draft", "routed", "assigned", "info_requested"],
+                "withdrawn",
+                &staff,
+                Filer,
+                &[],
+            ),
             tr("acknowledge", &["answered"], "closed", &staff, Filer, &[]),
         ],
     }
@@ -369,7 +520,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn ids() -> (Uuid, Uuid, Uuid, Uuid) {
-        (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4))
+        (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+        )
     }
 
     #[test]
@@ -383,23 +539,84 @@ mod tests {
     fn municipal_request_walk() {
         let wf = municipal_request();
         let (muni, dept, clerk, officer) = ids();
-        let filer = Actor { user_id: clerk, role: Role::MunicipalClerk, org_id: muni };
-        let case = CaseFacts { state: "draft", filer_org_id: muni, holder_org_id: None, assignee_id: None, submitted: false };
-        assert_eq!(wf.authorize(&filer, &case, "submit").unwrap().to, "submitted");
-        let other_muni = Actor { user_id: clerk, role: Role::MunicipalClerk, org_id: Uuid::from_u128(9) };
-        assert_eq!(wf.authorize(&other_muni, &case, "submit").unwrap_err().code, ErrorCode::NotFound);
+        let filer = Actor {
+            user_id: clerk,
+            role: Role::MunicipalClerk,
+            org_id: muni,
+        };
+        let case = CaseFacts {
+            state: "draft",
+            filer_org_id: muni,
+            holder_org_id: None,
+            assignee_id: None,
+            submitted: false,
+        };
+        assert_eq!(
+            wf.authorize(&filer, &case, "submit").unwrap().to,
+            "submitted"
+        );
+        let other_muni = Actor {
+            user_id: clerk,
+            role: Role::MunicipalClerk,
+            org_id: Uuid::from_u128(9),
+        };
+        assert_eq!(
+            wf.authorize(&other_muni, &case, "submit").unwrap_err().code,
+            ErrorCode::NotFound
+        );
 
-        let off = Actor { user_id: officer, role: Role::Officer, org_id: dept };
-        let held = CaseFacts { state: "assigned", filer_org_id: muni, holder_org_id: Some(dept), assignee_id: Some(officer), submitted: true };
-        assert_eq!(wf.authorize(&off, &held, "request_info").unwrap().to, "info_requested");
-        assert_eq!(wf.authorize(&off, &held, "acknowledge").unwrap_err().code, ErrorCode::InvalidTransition);
-        assert_eq!(wf.authorize(&filer, &held, "answer").unwrap_err().code, ErrorCode::Forbidden);
-        let other_officer = Actor { user_id: Uuid::from_u128(77), role: Role::Officer, org_id: dept };
-        assert_eq!(wf.authorize(&other_officer, &held, "answer").unwrap_err().code, ErrorCode::Forbidden);
-        let auditor = Actor { user_id: Uuid::from_u128(5), role: Role::Auditor, org_id: Uuid::from_u128(6) };
-        assert_eq!(wf.authorize(&auditor, &held, "answer").unwrap_err().code, ErrorCode::Forbidden);
-        assert_eq!(wf.clock_change("assigned", "info_requested"), ClockChange::Pause);
-        assert_eq!(wf.clock_change("info_requested", "assigned"), ClockChange::Resume);
+        let off = Actor {
+            user_id: officer,
+            role: Role::Officer,
+            org_id: dept,
+        };
+        let held = CaseFacts {
+            state: "assigned",
+            filer_org_id: muni,
+            holder_org_id: Some(dept),
+            assignee_id: Some(officer),
+            submitted: true,
+        };
+        assert_eq!(
+            wf.authorize(&off, &held, "request_info").unwrap().to,
+            "info_requested"
+        );
+        assert_eq!(
+            wf.authorize(&off, &held, "acknowledge").unwrap_err().code,
+            ErrorCode::InvalidTransition
+        );
+        assert_eq!(
+            wf.authorize(&filer, &held, "answer").unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        let other_officer = Actor {
+            user_id: Uuid::from_u128(77),
+            role: Role::Officer,
+            org_id: dept,
+        };
+        assert_eq!(
+            wf.authorize(&other_officer, &held, "answer")
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        let auditor = Actor {
+            user_id: Uuid::from_u128(5),
+            role: Role::Auditor,
+            org_id: Uuid::from_u128(6),
+        };
+        assert_eq!(
+            wf.authorize(&auditor, &held, "answer").unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            wf.clock_change("assigned", "info_requested"),
+            ClockChange::Pause
+        );
+        assert_eq!(
+            wf.clock_change("info_requested", "assigned"),
+            ClockChange::Resume
+        );
         assert_eq!(wf.clock_change("draft", "submitted"), ClockChange::Start);
         assert_eq!(wf.clock_change("assigned", "answered"), ClockChange::Stop);
     }
@@ -407,19 +624,43 @@ mod tests {
     #[test]
     fn drafts_are_private_to_their_filer() {
         let (muni, dept, _, _) = ids();
-        let draft = CaseFacts { state: "draft", filer_org_id: muni, holder_org_id: None, assignee_id: None, submitted: false };
+        let draft = CaseFacts {
+            state: "draft",
+            filer_org_id: muni,
+            holder_org_id: None,
+            assignee_id: None,
+            submitted: false,
+        };
         assert!(!Scope::Everything.can_see(&draft));
         assert!(Scope::FiledBy(muni).can_see(&draft));
-        assert!(!Scope::Department { org_id: dept, user_id: Uuid::nil() }.can_see(&draft));
+        assert!(!Scope::Department {
+            org_id: dept,
+            user_id: Uuid::nil()
+        }
+        .can_see(&draft));
     }
 
     #[test]
     fn invalid_definitions_are_refused() {
         let mut wf = municipal_request();
-        wf.transitions.push(tr("x", &["nowhere"], "draft", &[Role::Admin], Party::Registry, &[]));
+        wf.transitions.push(tr(
+            "x",
+            &["nowhere"],
+            "draft",
+            &[Role::Admin],
+            Party::Registry,
+            &[],
+        ));
         assert!(wf.validate().is_err());
         let mut wf = municipal_request();
-        wf.transitions.push(tr("x", &["closed"], "draft", &[Role::Admin], Party::Registry, &[]));
+        wf.transitions.push(tr(
+            "x",
+            &["closed"],
+            "draft",
+            &[Role::Admin],
+            Party::Registry,
+            &[],
+        ));
         assert!(wf.validate().is_err(), "no way back to the initial state");
         let mut wf = municipal_request();
         wf.states.push(wf.states[0].clone());

@@ -357,7 +357,11 @@ fn case_type_from(r: &PgRow) -> Result<CaseType> {
         auto_route: r.try_get("auto_route").map_err(db)?,
         deadline_days: r.try_get("deadline_days").map_err(db)?,
         active: r.try_get("active").map_err(db)?,
-        fields: serde_json::from_value(r.try_get::<serde_json::Value, _>("field_defs").map_err(db)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        fields: serde_json::from_value(
+            r.try_get::<serde_json::Value, _>("field_defs")
+                .map_err(db)?,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 

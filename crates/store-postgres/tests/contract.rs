@@ -114,7 +114,10 @@ fn case_type(default_department_id: Option<Uuid>) -> CaseType {
         active: true,
         fields: vec![diwan_domain::fields::FieldDef {
             code: "amount".into(),
-            kind: diwan_domain::fields::FieldKind::Money { currency: "LYD".into(), decimals: 3 },
+            kind: diwan_domain::fields::FieldKind::Money {
+                currency: "LYD".into(),
+                decimals: 3,
+            },
             required: false,
             label_ar: "المبلغ".into(),
             label_en: "Amount".into(),

@@ -43,5 +43,6 @@ pub fn from_date_opt(s: Option<String>) -> Result<Option<NaiveDate>, StoreError>
 }
 
 pub fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("{what} {s}")))
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} {s}")))
 }

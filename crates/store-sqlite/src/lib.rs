@@ -33,13 +33,17 @@ impl SqliteStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(db)?;
         }
-        let opts = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
         Self::with_options(opts, 4).await
     }
 
     /// Opens a database from an `sqlite:` URL.
     pub async fn connect(url: &str) -> Result<Self> {
-        let opts = SqliteConnectOptions::from_str(url).map_err(db)?.create_if_missing(true);
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(db)?
+            .create_if_missing(true);
         Self::with_options(opts, 4).await
     }
 
@@ -81,28 +85,44 @@ pub struct SqliteTx {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(SqliteTx { tx: self.writer.begin().await.map_err(db)? }))
+        Ok(Box::new(SqliteTx {
+            tx: self.writer.begin().await.map_err(db)?,
+        }))
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(SqliteTx { tx: self.reader.begin().await.map_err(db)? }))
+        Ok(Box::new(SqliteTx {
+            tx: self.reader.begin().await.map_err(db)?,
+        }))
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.writer).await.map_err(|e| StoreError::Database(Box::new(e)))
+        MIGRATOR
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))
     }
 
     async fn ready(&self) -> Result<Readiness> {
         let applied: Vec<i64> =
-            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1").fetch_all(&self.reader).await {
+            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                .fetch_all(&self.reader)
+                .await
+            {
                 Ok(v) => v,
                 Err(_) => {
                     let up = sqlx::query("SELECT 1").execute(&self.reader).await.is_ok();
-                    return Ok(Readiness { database: up, migrations_current: false });
+                    return Ok(Readiness {
+                        database: up,
+                        migrations_current: false,
+                    });
                 }
             };
         let current = MIGRATOR.iter().all(|m| applied.contains(&m.version));
-        Ok(Readiness { database: true, migrations_current: current })
+        Ok(Readiness {
+            database: true,
+            migrations_current: current,
+        })
     }
 
     fn pool_stats(&self) -> PoolStats {

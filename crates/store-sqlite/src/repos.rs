@@ -44,12 +44,19 @@ impl OrgRepo for SqliteTx {
     }
 
     async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>> {
-        let r = sqlx::query("SELECT * FROM organizations WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(org_from).transpose()
     }
 
     async fn list_orgs(&mut self) -> Result<Vec<Organization>> {
-        let rows = sqlx::query("SELECT * FROM organizations ORDER BY kind, code").fetch_all(&mut *self.tx).await.map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM organizations ORDER BY kind, code")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
         rows.iter().map(org_from).collect()
     }
 
@@ -64,14 +71,21 @@ impl OrgRepo for SqliteTx {
         Ok(())
     }
 
-    async fn holidays(&mut self, org_id: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
-        let days: Vec<String> = sqlx::query_scalar("SELECT day FROM holidays WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day")
-            .bind(org_id)
-            .bind(date(from))
-            .bind(date(to))
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db)?;
+    async fn holidays(
+        &mut self,
+        org_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NaiveDate>> {
+        let days: Vec<String> = sqlx::query_scalar(
+            "SELECT day FROM holidays WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+        )
+        .bind(org_id)
+        .bind(date(from))
+        .bind(date(to))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
         days.iter().map(|d| from_date(d)).collect()
     }
 }
@@ -110,7 +124,11 @@ fn token_from(r: &SqliteRow) -> Result<ApiToken> {
         user_id: r.try_get("user_id").map_err(db)?,
         name: r.try_get("name").map_err(db)?,
         token_hash: r.try_get("token_hash").map_err(db)?,
-        scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        scopes: scopes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
         expires_at: from_ts_opt(r.try_get("expires_at").map_err(db)?)?,
         revoked_at: from_ts_opt(r.try_get("revoked_at").map_err(db)?)?,
@@ -139,29 +157,46 @@ impl UserRepo for SqliteTx {
     }
 
     async fn get_user(&mut self, id: Uuid) -> Result<Option<User>> {
-        let r = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(user_from).transpose()
     }
 
     async fn user_by_username(&mut self, username: &str) -> Result<Option<User>> {
-        let r = sqlx::query("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(user_from).transpose()
     }
 
     async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT * FROM users WHERE ($1 IS NULL OR org_id = $1) ORDER BY username")
-            .bind(org_id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db)?;
+        let rows =
+            sqlx::query("SELECT * FROM users WHERE ($1 IS NULL OR org_id = $1) ORDER BY username")
+                .bind(org_id)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(db)?;
         rows.iter().map(user_from).collect()
     }
 
     async fn count_users(&mut self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *self.tx).await.map_err(db)
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db)
     }
 
-    async fn record_sign_in_failure(&mut self, id: Uuid, failed: i32, locked_until: Option<DateTime<Utc>>) -> Result<()> {
+    async fn record_sign_in_failure(
+        &mut self,
+        id: Uuid,
+        failed: i32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         sqlx::query("UPDATE users SET failed_attempts = $2, locked_until = $3 WHERE id = $1")
             .bind(id)
             .bind(failed)
@@ -173,7 +208,11 @@ impl UserRepo for SqliteTx {
     }
 
     async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1").bind(id).execute(&mut *self.tx).await.map_err(db)?;
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -188,7 +227,12 @@ impl UserRepo for SqliteTx {
     }
 
     async fn set_locale(&mut self, id: Uuid, locale: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&mut *self.tx).await.map_err(db)?;
+        sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
+            .bind(id)
+            .bind(locale)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -207,22 +251,39 @@ impl UserRepo for SqliteTx {
     }
 
     async fn session_by_hash(&mut self, h: &[u8]) -> Result<Option<Session>> {
-        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1").bind(h).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
+            .bind(h)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(session_from).transpose()
     }
 
     async fn touch_session(&mut self, h: &[u8], expires_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE sessions SET expires_at = $2 WHERE token_hash = $1").bind(h).bind(ts(expires_at)).execute(&mut *self.tx).await.map_err(db)?;
+        sqlx::query("UPDATE sessions SET expires_at = $2 WHERE token_hash = $1")
+            .bind(h)
+            .bind(ts(expires_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
     async fn end_session(&mut self, h: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(h).execute(&mut *self.tx).await.map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(h)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
     async fn end_user_sessions(&mut self, user_id: Uuid) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *self.tx).await.map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -243,20 +304,30 @@ impl UserRepo for SqliteTx {
     }
 
     async fn api_token_by_hash(&mut self, h: &[u8]) -> Result<Option<ApiToken>> {
-        let r = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1").bind(h).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+            .bind(h)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(token_from).transpose()
     }
 
     async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
-            .bind(user_id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db)?;
+        let rows =
+            sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
+                .bind(user_id)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(db)?;
         rows.iter().map(token_from).collect()
     }
 
-    async fn revoke_api_token(&mut self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+    async fn revoke_api_token(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let r = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
             .bind(id)
             .bind(user_id)
@@ -281,7 +352,8 @@ fn case_type_from(r: &SqliteRow) -> Result<CaseType> {
         auto_route: r.try_get("auto_route").map_err(db)?,
         deadline_days: r.try_get("deadline_days").map_err(db)?,
         active: r.try_get("active").map_err(db)?,
-        fields: serde_json::from_str(&r.try_get::<String, _>("field_defs").map_err(db)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        fields: serde_json::from_str(&r.try_get::<String, _>("field_defs").map_err(db)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 
@@ -397,7 +469,11 @@ fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &Scope) {
 
 /// An FTS5 query where every term must match as a prefix.
 fn fts_query(terms: &[String]) -> String {
-    terms.iter().map(|t| format!("\"{}\"*", t.replace('"', ""))).collect::<Vec<_>>().join(" ")
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"*", t.replace('"', "")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 const DUE_NULL: &str = "9999-12-31";
@@ -432,12 +508,19 @@ impl CaseRepo for SqliteTx {
     }
 
     async fn list_case_types(&mut self) -> Result<Vec<CaseType>> {
-        let rows = sqlx::query("SELECT * FROM case_types ORDER BY workflow, code").fetch_all(&mut *self.tx).await.map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM case_types ORDER BY workflow, code")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
         rows.iter().map(case_type_from).collect()
     }
 
     async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>> {
-        let r = sqlx::query("SELECT * FROM case_types WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM case_types WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(case_type_from).transpose()
     }
 
@@ -518,12 +601,20 @@ impl CaseRepo for SqliteTx {
 
     async fn get_case(&mut self, id: Uuid) -> Result<Option<Case>> {
         // The single writer connection already serializes writers: no row lock needed.
-        let r = sqlx::query("SELECT * FROM cases WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(case_from).transpose()
     }
 
     async fn case_by_tracking(&mut self, tracking: &str) -> Result<Option<Case>> {
-        let r = sqlx::query("SELECT * FROM cases WHERE tracking_number = $1").bind(tracking).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM cases WHERE tracking_number = $1")
+            .bind(tracking)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(case_from).transpose()
     }
 
@@ -558,7 +649,8 @@ impl CaseRepo for SqliteTx {
             qb.push(" AND c.overdue = ").push_bind(v);
         }
         if let Some(v) = q.due_by {
-            qb.push(" AND c.clock = 'running' AND c.due_date <= ").push_bind(date(v));
+            qb.push(" AND c.clock = 'running' AND c.due_date <= ")
+                .push_bind(date(v));
         }
         if let Some(v) = q.created_from {
             qb.push(" AND c.created_at >= ").push_bind(ts(v));
@@ -567,7 +659,9 @@ impl CaseRepo for SqliteTx {
             qb.push(" AND c.created_at < ").push_bind(ts(v));
         }
         if !q.terms.is_empty() {
-            qb.push(" AND c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ").push_bind(fts_query(&q.terms)).push(")");
+            qb.push(" AND c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ")
+                .push_bind(fts_query(&q.terms))
+                .push(")");
         }
         let (col, op, dir) = match (q.sort, q.descending) {
             (SortKey::Updated, true) => ("c.updated_at", "<", "DESC"),
@@ -579,15 +673,24 @@ impl CaseRepo for SqliteTx {
         };
         match &q.after {
             Some(Cursor::Time(t, id)) => {
-                qb.push(format!(" AND ({col}, c.id) {op} (")).push_bind(ts(*t)).push(", ").push_bind(*id).push(")");
+                qb.push(format!(" AND ({col}, c.id) {op} ("))
+                    .push_bind(ts(*t))
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
             }
             Some(Cursor::Date(d, id)) => {
                 let d = d.map(date).unwrap_or_else(|| DUE_NULL.to_owned());
-                qb.push(format!(" AND ({col}, c.id) {op} (")).push_bind(d).push(", ").push_bind(*id).push(")");
+                qb.push(format!(" AND ({col}, c.id) {op} ("))
+                    .push_bind(d)
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
             }
             None => {}
         }
-        qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT ")).push_bind(q.limit);
+        qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
+            .push_bind(q.limit);
         let rows = qb.build().fetch_all(&mut *self.tx).await.map_err(db)?;
         rows.iter().map(case_row_from).collect()
     }
@@ -627,7 +730,11 @@ impl CaseRepo for SqliteTx {
     }
 
     async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>> {
-        let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY at, id").bind(case_id).fetch_all(&mut *self.tx).await.map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY at, id")
+            .bind(case_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
         rows.iter().map(event_from).collect()
     }
 
@@ -647,7 +754,11 @@ impl CaseRepo for SqliteTx {
         Ok(())
     }
 
-    async fn list_messages(&mut self, case_id: Uuid, include_internal: bool) -> Result<Vec<Message>> {
+    async fn list_messages(
+        &mut self,
+        case_id: Uuid,
+        include_internal: bool,
+    ) -> Result<Vec<Message>> {
         let rows = sqlx::query("SELECT * FROM case_messages WHERE case_id = $1 AND ($2 OR internal = 0) ORDER BY at, id")
             .bind(case_id)
             .bind(include_internal)
@@ -677,12 +788,20 @@ impl CaseRepo for SqliteTx {
     }
 
     async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>> {
-        let rows = sqlx::query("SELECT * FROM attachments WHERE case_id = $1 ORDER BY at, id").bind(case_id).fetch_all(&mut *self.tx).await.map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM attachments WHERE case_id = $1 ORDER BY at, id")
+            .bind(case_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
         rows.iter().map(attachment_from).collect()
     }
 
     async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>> {
-        let r = sqlx::query("SELECT * FROM attachments WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        let r = sqlx::query("SELECT * FROM attachments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         r.as_ref().map(attachment_from).transpose()
     }
 
@@ -701,11 +820,13 @@ impl CaseRepo for SqliteTx {
     }
 
     async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE clock = 'running' AND overdue = 0 AND due_date < $1")
-            .bind(date(today))
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db)
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE clock = 'running' AND overdue = 0 AND due_date < $1",
+        )
+        .bind(date(today))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)
     }
 }
 
@@ -754,7 +875,8 @@ impl AuditRepo for SqliteTx {
             qb.push(" AND org_id = ").push_bind(v);
         }
         if let Some(v) = &q.action_prefix {
-            qb.push(" AND action LIKE ").push_bind(format!("{}%", v.replace(['%', '_'], "")));
+            qb.push(" AND action LIKE ")
+                .push_bind(format!("{}%", v.replace(['%', '_'], "")));
         }
         if let Some(v) = &q.object_id {
             qb.push(" AND object_id = ").push_bind(v.clone());
@@ -766,9 +888,14 @@ impl AuditRepo for SqliteTx {
             qb.push(" AND at < ").push_bind(ts(v));
         }
         if let Some((t, id)) = q.before {
-            qb.push(" AND (at, id) < (").push_bind(ts(t)).push(", ").push_bind(id).push(")");
+            qb.push(" AND (at, id) < (")
+                .push_bind(ts(t))
+                .push(", ")
+                .push_bind(id)
+                .push(")");
         }
-        qb.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(q.limit);
+        qb.push(" ORDER BY at DESC, id DESC LIMIT ")
+            .push_bind(q.limit);
         let rows = qb.build().fetch_all(&mut *self.tx).await.map_err(db)?;
         rows.iter().map(audit_from).collect()
     }
@@ -803,7 +930,12 @@ impl NotificationRepo for SqliteTx {
         Ok(())
     }
 
-    async fn list_notifications(&mut self, user_id: Uuid, unread_only: bool, limit: i64) -> Result<Vec<Notification>> {
+    async fn list_notifications(
+        &mut self,
+        user_id: Uuid,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
         let rows = sqlx::query("SELECT * FROM notifications WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) ORDER BY at DESC, id DESC LIMIT $3")
             .bind(user_id)
             .bind(unread_only)
@@ -815,14 +947,21 @@ impl NotificationRepo for SqliteTx {
     }
 
     async fn count_unread(&mut self, user_id: Uuid) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
-            .bind(user_id)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db)
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)
     }
 
-    async fn mark_notification_read(&mut self, user_id: Uuid, id: Option<Uuid>, at: DateTime<Utc>) -> Result<u64> {
+    async fn mark_notification_read(
+        &mut self,
+        user_id: Uuid,
+        id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
         let r = sqlx::query("UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND ($2 IS NULL OR id = $2) AND read_at IS NULL")
             .bind(user_id)
             .bind(id)

@@ -63,7 +63,12 @@ pub trait OrgRepo {
     async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>>;
     async fn list_orgs(&mut self) -> Result<Vec<Organization>>;
     async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()>;
-    async fn holidays(&mut self, org_id: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>>;
+    async fn holidays(
+        &mut self,
+        org_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NaiveDate>>;
 }
 
 #[async_trait]
@@ -73,7 +78,12 @@ pub trait UserRepo {
     async fn user_by_username(&mut self, username: &str) -> Result<Option<User>>;
     async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>>;
     async fn count_users(&mut self) -> Result<i64>;
-    async fn record_sign_in_failure(&mut self, id: Uuid, failed_attempts: i32, locked_until: Option<DateTime<Utc>>) -> Result<()>;
+    async fn record_sign_in_failure(
+        &mut self,
+        id: Uuid,
+        failed_attempts: i32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<()>;
     async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()>;
     async fn set_password(&mut self, id: Uuid, password_hash: &str) -> Result<()>;
     async fn set_locale(&mut self, id: Uuid, locale: &str) -> Result<()>;
@@ -87,7 +97,12 @@ pub trait UserRepo {
     async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()>;
     async fn api_token_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<ApiToken>>;
     async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>>;
-    async fn revoke_api_token(&mut self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
+    async fn revoke_api_token(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
 }
 
 #[async_trait]
@@ -110,7 +125,11 @@ pub trait CaseRepo {
     async fn insert_event(&mut self, e: &CaseEvent) -> Result<()>;
     async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>>;
     async fn insert_message(&mut self, m: &Message) -> Result<()>;
-    async fn list_messages(&mut self, case_id: Uuid, include_internal: bool) -> Result<Vec<Message>>;
+    async fn list_messages(
+        &mut self,
+        case_id: Uuid,
+        include_internal: bool,
+    ) -> Result<Vec<Message>>;
     async fn insert_attachment(&mut self, a: &Attachment) -> Result<()>;
     async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>>;
     async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>>;
@@ -133,7 +152,17 @@ pub trait AuditRepo {
 #[async_trait]
 pub trait NotificationRepo {
     async fn insert_notification(&mut self, n: &Notification) -> Result<()>;
-    async fn list_notifications(&mut self, user_id: Uuid, unread_only: bool, limit: i64) -> Result<Vec<Notification>>;
+    async fn list_notifications(
+        &mut self,
+        user_id: Uuid,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>>;
     async fn count_unread(&mut self, user_id: Uuid) -> Result<i64>;
-    async fn mark_notification_read(&mut self, user_id: Uuid, id: Option<Uuid>, at: DateTime<Utc>) -> Result<u64>;
+    async fn mark_notification_read(
+        &mut self,
+        user_id: Uuid,
+        id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<u64>;
 }
