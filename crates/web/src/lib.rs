@@ -62,6 +62,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::localize_api_errors))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            // One INFO line per request (method, path, status, latency); the
+            // query string is left out of logs because it can hold search text.
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()))
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .with_state(state)
 }
