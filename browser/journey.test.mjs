@@ -400,6 +400,8 @@ step('the municipal clerk files a budget transfer with a PDF, on a phone', async
   await navigate(clerk, page.getByRole('link', { name: ar('nav-new-request'), exact: true }), 'nav: new request');
   assert.equal(new URL(page.url()).pathname, '/cases/new');
   await page.getByLabel(ar('case-type')).selectOption({ label: CASE_TYPE });
+  // The type's typed fields come on a second step, so the form works without JavaScript.
+  await navigate(clerk, page.getByRole('button', { name: ar('continue') }), 'continue to the form');
   await page.getByLabel(ar('subject')).fill(SUBJECT);
   await page.getByLabel(ar('body'), { exact: true }).fill(BODY);
   await page.locator('input[type="file"]#file').setInputFiles(journey.pdf);

@@ -287,7 +287,11 @@ impl Services {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let (mut case, ct, wf) = visible_case(&mut *tx, caller, id).await?;
-        let fields = clean_fields(&ct, fields)?;
+        // Without new values the draft keeps the ones it has.
+        let fields = match fields {
+            Some(f) => clean_fields(&ct, Some(f))?,
+            None => case.fields.clone(),
+        };
         if case.state != wf.initial || case.filer_org_id != caller.org_id {
             return Err(DomainError::new(ErrorCode::InvalidTransition)
                 .with("action", "edit")

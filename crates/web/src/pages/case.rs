@@ -18,6 +18,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use diwan_domain::fields::{format_money, FieldDef, FieldKind};
 use diwan_domain::org::OrgKind;
 use diwan_domain::ErrorCode;
 use diwan_services::cases::Move;
@@ -111,6 +112,36 @@ pub struct AttachmentView {
     pub at: String,
 }
 
+/// One value of the case type's fields, as shown.
+pub struct FieldView {
+    pub label: String,
+    pub value: String,
+    /// Amounts, numbers and dates read left to right.
+    pub num: bool,
+}
+
+/// How a stored field value reads: amounts in the currency with all its
+/// decimals, dates as stored, text as is. Nothing for an empty value.
+fn field_view(d: &FieldDef, v: &serde_json::Value, lang: &str) -> Option<FieldView> {
+    use serde_json::Value;
+    let (value, num) = match (&d.kind, v) {
+        (_, Value::Null) => return None,
+        (FieldKind::Money { currency, decimals }, Value::Number(n)) if n.as_i64().is_some() => (
+            format!("{} {currency}", format_money(n.as_i64()?, *decimals)),
+            true,
+        ),
+        (FieldKind::Integer | FieldKind::Money { .. }, Value::Number(n)) => (n.to_string(), true),
+        (FieldKind::Date, Value::String(s)) => (s.clone(), true),
+        (_, Value::String(s)) => (s.clone(), false),
+        (_, other) => (other.to_string(), false),
+    };
+    (!value.trim().is_empty()).then(|| FieldView {
+        label: d.label(lang).to_owned(),
+        value,
+        num,
+    })
+}
+
 pub struct ActionView {
     pub action: String,
     pub label: String,
@@ -144,6 +175,8 @@ struct CasePage {
     kind: &'static str,
     subject: String,
     body: Vec<String>,
+    /// The values of the type's fields, in its order.
+    fields: Vec<FieldView>,
     state: String,
     filed_by: String,
     held_by: String,
@@ -344,6 +377,12 @@ pub async fn case_page(
         },
         subject: c.subject.clone(),
         body: lines(&c.body),
+        fields: view
+            .case_type
+            .fields
+            .iter()
+            .filter_map(|d| field_view(d, c.fields.get(&d.code)?, lang))
+            .collect(),
         state: c.state.clone(),
         filed_by: orgs.name(c.filer_org_id),
         held_by: orgs.name_opt(c.holder_org_id),
