@@ -508,7 +508,10 @@ impl Services {
             "route" | "forward" | "send" => {
                 ("routed", department_heads(tx, case.holder_org_id).await?)
             }
-            "submit" => ("routed", registry_staff(tx).await?),
+            "submit" => {
+                let ministry_id = self.ministry(tx).await?.id;
+                ("routed", registry_staff(tx, ministry_id).await?)
+            }
             "reply" => ("reply_received", holders(tx, case).await?),
             "request_info" | "answer" | "reject" => {
                 let kind = match t.action.as_str() {
@@ -854,10 +857,9 @@ async fn department_heads(tx: &mut dyn Tx, org: Option<Uuid>) -> Result<Vec<Uuid
         .collect())
 }
 
-async fn registry_staff(tx: &mut dyn Tx) -> Result<Vec<Uuid>> {
-    let m = ministry(tx).await?;
+async fn registry_staff(tx: &mut dyn Tx, ministry_id: Uuid) -> Result<Vec<Uuid>> {
     Ok(tx
-        .list_users(Some(m.id))
+        .list_users(Some(ministry_id))
         .await?
         .into_iter()
         .filter(|u| u.active && u.role == Role::RegistryClerk)
@@ -884,7 +886,8 @@ pub(crate) async fn holders(tx: &mut dyn Tx, case: &Case) -> Result<Vec<Uuid>> {
     let heads = department_heads(tx, case.holder_org_id).await?;
     if heads.is_empty() {
         // A case waiting at the ministry's registry is the registry clerks'.
-        return registry_staff(tx).await;
+        let m = ministry(tx).await?;
+        return registry_staff(tx, m.id).await;
     }
     Ok(heads)
 }

@@ -121,7 +121,10 @@ CREATE VIRTUAL TABLE cases_fts USING fts5(
 CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
     INSERT INTO cases_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
 END;
-CREATE TRIGGER cases_fts_update AFTER UPDATE OF search_text ON cases BEGIN
+-- Only a real change of the text touches the index: most updates move a case
+-- along its workflow and leave its words alone.
+CREATE TRIGGER cases_fts_update AFTER UPDATE OF search_text ON cases
+WHEN old.search_text IS NOT new.search_text BEGIN
     INSERT INTO cases_fts(cases_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
     INSERT INTO cases_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
 END;
