@@ -79,6 +79,12 @@ fn random_token(prefix: &str) -> String {
     )
 }
 
+/// A random token for forms shown before anyone is signed in (the sign-in
+/// form's own CSRF token).
+pub fn new_form_token() -> String {
+    random_token("")
+}
+
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }

@@ -441,12 +441,31 @@ impl TestApp {
             .expect("an HTTP client")
     }
 
+    /// Opens the sign-in form with `client` (which keeps its cookies) and
+    /// returns the form's CSRF token.
+    pub async fn sign_in_token(&self, client: &reqwest::Client) -> String {
+        let html = client
+            .get(self.url("/sign-in"))
+            .send()
+            .await
+            .expect("the sign-in page")
+            .text()
+            .await
+            .unwrap();
+        csrf_of(&html).expect("a csrf input in the sign-in form")
+    }
+
     /// Signs in through `POST /sign-in` as a browser would, without JavaScript.
     pub async fn browser(&self, username: &str) -> Browser {
         let client = self.cookie_client();
+        let token = self.sign_in_token(&client).await;
         let res = client
             .post(self.url("/sign-in"))
-            .form(&[("username", username), ("password", PASSWORD)])
+            .form(&[
+                ("username", username),
+                ("password", PASSWORD),
+                ("csrf", token.as_str()),
+            ])
             .send()
             .await
             .expect("sign-in form");

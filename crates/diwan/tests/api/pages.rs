@@ -70,12 +70,32 @@ async fn pages_sign_in_csrf_and_queue() {
         r.headers()
     );
 
+    // A sign-in post without the form's token (another site's form) is refused.
+    let r = anon
+        .post(app.url("/sign-in"))
+        .form(&[("username", "clerk.tripoli"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "sign-in without its csrf token"
+    );
+    assert!(r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("diwan_session=")));
+
     // A wrong password: the form again, no session.
+    let token = app.sign_in_token(&anon).await;
     let r = anon
         .post(app.url("/sign-in"))
         .form(&[
             ("username", "clerk.tripoli"),
             ("password", "wrong-password"),
+            ("csrf", token.as_str()),
         ])
         .send()
         .await
@@ -110,12 +130,14 @@ async fn pages_sign_in_csrf_and_queue() {
         .await;
 
     let client = app.cookie_client();
+    let token = app.sign_in_token(&client).await;
     let r = client
         .post(app.url("/sign-in"))
         .form(&[
             ("username", "clerk.tripoli"),
             ("password", PASSWORD),
             ("next", "/cases"),
+            ("csrf", token.as_str()),
         ])
         .send()
         .await
@@ -138,12 +160,14 @@ async fn pages_sign_in_csrf_and_queue() {
     assert!(lower.contains("path=/"), "{cookie}");
     // An open redirect is not followed after signing in.
     let other = app.cookie_client();
+    let token = app.sign_in_token(&other).await;
     let r = other
         .post(app.url("/sign-in"))
         .form(&[
             ("username", "clerk.tripoli"),
             ("password", PASSWORD),
             ("next", "//evil.example/"),
+            ("csrf", token.as_str()),
         ])
         .send()
         .await

@@ -45,10 +45,35 @@ fn max_age(secs: i64) -> std::time::Duration {
     std::time::Duration::from_secs(secs.max(0).unsigned_abs())
 }
 
+/// The cookie that carries the sign-in form's CSRF token. Before a session
+/// exists the token is double-submitted: once in this cookie, once in the
+/// form, so another site cannot sign a visitor into an account of its choice.
+const SIGN_IN_COOKIE: &str = "diwan_sign_in";
+
+fn sign_in_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((SIGN_IN_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/sign-in")
+        .secure(state.web.secure_cookies)
+        .max_age(max_age(3600).try_into().unwrap_or_default())
+        .build()
+}
+
+fn same_token(a: &str, b: &str) -> bool {
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// `GET /sign-in`.
 pub async fn sign_in_form(
     ctx: PageCtx,
     State(state): State<AppState>,
+    jar: CookieJar,
     RawQuery(q): RawQuery,
 ) -> Response {
     let q = Fields::from_query(q.as_deref());
@@ -56,28 +81,42 @@ pub async fn sign_in_form(
     if ctx.caller.is_some() {
         return see_other(if next.is_empty() { "/cases" } else { &next });
     }
-    let Chrome {
-        tr,
-        user,
-        csrf,
-        path,
-    } = chrome(&ctx, &state).await;
+    let Chrome { tr, user, path, .. } = chrome(&ctx, &state).await;
+    let token = jar
+        .get(SIGN_IN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| t.len() >= 32)
+        .unwrap_or_else(diwan_services::auth::new_form_token);
     let page = SignInPage {
         tr,
         user,
-        csrf,
+        csrf: token.clone(),
         path,
         username: String::new(),
         next,
         error: String::new(),
         errors: FieldErrors::default(),
     };
-    render_status(StatusCode::OK, &page)
+    (
+        CookieJar::new().add(sign_in_cookie(&state, token)),
+        render_status(StatusCode::OK, &page),
+    )
+        .into_response()
 }
 
 /// `POST /sign-in`.
-pub async fn sign_in(ctx: PageCtx, State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn sign_in(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    jar: CookieJar,
+    body: Bytes,
+) -> Response {
     let f = Fields::parse(&body);
+    let expected = jar
+        .get(SIGN_IN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let csrf_ok = same_token(&expected, f.get("csrf"));
     let username = f.get("username").trim().to_owned();
     let password = f.get("password").to_owned();
     let next = f.opt("next").and_then(local_path).unwrap_or("").to_owned();
@@ -88,7 +127,9 @@ pub async fn sign_in(ctx: PageCtx, State(state): State<AppState>, body: Bytes) -
     if password.is_empty() {
         errors.add("password", "field-required");
     }
-    let failure = if !errors.is_empty() {
+    let failure = if !csrf_ok {
+        ErrorCode::CsrfFailed
+    } else if !errors.is_empty() {
         ErrorCode::InvalidInput
     } else {
         match state
@@ -120,24 +161,24 @@ pub async fn sign_in(ctx: PageCtx, State(state): State<AppState>, body: Bytes) -
             }
         }
     };
-    let Chrome {
-        tr,
-        user,
-        csrf,
-        path,
-    } = chrome(&ctx, &state).await;
+    let Chrome { tr, user, path, .. } = chrome(&ctx, &state).await;
     let error = tr.t_code("error-", failure.as_str());
+    let token = diwan_services::auth::new_form_token();
     let page = SignInPage {
         tr,
         user,
-        csrf,
+        csrf: token.clone(),
         path,
         username,
         next,
         error,
         errors,
     };
-    render_status(status_of(failure), &page)
+    (
+        CookieJar::new().add(sign_in_cookie(&state, token)),
+        render_status(status_of(failure), &page),
+    )
+        .into_response()
 }
 
 /// `POST /sign-out`.
