@@ -116,6 +116,16 @@ fn settings(c: &Common) -> Settings {
     s
 }
 
+/// Says what went wrong in words, as the web pages would in English.
+fn explain(e: diwan_services::Error) -> anyhow::Error {
+    let tr = diwan_web::i18n::I18n::global().tr(diwan_web::i18n::Lang::En);
+    let mut msg = tr.t_code("error-", e.code().as_str());
+    for (field, reason) in e.details() {
+        msg.push_str(&format!("\n  {field}: {}", tr.t(&reason.replace('_', "-"))));
+    }
+    anyhow::anyhow!(msg)
+}
+
 fn read_password(given: Option<String>) -> anyhow::Result<String> {
     if let Some(p) = given {
         return Ok(p);
@@ -231,7 +241,7 @@ async fn main() -> anyhow::Result<()> {
                             },
                         )
                         .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        .map_err(explain)?;
                     println!("administrator {} created", u.username);
                 }
                 AdminCommand::ResetPassword { username, password } => {
@@ -243,7 +253,7 @@ async fn main() -> anyhow::Result<()> {
                     services
                         .reset_password(None, u.id, &password)
                         .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        .map_err(explain)?;
                     println!("password of {} changed; their sessions ended", u.username);
                 }
             }
