@@ -804,7 +804,7 @@ mod tests {
         assert_eq!(tr.datetime(at, "UTC"), "2025-12-31 23:30");
     }
 
-    /// The lead's page structs carry these fields; a stand-in lets the
+    /// Every page struct carries these fields; a stand-in lets the
     /// layout be compiled and rendered here.
     struct NavUser {
         display_name: String,
