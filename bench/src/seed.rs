@@ -93,6 +93,7 @@ pub async fn build_world(services: &Services, municipalities: usize) -> Result<W
                         role: Role::MunicipalClerk,
                         org_id: o.id,
                         password: DEMO_PASSWORD.into(),
+                        password_hash: None,
                     },
                 )
                 .await

@@ -26,9 +26,14 @@ pub struct Settings {
     pub files: Option<String>,
     pub listen: SocketAddr,
     pub secure_cookies: bool,
-    pub trust_proxy: bool,
+    /// How many reverse proxies in front of Diwan append to `X-Forwarded-For`.
+    pub trusted_proxies: usize,
+    /// The bearer token `/metrics` asks for; `None` turns `/metrics` off.
+    pub metrics_token: Option<String>,
     /// How often the overdue sweep runs.
     pub worker_interval: Duration,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
     pub services: ServiceConfig,
 }
 
@@ -40,8 +45,10 @@ impl Settings {
             files: None,
             listen: ([127, 0, 0, 1], 8080).into(),
             secure_cookies: false,
-            trust_proxy: false,
+            trusted_proxies: 0,
+            metrics_token: None,
             worker_interval: Duration::from_secs(60),
+            header_read_timeout: HEADER_READ_TIMEOUT,
             services: ServiceConfig::default(),
         }
     }
@@ -87,6 +94,75 @@ pub async fn build_services(s: &Settings) -> anyhow::Result<Services> {
     Ok(Services::new(store, files, s.services.clone()))
 }
 
+/// The default of how long a client may take to send a request's headers once its
+/// connection is open (or between requests on a kept-alive connection);
+/// slower connections are closed, so that half-sent requests cannot hold
+/// connections open for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long requests in flight may take to finish after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Accepts connections and serves them until `stop` turns true, then lets
+/// the requests in flight finish. HTTP/1.1 connections get a header-read
+/// timeout (see [`HEADER_READ_TIMEOUT`]); HTTP/2 without TLS is served too.
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    header_read_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopped);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the grace period were cut off");
+    }
+}
+
 /// A running Diwan: its address, and a way to stop it gracefully.
 pub struct Running {
     pub addr: SocketAddr,
@@ -123,7 +199,8 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
         services.clone(),
         diwan_web::WebConfig {
             secure_cookies: s.secure_cookies,
-            trust_proxy: s.trust_proxy,
+            trusted_proxies: s.trusted_proxies,
+            metrics_token: s.metrics_token.clone(),
         },
     );
     let app = diwan_web::router(state);
@@ -131,17 +208,10 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
     let every = s.worker_interval;
     let worker_rx = rx.clone();
     let worker = tokio::spawn(async move { workers.run_workers(every, worker_rx).await });
-    let mut server_rx = rx;
+    let server_rx = rx;
+    let header_timeout = s.header_read_timeout;
     let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = server_rx.wait_for(|stop| *stop).await;
-        })
-        .await
-        .context("HTTP server failed")?;
+        serve(listener, app, header_timeout, server_rx).await;
         let _ = worker.await;
         Ok(())
     });

@@ -48,6 +48,13 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to a new file while
+    /// Diwan keeps running (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to create; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Administration from the command line.
     Admin {
         #[command(subcommand)]
@@ -66,9 +73,19 @@ struct ServeArgs {
     /// Mark cookies Secure (set this when serving behind TLS).
     #[arg(long, env = "DIWAN_SECURE_COOKIES")]
     secure_cookies: bool,
-    /// Trust X-Forwarded-For from a reverse proxy.
+    /// How many reverse proxies in front of Diwan append to X-Forwarded-For
+    /// (the client address is the entry the outermost one added); 0 ignores the header.
+    #[arg(long, env = "DIWAN_TRUSTED_PROXIES", default_value_t = 0)]
+    trusted_proxies: usize,
+    /// Shorthand for --trusted-proxies 1.
     #[arg(long, env = "DIWAN_TRUST_PROXY")]
     trust_proxy: bool,
+    /// The bearer token that /metrics asks for; without it /metrics is off.
+    #[arg(long, env = "DIWAN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// The longest a session lasts however active it is, in hours.
+    #[arg(long, env = "DIWAN_SESSION_MAX_HOURS", default_value_t = 12)]
+    session_max_hours: u64,
     /// Seconds between runs of the overdue sweep.
     #[arg(long, env = "DIWAN_WORKER_INTERVAL", default_value_t = 60)]
     worker_interval: u64,
@@ -165,10 +182,25 @@ async fn main() -> anyhow::Result<()> {
             diwan::open_store(&s).await?;
             println!("migrations applied");
         }
+        Command::Backup { to } => {
+            let store = diwan::open_store(&s).await?;
+            store.backup(&to).await.map_err(|e| match e {
+                diwan_store::StoreError::Unsupported(why) => anyhow::anyhow!("{why}"),
+                e => anyhow::Error::new(e).context("the backup failed"),
+            })?;
+            println!("backup written to {}", to.display());
+        }
         Command::Serve(a) => {
             s.listen = a.listen;
             s.secure_cookies = a.secure_cookies;
-            s.trust_proxy = a.trust_proxy;
+            s.trusted_proxies = if a.trust_proxy && a.trusted_proxies == 0 {
+                1
+            } else {
+                a.trusted_proxies
+            };
+            s.metrics_token = a.metrics_token.filter(|t| !t.trim().is_empty());
+            s.services.session_max_lifetime =
+                Duration::from_secs(a.session_max_hours.clamp(1, 24 * 30) * 3600);
             s.worker_interval = Duration::from_secs(a.worker_interval.max(1));
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
             let services = diwan::build_services(&s).await?;
@@ -238,6 +270,7 @@ async fn main() -> anyhow::Result<()> {
                                 role: Role::Admin,
                                 org_id: ministry.id,
                                 password,
+                                password_hash: None,
                             },
                         )
                         .await

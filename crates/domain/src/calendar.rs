@@ -75,7 +75,11 @@ fn next(d: NaiveDate) -> NaiveDate {
 pub fn parse_date(s: &str) -> Result<NaiveDate, crate::DomainError> {
     let s = crate::text::normalize_digits(s.trim());
     NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .map_err(|_| crate::DomainError::invalid("date", "date-invalid"))
+        .ok()
+        // Dates people mean lie within these years; outside them, date
+        // arithmetic (a year of holidays, a deadline) could overflow.
+        .filter(|d| (1900..=2999).contains(&d.year()))
+        .ok_or_else(|| crate::DomainError::invalid("date", "date-invalid"))
 }
 
 #[cfg(test)]
@@ -85,6 +89,14 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn dates_outside_the_years_people_mean_are_refused() {
+        assert_eq!(parse_date("٢٠٢٦-١١-٢٤").unwrap(), d("2026-11-24"));
+        assert!(parse_date("+262142-12-01").is_err());
+        assert!(parse_date("1899-12-31").is_err());
+        assert!(parse_date("3000-01-01").is_err());
     }
 
     #[test]

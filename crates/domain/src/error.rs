@@ -15,7 +15,7 @@ pub enum ErrorCode {
     InvalidTransition,
     Conflict,
     InvalidCredentials,
-    AccountLocked,
+    TooManyAttempts,
     CsrfFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -33,12 +33,34 @@ impl ErrorCode {
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Internal => "internal",
         }
+    }
+
+    /// The HTTP status that carries the code. This table and [`Self::as_str`]
+    /// are the one place where a code's wire name, status and translation key
+    /// (`error-` followed by the name with dashes) are decided.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::NotFound => 404,
+            ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
+            ErrorCode::InvalidInput => 400,
+            ErrorCode::InvalidTransition | ErrorCode::Conflict => 409,
+            ErrorCode::TooManyAttempts => 429,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    /// The Fluent key of the code's message.
+    pub fn translation_key(self) -> String {
+        format!("error-{}", self.as_str().replace('_', "-"))
     }
 
     /// Every code, for documentation and for checking that each one is translated.
@@ -50,7 +72,7 @@ impl ErrorCode {
         ErrorCode::InvalidTransition,
         ErrorCode::Conflict,
         ErrorCode::InvalidCredentials,
-        ErrorCode::AccountLocked,
+        ErrorCode::TooManyAttempts,
         ErrorCode::CsrfFailed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,

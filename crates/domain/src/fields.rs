@@ -75,12 +75,20 @@ pub fn parse_money(s: &str, decimals: u32) -> Option<i64> {
     whole.checked_mul(scale)?.checked_add(minor)
 }
 
-/// Formats minor units back into a decimal amount.
+/// The most decimals a currency may declare (ISO 4217 uses at most 4).
+pub const MAX_DECIMALS: u32 = 6;
+
+/// Formats minor units back into a decimal amount. Decimals beyond
+/// [`MAX_DECIMALS`] (which a checked definition never has) print the
+/// minor units as they are rather than fail.
 pub fn format_money(minor: i64, decimals: u32) -> String {
-    if decimals == 0 {
+    let Some(scale) = (decimals <= MAX_DECIMALS)
+        .then(|| 10i64.checked_pow(decimals))
+        .flatten()
+        .filter(|_| decimals > 0)
+    else {
         return minor.to_string();
-    }
-    let scale = 10i64.pow(decimals);
+    };
     format!(
         "{}{}.{:0width$}",
         if minor < 0 { "-" } else { "" },
@@ -253,6 +261,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn money_formats_for_any_decimals_without_panicking(minor in any::<i64>(), decimals in any::<u32>()) {
+            let _ = format_money(minor, decimals);
+        }
+
         #[test]
         fn money_round_trips(minor in 0i64..1_000_000_000_000, decimals in 0u32..4) {
             prop_assert_eq!(parse_money(&format_money(minor, decimals), decimals), Some(minor));

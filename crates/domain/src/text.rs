@@ -5,6 +5,48 @@
 //! stored search text and the query go through [`normalize_for_search`], so the
 //! database only ever compares normalized forms.
 
+/// The longest string any single input may hold, in characters. Each field
+/// has its own, tighter bound in the type that parses it; this one guards
+/// everything that has none (filters, names looked up, free text).
+pub const MAX_INPUT_CHARS: usize = 20_000;
+
+/// Whether `c` may not appear in stored text: NUL and the other C0 and C1
+/// control characters (line breaks and tabs excepted), and the
+/// bidirectional embedding, override and isolate characters, which can make
+/// text display in an order other than the one it is stored in
+/// ("invoice\u{202E}fdp.hta" shows as "invoiceath.pdf"). The marks U+200E and
+/// U+200F stay: Arabic text with Latin parts legitimately uses them.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Removes forbidden characters (see [`is_forbidden_char`]) and cuts the
+/// text to [`MAX_INPUT_CHARS`]. Every string that comes in over HTTP goes
+/// through this before anything else sees it.
+pub fn clean_input(s: &str) -> std::borrow::Cow<'_, str> {
+    let over = s.len() > MAX_INPUT_CHARS && s.chars().nth(MAX_INPUT_CHARS).is_some();
+    if !over && !s.chars().any(is_forbidden_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .filter(|c| !is_forbidden_char(*c))
+            .take(MAX_INPUT_CHARS)
+            .collect(),
+    )
+}
+
+/// One line of text: cleaned as [`clean_input`], line breaks and tabs turned
+/// into spaces, trimmed, and cut to `max` characters.
+pub fn clean_line(s: &str, max: usize) -> String {
+    let line: String = clean_input(s)
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    line.trim().chars().take(max).collect()
+}
+
 /// Maps Arabic-Indic (٠–٩) and Eastern Arabic-Indic (۰–۹) digits to ASCII.
 pub fn ascii_digit(c: char) -> Option<char> {
     match c {
@@ -84,6 +126,24 @@ pub fn search_terms(q: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_is_cleaned_of_controls_and_bidi_overrides() {
+        assert_eq!(clean_input("a\0b\u{7}c\u{85}d"), "abcd");
+        assert_eq!(clean_input("invoice\u{202E}fdp.hta"), "invoicefdp.hta");
+        assert_eq!(clean_input("x\u{2066}y\u{2069}"), "xy");
+        // Line breaks, tabs and the directional marks stay.
+        assert_eq!(clean_input("سطر\nline\t\u{200F}"), "سطر\nline\t\u{200F}");
+        assert!(matches!(
+            clean_input("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let long = "ب".repeat(MAX_INPUT_CHARS + 10);
+        assert_eq!(clean_input(&long).chars().count(), MAX_INPUT_CHARS);
+        assert_eq!(clean_line("  a\nb\0 c  ", 100), "a b c");
+        assert_eq!(clean_line("abcdef", 3), "abc");
+    }
+
     use proptest::prelude::*;
 
     #[test]

@@ -47,19 +47,56 @@ pub fn sniff(data: &[u8]) -> Option<&'static str> {
     ALLOWED_TYPES.iter().copied().find(|a| *a == t)
 }
 
-fn clean_filename(name: &str) -> String {
+/// The file name extensions that go with a detected type; the first is the
+/// one given to a name that has none of them. Old Office formats share one
+/// container, so any of their extensions goes with it.
+fn extensions_of(content_type: &str) -> &'static [&'static str] {
+    match content_type {
+        "application/pdf" => &["pdf"],
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/png" => &["png"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "image/tiff" => &["tif", "tiff"],
+        "application/msword" => &["doc", "xls", "ppt"],
+        "application/vnd.ms-excel" => &["xls"],
+        "application/vnd.ms-powerpoint" => &["ppt"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => &["docx"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => &["xlsx"],
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation" => &["pptx"],
+        "application/vnd.oasis.opendocument.text" => &["odt"],
+        "application/vnd.oasis.opendocument.spreadsheet" => &["ods"],
+        "application/vnd.oasis.opendocument.presentation" => &["odp"],
+        _ => &["bin"],
+    }
+}
+
+/// A file name safe to store and show: no directories, no control or
+/// bidirectional override characters (which can make "invoice\u{202E}fdp.hta"
+/// display as "invoiceath.pdf"), none of the characters file systems refuse,
+/// and an extension that matches the type detected from the content.
+fn clean_filename(name: &str, content_type: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?'))
+        .filter(|c| {
+            !diwan_domain::text::is_forbidden_char(*c)
+                && !c.is_control()
+                && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?')
+        })
         .take(150)
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
-    if cleaned.is_empty() {
-        "file".to_owned()
-    } else {
-        cleaned
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    let allowed = extensions_of(content_type);
+    let (stem, ext) = match cleaned.rsplit_once('.') {
+        Some((stem, ext)) => (stem.trim(), ext.to_lowercase()),
+        None => (cleaned, String::new()),
+    };
+    if allowed.contains(&ext.as_str()) && !stem.is_empty() {
+        return format!("{stem}.{ext}");
     }
+    let stem = if stem.is_empty() { "file" } else { stem };
+    format!("{stem}.{}", allowed[0])
 }
 
 impl Services {
@@ -117,7 +154,7 @@ impl Services {
             id,
             case_id,
             message_id: None,
-            filename: clean_filename(filename),
+            filename: clean_filename(filename, content_type),
             content_type: content_type.to_owned(),
             size,
             sha256,
@@ -218,9 +255,26 @@ mod tests {
 
     #[test]
     fn file_names_lose_paths_and_controls() {
-        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
-        assert_eq!(clean_filename("C:\\docs\\تقرير.pdf"), "تقرير.pdf");
-        assert_eq!(clean_filename("a\u{0}b\n.pdf"), "ab.pdf");
-        assert_eq!(clean_filename(""), "file");
+        let pdf = "application/pdf";
+        assert_eq!(clean_filename("../../etc/passwd", pdf), "passwd.pdf");
+        assert_eq!(clean_filename("C:\\docs\\تقرير.pdf", pdf), "تقرير.pdf");
+        assert_eq!(clean_filename("a\u{0}b\n.pdf", pdf), "ab.pdf");
+        assert_eq!(clean_filename("", pdf), "file.pdf");
+        assert_eq!(clean_filename(".pdf", pdf), "pdf.pdf");
+    }
+
+    #[test]
+    fn file_names_lose_bidi_overrides_and_take_the_detected_extension() {
+        let pdf = "application/pdf";
+        // Shown as "invoiceath.pdf" with the override; it is an .hta file name.
+        assert_eq!(
+            clean_filename("invoice\u{202E}fdp.hta", pdf),
+            "invoicefdp.pdf"
+        );
+        assert_eq!(clean_filename("x\u{2067}y.PDF", pdf), "xy.pdf");
+        assert_eq!(clean_filename("photo.jpeg", "image/jpeg"), "photo.jpeg");
+        assert_eq!(clean_filename("photo.png", "image/jpeg"), "photo.jpg");
+        assert_eq!(clean_filename("scan", "image/tiff"), "scan.tif");
+        assert_eq!(clean_filename("تقرير مالي.exe", pdf), "تقرير مالي.pdf");
     }
 }

@@ -33,11 +33,15 @@ pub async fn record(
 }
 
 impl crate::Services {
-    /// Searches the audit trail. Only auditors and administrators may.
+    /// Searches the audit trail. Only auditors and administrators may; the
+    /// actor's user name, when given, is looked up only after that check, so
+    /// that nobody else can learn which names exist. A name nobody has finds
+    /// nothing.
     pub async fn search_audit(
         &self,
         caller: &Caller,
         mut q: AuditQuery,
+        actor: Option<&str>,
     ) -> Result<Vec<AuditRecord>> {
         if !matches!(
             caller.role,
@@ -47,6 +51,12 @@ impl crate::Services {
         }
         q.limit = q.limit.clamp(1, 200);
         let mut tx = self.store.read().await?;
+        if let Some(name) = actor.map(str::trim).filter(|a| !a.is_empty()) {
+            match tx.user_by_username(&name.to_lowercase()).await? {
+                Some(u) => q.actor_id = Some(u.id),
+                None => return Ok(Vec::new()),
+            }
+        }
         Ok(tx.search_audit(&q).await?)
     }
 }

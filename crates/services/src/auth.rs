@@ -7,10 +7,6 @@
 
 use crate::audit::record;
 use crate::{Caller, Error, Result, Services};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use diwan_domain::{DomainError, ErrorCode, Role};
@@ -24,50 +20,13 @@ use uuid::Uuid;
 pub const SESSION_PREFIX: &str = "dws_";
 /// Prefix of personal API tokens.
 pub const API_TOKEN_PREFIX: &str = "dwt_";
-const MIN_PASSWORD: usize = 10;
-const MAX_PASSWORD: usize = 256;
+/// The longest user name looked up at sign-in; anything longer cannot exist.
+const MAX_USERNAME: usize = 64;
 
-fn argon2() -> Argon2<'static> {
-    Argon2::new(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters"),
-    )
-}
-
-/// Hashes a password (slow on purpose; runs off the async threads).
+/// Hashes a password with the default hasher (command-line use and tests;
+/// the services use their own, bounded one).
 pub async fn hash_password(password: &str) -> Result<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(e.to_string()))
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
-}
-
-async fn verify_password(password: &str, hash: &str) -> bool {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false)
-}
-
-pub fn check_password_policy(password: &str) -> Result<()> {
-    let n = password.chars().count();
-    if n < MIN_PASSWORD {
-        return Err(Error::invalid("password", "password-too-short"));
-    }
-    if n > MAX_PASSWORD {
-        return Err(Error::invalid("password", "field-too-long"));
-    }
-    Ok(())
+    crate::password::Hasher::new(1).hash(password).await
 }
 
 fn random_token(prefix: &str) -> String {
@@ -119,6 +78,9 @@ pub struct NewUser {
     pub role: Role,
     pub org_id: Uuid,
     pub password: String,
+    /// A hash made already (the demo accounts share one), used instead of
+    /// hashing `password`; the password policy is then not checked.
+    pub password_hash: Option<String>,
 }
 
 fn check_username(u: &str) -> Result<String> {
@@ -134,9 +96,17 @@ fn check_username(u: &str) -> Result<String> {
 }
 
 impl Services {
-    /// Signs a person in. Wrong passwords count towards a lockout; every
-    /// attempt, successful or not, is audited in the same transaction as the
-    /// change to the account's counters.
+    /// Signs a person in.
+    ///
+    /// Every attempt, successful or not, is audited. An unknown user name, an
+    /// inactive account, a wrong password and a locked account all answer
+    /// `invalid_credentials` after the same work (one Argon2 check) and the
+    /// same back-off, so neither the answer nor its timing tells which user
+    /// names exist. Failures count against the account (atomically, in SQL)
+    /// and against the client's address. An address past its limit is
+    /// refused before any check. A locked account refuses addresses that have
+    /// been failing, but still accepts its right password from an address
+    /// that has not: a stranger cannot lock a person out from afar.
     pub async fn sign_in(
         &self,
         username: &str,
@@ -144,70 +114,43 @@ impl Services {
         ip: Option<String>,
     ) -> Result<SignedIn> {
         let now = self.now();
-        let name = username.trim().to_lowercase();
-        let mut tx = self.store.begin().await?;
-        let user = tx.user_by_username(&name).await?;
-        let Some(user) = user.filter(|u| u.active) else {
-            drop(tx);
-            // Spend the time a real check takes, so the answer does not tell
-            // which user names exist.
-            let _ = hash_password(password).await;
-            let mut tx = self.store.begin().await?;
-            let anon = Caller {
-                username: name.clone(),
-                ..anonymous(ip.clone())
-            };
-            record(
-                &mut *tx,
-                Some(&anon),
-                now,
-                "auth.sign_in_failed",
-                "user",
-                None,
-                json!({"reason": "unknown_user"}),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(DomainError::new(ErrorCode::InvalidCredentials).into());
+        let name = diwan_domain::text::clean_line(username, MAX_USERNAME + 1).to_lowercase();
+        let ip_failures = match self.sign_in_throttle.standing(ip.as_deref(), now) {
+            crate::throttle::Standing::Open { failures } => failures,
+            crate::throttle::Standing::Refused { until } => {
+                tracing::warn!(ip = ?ip, "sign-in refused: too many failures from this address");
+                metrics::counter!("diwan_sign_in_throttled_total").increment(1);
+                let minutes = ((until - now).num_seconds().max(0) + 59) / 60;
+                return Err(DomainError::new(ErrorCode::TooManyAttempts)
+                    .with("retry_after_minutes", &minutes.to_string())
+                    .into());
+            }
+        };
+        let user = if name.chars().count() <= MAX_USERNAME {
+            let mut tx = self.store.read().await?;
+            tx.user_by_username(&name).await?
+        } else {
+            None
+        };
+        let user = user.filter(|u| u.active);
+        let password_ok = match &user {
+            Some(u) => self.passwords.verify(password, &u.password_hash).await?,
+            None => {
+                self.passwords.verify_dummy(password).await?;
+                false
+            }
+        };
+        let locked = user
+            .as_ref()
+            .is_some_and(|u| u.locked_until.is_some_and(|t| t > now));
+        let refused_while_locked = locked && ip_failures > 0;
+        let Some(user) = user.filter(|_| password_ok && !refused_while_locked) else {
+            return self
+                .sign_in_failed(&name, ip, now, password_ok, locked)
+                .await;
         };
         let caller = caller_from(&user, ip.clone(), None);
-        if user.locked_until.is_some_and(|t| t > now) {
-            record(
-                &mut *tx,
-                Some(&caller),
-                now,
-                "auth.sign_in_failed",
-                "user",
-                Some(user.id.to_string()),
-                json!({"reason": "locked"}),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(DomainError::new(ErrorCode::AccountLocked).into());
-        }
-        // Verifying takes a while; the write transaction is not held meanwhile.
-        drop(tx);
-        let ok = verify_password(password, &user.password_hash).await;
         let mut tx = self.store.begin().await?;
-        if !ok {
-            let failed = user.failed_attempts + 1;
-            let locked = (failed >= self.config.lockout_threshold).then(|| {
-                now + chrono::Duration::from_std(self.config.lockout_duration).unwrap_or_default()
-            });
-            tx.record_sign_in_failure(user.id, failed, locked).await?;
-            record(&mut *tx, Some(&caller), now, "auth.sign_in_failed", "user", Some(user.id.to_string()), json!({"reason": "bad_password", "failed_attempts": failed, "locked": locked.is_some()}))
-                .await?;
-            tx.commit().await?;
-            // Back off: each consecutive failure makes the next answer slower.
-            let pause = std::time::Duration::from_millis(100 * (failed.clamp(0, 20) as u64));
-            tokio::time::sleep(pause).await;
-            let code = if locked.is_some() {
-                ErrorCode::AccountLocked
-            } else {
-                ErrorCode::InvalidCredentials
-            };
-            return Err(DomainError::new(code).into());
-        }
         tx.record_sign_in_success(user.id).await?;
         let token = random_token(SESSION_PREFIX);
         let csrf_token = random_token("");
@@ -229,7 +172,7 @@ impl Services {
             "auth.sign_in",
             "user",
             Some(user.id.to_string()),
-            json!({}),
+            json!({"while_locked": locked}),
         )
         .await?;
         tx.commit().await?;
@@ -239,6 +182,79 @@ impl Services {
             expires_at,
             caller,
         })
+    }
+
+    /// The failed half of [`Self::sign_in`]: counts the failure, audits it,
+    /// holds the answer back and refuses.
+    async fn sign_in_failed(
+        &self,
+        name: &str,
+        ip: Option<String>,
+        now: DateTime<Utc>,
+        password_ok: bool,
+        locked: bool,
+    ) -> Result<SignedIn> {
+        let mut tx = self.store.begin().await?;
+        // The user is read again in the write transaction: a sign-in for an
+        // account created meanwhile still counts against it.
+        let user = if name.chars().count() <= MAX_USERNAME {
+            tx.user_by_username(name).await?.filter(|u| u.active)
+        } else {
+            None
+        };
+        match &user {
+            Some(u) => {
+                let caller = caller_from(u, ip.clone(), None);
+                let (reason, failed, lock) = if password_ok {
+                    // The right password from an address that has been failing.
+                    ("locked", u.failed_attempts, u.locked_until)
+                } else {
+                    let lock_until = now
+                        + chrono::Duration::from_std(self.config.lockout_duration)
+                            .unwrap_or_default();
+                    let (failed, lock) = tx
+                        .record_sign_in_failure(u.id, self.config.lockout_threshold, lock_until)
+                        .await?;
+                    ("bad_password", failed, lock)
+                };
+                record(
+                    &mut *tx,
+                    Some(&caller),
+                    now,
+                    "auth.sign_in_failed",
+                    "user",
+                    Some(u.id.to_string()),
+                    json!({
+                        "reason": reason,
+                        "failed_attempts": failed,
+                        "locked": lock.is_some_and(|t| t > now),
+                        "was_locked": locked,
+                    }),
+                )
+                .await?;
+            }
+            None => {
+                let anon = Caller {
+                    // Bounded and cleaned: the audit trail keeps it for ever.
+                    username: name.chars().take(MAX_USERNAME).collect(),
+                    ..anonymous(ip.clone())
+                };
+                record(
+                    &mut *tx,
+                    Some(&anon),
+                    now,
+                    "auth.sign_in_failed",
+                    "user",
+                    None,
+                    json!({"reason": "unknown_user"}),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        let failures = self.sign_in_throttle.fail(ip.as_deref(), now);
+        tokio::time::sleep(crate::throttle::back_off(failures)).await;
+        Err(DomainError::new(ErrorCode::InvalidCredentials).into())
     }
 
     /// Finds who holds a session or API token. Returns the caller and, for a
@@ -256,18 +272,22 @@ impl Services {
             let Some(s) = tx.session_by_hash(&h).await? else {
                 return Ok(None);
             };
-            if s.expires_at <= now {
+            let max_age =
+                chrono::Duration::from_std(self.config.session_max_lifetime).unwrap_or_default();
+            let hard_end = s.created_at + max_age;
+            if s.expires_at <= now || hard_end <= now {
                 return Ok(None);
             }
             let Some(u) = tx.get_user(s.user_id).await?.filter(|u| u.active) else {
                 return Ok(None);
             };
             drop(tx);
-            // Sliding expiry, written at most every few minutes to spare the writer.
+            // Sliding expiry, written at most every few minutes to spare the
+            // writer, and never past the session's absolute end.
             let ttl = chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
-            if s.expires_at - now < ttl - chrono::Duration::minutes(5) {
+            if s.expires_at - now < ttl - chrono::Duration::minutes(5) && s.expires_at < hard_end {
                 let mut tx = self.store.begin().await?;
-                tx.touch_session(&h, now + ttl).await?;
+                tx.touch_session(&h, (now + ttl).min(hard_end)).await?;
                 tx.commit().await?;
             }
             Ok(Some((caller_from(&u, ip, None), Some(s.csrf_token))))
@@ -287,17 +307,32 @@ impl Services {
         }
     }
 
+    /// Ends the session of `token`; signing out with a personal API token
+    /// revokes that token.
     pub async fn sign_out(&self, caller: &Caller, token: &str) -> Result<()> {
+        if !caller.has_write_scope() {
+            return Err(Error::forbidden());
+        }
+        let now = self.now();
+        let h = token_hash(token);
         let mut tx = self.store.begin().await?;
-        tx.end_session(&token_hash(token)).await?;
+        let mut revoked = None;
+        if token.starts_with(API_TOKEN_PREFIX) {
+            if let Some(t) = tx.api_token_by_hash(&h).await? {
+                tx.revoke_api_token(caller.user_id, t.id, now).await?;
+                revoked = Some(t.id.to_string());
+            }
+        } else {
+            tx.end_session(&h).await?;
+        }
         record(
             &mut *tx,
             Some(caller),
-            self.now(),
+            now,
             "auth.sign_out",
             "user",
             Some(caller.user_id.to_string()),
-            json!({}),
+            json!({"revoked_token": revoked}),
         )
         .await?;
         tx.commit().await?;
@@ -316,7 +351,8 @@ impl Services {
             // A token cannot mint further tokens.
             return Err(Error::forbidden());
         }
-        let name = name.trim();
+        let name = diwan_domain::text::clean_line(name, 101);
+        let name = name.as_str();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(Error::invalid(
                 "name",
@@ -375,6 +411,9 @@ impl Services {
     }
 
     pub async fn revoke_api_token(&self, caller: &Caller, id: Uuid) -> Result<()> {
+        if !caller.has_write_scope() {
+            return Err(Error::forbidden());
+        }
         let now = self.now();
         let mut tx = self.store.begin().await?;
         if !tx.revoke_api_token(caller.user_id, id, now).await? {
@@ -402,12 +441,20 @@ impl Services {
             }
         }
         let username = check_username(&n.username)?;
-        let display_name = n.display_name.trim().to_owned();
-        if display_name.is_empty() || display_name.chars().count() > 120 {
+        let display_name = diwan_domain::text::clean_line(&n.display_name, 121);
+        if display_name.is_empty() {
             return Err(Error::invalid("display_name", "field-required"));
         }
-        check_password_policy(&n.password)?;
-        let hash = hash_password(&n.password).await?;
+        if display_name.chars().count() > 120 {
+            return Err(Error::invalid("display_name", "field-too-long"));
+        }
+        let hash = match n.password_hash {
+            Some(h) => h,
+            None => {
+                crate::password::check_policy(&n.password, &[&username, &display_name])?;
+                self.passwords.hash(&n.password).await?
+            }
+        };
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let org = tx
@@ -486,19 +533,81 @@ impl Services {
                 return Err(Error::forbidden());
             }
         }
-        check_password_policy(password)?;
-        let hash = hash_password(password).await?;
+        let mut tx = self.store.read().await?;
+        let user = tx.get_user(user_id).await?.ok_or_else(Error::not_found)?;
+        drop(tx);
+        crate::password::check_policy(password, &[&user.username, &user.display_name])?;
+        let hash = self.passwords.hash(password).await?;
+        let now = self.now();
         let mut tx = self.store.begin().await?;
-        tx.get_user(user_id).await?.ok_or_else(Error::not_found)?;
         tx.set_password(user_id, &hash).await?;
         tx.end_user_sessions(user_id).await?;
+        let tokens = tx.revoke_user_tokens(user_id, now).await?;
         record(
             &mut *tx,
             caller,
-            self.now(),
+            now,
             "user.password_reset",
             "user",
             Some(user_id.to_string()),
+            json!({"tokens_revoked": tokens}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A person changes their own password: the current one must be right,
+    /// the new one must meet the policy; their other sessions end.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        session_token: Option<&str>,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
+        if caller.scopes.is_some() {
+            // Only a person at a browser or with a session changes a password.
+            return Err(Error::forbidden());
+        }
+        let mut tx = self.store.read().await?;
+        let user = tx
+            .get_user(caller.user_id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        drop(tx);
+        if !self.passwords.verify(current, &user.password_hash).await? {
+            return Err(Error::invalid("current_password", "password-current-wrong"));
+        }
+        if current == new {
+            return Err(Error::invalid("new_password", "password-same"));
+        }
+        crate::password::check_policy(new, &[&user.username, &user.display_name]).map_err(|e| {
+            match e {
+                Error::Domain(d) => Error::Domain(diwan_domain::DomainError {
+                    details: d
+                        .details
+                        .into_iter()
+                        .map(|(_, r)| ("new_password".to_owned(), r))
+                        .collect(),
+                    ..d
+                }),
+                e => e,
+            }
+        })?;
+        let hash = self.passwords.hash(new).await?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        tx.set_password(caller.user_id, &hash).await?;
+        tx.end_other_sessions(caller.user_id, &token_hash(session_token.unwrap_or("")))
+            .await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "user.password_change",
+            "user",
+            Some(caller.user_id.to_string()),
             json!({}),
         )
         .await?;

@@ -778,7 +778,15 @@ impl Services {
                 && f.code
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !ok_code || t.fields[..i].iter().any(|o| o.code == f.code) {
+            let ok_kind = match &f.kind {
+                diwan_domain::fields::FieldKind::Money { decimals, currency } => {
+                    *decimals <= diwan_domain::fields::MAX_DECIMALS
+                        && currency.len() == 3
+                        && currency.chars().all(|c| c.is_ascii_uppercase())
+                }
+                _ => true,
+            };
+            if !ok_code || !ok_kind || t.fields[..i].iter().any(|o| o.code == f.code) {
                 return Err(Error::invalid("fields", "field-invalid"));
             }
         }

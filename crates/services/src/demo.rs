@@ -414,6 +414,8 @@ impl Services {
         let mut users = Vec::new();
         let mut sign_ins = Vec::new();
         let orgs = self.list_orgs().await?;
+        // Every demo account has the same password: hash it once.
+        let demo_hash = self.passwords.hash(DEMO_PASSWORD).await?;
         for (username, name, role, org_id) in people {
             let u = self
                 .create_user(
@@ -424,6 +426,7 @@ impl Services {
                         role: *role,
                         org_id: *org_id,
                         password: DEMO_PASSWORD.into(),
+                        password_hash: Some(demo_hash.clone()),
                     },
                 )
                 .await?;

@@ -14,6 +14,8 @@ pub mod error;
 pub mod jobs;
 pub mod notifications;
 pub mod orgs;
+pub mod password;
+pub mod throttle;
 
 pub use error::{Error, Result};
 
@@ -39,6 +41,10 @@ pub struct Config {
     pub lockout_threshold: i32,
     /// How long a lockout lasts.
     pub lockout_duration: Duration,
+    /// The longest a session lasts, however active it is.
+    pub session_max_lifetime: Duration,
+    /// Per-address limits on failed sign-ins.
+    pub sign_in_limits: throttle::Limits,
 }
 
 impl Default for Config {
@@ -49,6 +55,8 @@ impl Default for Config {
             due_soon_days: 2,
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(15 * 60),
+            session_max_lifetime: Duration::from_secs(12 * 3600),
+            sign_in_limits: throttle::Limits::default(),
         }
     }
 }
@@ -59,6 +67,10 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub files: Arc<dyn ObjectStore>,
     pub config: Config,
+    /// Password hashing, bounded to one check per core.
+    pub passwords: password::Hasher,
+    /// Failed sign-ins per client address.
+    pub sign_in_throttle: Arc<throttle::SignInThrottle>,
     /// The ministry at the root of the tree never changes once created;
     /// keeping it spares every filing a look-up of all organizations.
     ministry: Arc<std::sync::OnceLock<diwan_store::Organization>>,
@@ -69,6 +81,8 @@ impl Services {
         Services {
             store,
             files,
+            passwords: password::Hasher::default(),
+            sign_in_throttle: Arc::new(throttle::SignInThrottle::new(config.sign_in_limits)),
             config,
             ministry: Arc::default(),
         }
@@ -114,6 +128,16 @@ impl Caller {
             role: self.role,
             org_id: self.org_id,
         }
+    }
+
+    /// Whether the credential allows changes at all: a browser session
+    /// does, an API token only with the `write` scope. Changes to one's own
+    /// account (signing out, revoking a token, marking notifications read)
+    /// need this, whatever the role.
+    pub fn has_write_scope(&self) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == "write"))
     }
 
     /// Whether this caller may change state (tokens need the `write` scope).

@@ -53,10 +53,22 @@ impl Services {
 
     /// Marks one notification (or all, with `None`) as read.
     pub async fn mark_read(&self, caller: &Caller, id: Option<Uuid>) -> Result<u64> {
+        if !caller.has_write_scope() {
+            return Err(crate::Error::forbidden());
+        }
+        let now = self.now();
         let mut tx = self.store.begin().await?;
-        let n = tx
-            .mark_notification_read(caller.user_id, id, self.now())
-            .await?;
+        let n = tx.mark_notification_read(caller.user_id, id, now).await?;
+        crate::audit::record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "notification.read",
+            "notification",
+            id.map(|i| i.to_string()),
+            serde_json::json!({"count": n}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }

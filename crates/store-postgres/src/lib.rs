@@ -123,6 +123,12 @@ impl Store for PostgresStore {
         }
     }
 
+    async fn backup(&self, _to: &std::path::Path) -> Result<()> {
+        Err(diwan_store::StoreError::Unsupported(
+            "a PostgreSQL database is backed up with pg_dump or pg_basebackup",
+        ))
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }

@@ -199,17 +199,24 @@ impl UserRepo for PostgresTx {
     async fn record_sign_in_failure(
         &mut self,
         id: Uuid,
-        failed: i32,
-        locked_until: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_attempts = $2, locked_until = $3 WHERE id = $1")
-            .bind(id)
-            .bind(failed)
-            .bind(locked_until)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
+        threshold: i32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<(i32, Option<DateTime<Utc>>)> {
+        let r = sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING failed_attempts, locked_until",
+        )
+        .bind(id)
+        .bind(threshold)
+        .bind(lock_until)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok((
+            r.try_get("failed_attempts").map_err(db)?,
+            r.try_get("locked_until").map_err(db)?,
+        ))
     }
 
     async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()> {
@@ -292,6 +299,16 @@ impl UserRepo for PostgresTx {
         Ok(())
     }
 
+    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()> {
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(t.id)
@@ -341,6 +358,18 @@ impl UserRepo for PostgresTx {
             .await
             .map_err(db)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn revoke_user_tokens(&mut self, user_id: Uuid, at: DateTime<Utc>) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected())
     }
 }
 
@@ -950,12 +979,11 @@ impl AuditRepo for PostgresTx {
             qb.push(" AND org_id = ").push_bind(v);
         }
         if let Some(v) = &q.action_prefix {
-            // SQLite's LIKE ignores case and has no escape character; ILIKE
-            // with an empty ESCAPE behaves the same, so a backslash in the
-            // prefix is an ordinary character on both backends.
+            // SQLite's LIKE ignores the case of ASCII letters; ILIKE does the
+            // same here. Both escape the pattern's characters with a backslash.
             qb.push(" AND action ILIKE ")
-                .push_bind(format!("{}%", v.replace(['%', '_'], "")))
-                .push(" ESCAPE ''");
+                .push_bind(diwan_store::like_prefix(v))
+                .push(" ESCAPE '\\'");
         }
         if let Some(v) = &q.object_id {
             qb.push(" AND object_id = ").push_bind(v.clone());

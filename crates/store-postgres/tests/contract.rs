@@ -506,15 +506,25 @@ async fn sign_in_sessions_tokens_and_notifications() {
         let w = world(&store).await;
         let mut tx = store.begin().await.unwrap();
         let until = now() + Duration::minutes(15);
-        tx.record_sign_in_failure(w.clerk_a.id, 5, Some(until))
+        // The counter goes up in SQL; the lock comes with the threshold.
+        for n in 1..=2 {
+            let got = tx
+                .record_sign_in_failure(w.clerk_a.id, 3, until)
+                .await
+                .unwrap();
+            assert_eq!(got, (n, None));
+        }
+        let got = tx
+            .record_sign_in_failure(w.clerk_a.id, 3, until)
             .await
             .unwrap();
+        assert_eq!(got, (3, Some(until)));
         let u = tx.get_user(w.clerk_a.id).await.unwrap().unwrap();
-        assert_eq!((u.failed_attempts, u.locked_until), (5, Some(until)));
+        assert_eq!((u.failed_attempts, u.locked_until), (3, Some(until)));
         tx.record_sign_in_success(w.clerk_a.id).await.unwrap();
         let u = tx.get_user(w.clerk_a.id).await.unwrap().unwrap();
         assert_eq!((u.failed_attempts, u.locked_until), (0, None));
-        tx.record_sign_in_failure(w.clerk_a.id, 1, None)
+        tx.record_sign_in_failure(w.clerk_a.id, 5, until)
             .await
             .unwrap();
         tx.set_password(w.clerk_a.id, "new-hash").await.unwrap();

@@ -65,7 +65,8 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.read_only(false))
+            // Readers cannot write even by mistake.
+            .connect_with(opts.read_only(true))
             .await
             .map_err(db)?;
         Ok(SqliteStore { writer, reader })
@@ -130,6 +131,27 @@ impl Store for SqliteStore {
             size: self.writer.size() + self.reader.size(),
             idle: (self.writer.num_idle() + self.reader.num_idle()) as u32,
         }
+    }
+
+    async fn backup(&self, to: &Path) -> Result<()> {
+        if to.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} exists already",
+                to.display()
+            )));
+        }
+        let target = to
+            .to_str()
+            .ok_or(StoreError::Unsupported("a backup path that is not UTF-8"))?;
+        // VACUUM INTO reads one snapshot (a read transaction in WAL mode, so
+        // writers go on meanwhile) and writes it out as a complete, compact
+        // database file.
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.reader)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     fn backend(&self) -> &'static str {

@@ -194,17 +194,24 @@ impl UserRepo for SqliteTx {
     async fn record_sign_in_failure(
         &mut self,
         id: Uuid,
-        failed: i32,
-        locked_until: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_attempts = $2, locked_until = $3 WHERE id = $1")
-            .bind(id)
-            .bind(failed)
-            .bind(ts_opt(locked_until))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
+        threshold: i32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<(i32, Option<DateTime<Utc>>)> {
+        let r = sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING failed_attempts, locked_until",
+        )
+        .bind(id)
+        .bind(threshold)
+        .bind(ts(lock_until))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok((
+            r.try_get("failed_attempts").map_err(db)?,
+            from_ts_opt(r.try_get("locked_until").map_err(db)?)?,
+        ))
     }
 
     async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()> {
@@ -287,6 +294,16 @@ impl UserRepo for SqliteTx {
         Ok(())
     }
 
+    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()> {
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(t.id)
@@ -336,6 +353,18 @@ impl UserRepo for SqliteTx {
             .await
             .map_err(db)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn revoke_user_tokens(&mut self, user_id: Uuid, at: DateTime<Utc>) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(ts(at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected())
     }
 }
 
@@ -876,7 +905,8 @@ impl AuditRepo for SqliteTx {
         }
         if let Some(v) = &q.action_prefix {
             qb.push(" AND action LIKE ")
-                .push_bind(format!("{}%", v.replace(['%', '_'], "")));
+                .push_bind(diwan_store::like_prefix(v))
+                .push(" ESCAPE '\\'");
         }
         if let Some(v) = &q.object_id {
             qb.push(" AND object_id = ").push_bind(v.clone());

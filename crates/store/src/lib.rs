@@ -28,6 +28,23 @@ pub enum StoreError {
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error("not supported by this backend: {0}")]
+    Unsupported(&'static str),
+}
+
+/// A `LIKE` pattern that matches values starting with `prefix`, the
+/// pattern's own characters escaped with a backslash (used as
+/// `LIKE … ESCAPE '\'` on both backends).
+pub fn like_prefix(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -47,6 +64,10 @@ pub trait Store: Send + Sync + 'static {
     async fn ready(&self) -> Result<Readiness>;
     /// Pool figures for the metrics endpoint.
     fn pool_stats(&self) -> PoolStats;
+    /// Writes a consistent copy of the whole database to a new file at `to`
+    /// while the database stays in use (SQLite). Backends with tools of
+    /// their own for this (PostgreSQL: `pg_dump`) answer `Unsupported`.
+    async fn backup(&self, to: &std::path::Path) -> Result<()>;
     /// The backend's name: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 }
@@ -78,12 +99,16 @@ pub trait UserRepo {
     async fn user_by_username(&mut self, username: &str) -> Result<Option<User>>;
     async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>>;
     async fn count_users(&mut self) -> Result<i64>;
+    /// Counts one failed sign-in in a single statement (never read, then
+    /// written back, so concurrent failures all count) and locks the account
+    /// until `lock_until` when the count reaches `threshold`. Returns the new
+    /// count and the end of the lock, if any.
     async fn record_sign_in_failure(
         &mut self,
         id: Uuid,
-        failed_attempts: i32,
-        locked_until: Option<DateTime<Utc>>,
-    ) -> Result<()>;
+        threshold: i32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<(i32, Option<DateTime<Utc>>)>;
     async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()>;
     async fn set_password(&mut self, id: Uuid, password_hash: &str) -> Result<()>;
     async fn set_locale(&mut self, id: Uuid, locale: &str) -> Result<()>;
@@ -93,6 +118,8 @@ pub trait UserRepo {
     async fn touch_session(&mut self, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<()>;
     async fn end_session(&mut self, token_hash: &[u8]) -> Result<()>;
     async fn end_user_sessions(&mut self, user_id: Uuid) -> Result<()>;
+    /// Ends every session of a person but the one whose token hashes to `keep`.
+    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &[u8]) -> Result<()>;
 
     async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()>;
     async fn api_token_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<ApiToken>>;
@@ -103,6 +130,8 @@ pub trait UserRepo {
         id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Revokes every live token of a person (after a password reset).
+    async fn revoke_user_tokens(&mut self, user_id: Uuid, at: DateTime<Utc>) -> Result<u64>;
 }
 
 #[async_trait]

@@ -23,20 +23,50 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
-/// JSON bodies whose rejections become Diwan's JSON errors.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// JSON bodies whose rejections become Diwan's JSON errors. Every string in
+/// the body is cleaned of control and bidirectional override characters and
+/// bounded in length before the handler sees it.
 pub struct ApiJson<T>(pub T);
 
-/// Query strings whose rejections become Diwan's JSON errors.
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(mut value) = Json::<serde_json::Value>::from_request(req, state).await?;
+        clean_json(&mut value);
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| ApiError {
+                code: ErrorCode::InvalidInput,
+                details: vec![("body".into(), e.to_string().chars().take(300).collect())],
+            })
+    }
+}
+
+fn clean_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(c) = diwan_domain::text::clean_input(s) {
+                *s = c;
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(clean_json),
+        serde_json::Value::Object(o) => o.values_mut().for_each(clean_json),
+        _ => {}
+    }
+}
+
+/// Query strings whose rejections become Diwan's JSON errors; their values
+/// are cleaned as JSON strings are.
 pub struct ApiQuery<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ApiQuery(
-            Query::<T>::from_request_parts(parts, state).await?.0,
-        ))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let fields = crate::pages::form::Fields::from_query(parts.uri.query());
+        let uri: axum::http::Uri = format!("/?{}", fields.encode())
+            .parse()
+            .map_err(|_| ApiError::invalid("query", "field-invalid"))?;
+        Ok(ApiQuery(Query::<T>::try_from_uri(&uri)?.0))
     }
 }
 
@@ -59,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/sign-in", post(sign_in))
         .route("/auth/sign-out", post(sign_out))
         .route("/me", get(me))
+        .route("/me/password", post(change_password))
         .route("/organizations", get(list_orgs).post(create_org))
         .route(
             "/organizations/{id}/holidays",
@@ -116,7 +147,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Diwan API", description = "The JSON API of Diwan: cases, queues, search, messages, attachments, notifications, audit, tokens and accounts. Errors are `{code, message, details}` with stable codes; messages follow Accept-Language (Arabic by default)."),
-    paths(sign_in, sign_out, me, list_orgs, create_org, list_holidays, add_holiday, department_staff, list_case_types, list_cases, create_case, case_by_tracking, get_case, edit_case, transition, post_message, upload_attachment, download_attachment, dashboard, notifications, mark_read, audit, list_tokens, create_token, revoke_token, list_users, create_user, reset_password),
+    paths(sign_in, sign_out, me, change_password, list_orgs, create_org, list_holidays, add_holiday, department_staff, list_case_types, list_cases, create_case, case_by_tracking, get_case, edit_case, transition, post_message, upload_attachment, download_attachment, dashboard, notifications, mark_read, audit, list_tokens, create_token, revoke_token, list_users, create_user, reset_password),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -713,7 +744,7 @@ pub fn cursor_after(row: &diwan_store::CaseRow, sort: SortKey) -> Cursor {
 
 /// Signs in with a user name and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest, security(()),
-    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody)))]
+    responses((status = 200, body = SignInResponse), (status = 400, body = ErrorBody), (status = 401, description = "Unknown user name, wrong password or locked account: the answer does not say which", body = ErrorBody), (status = 429, description = "Too many failed sign-ins from this address; `Retry-After` says when to try again", body = ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
     parts: Parts2,
@@ -739,7 +770,7 @@ impl FromRequestParts<AppState> for Parts2 {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Parts2(client_ip(parts, state.web.trust_proxy)))
+        Ok(Parts2(client_ip(parts, state.web.trusted_proxies)))
     }
 }
 
@@ -750,14 +781,46 @@ async fn sign_out(
     ApiCaller(c): ApiCaller,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = headers
+    let token = bearer_token(&headers);
+    state.services.sign_out(&c, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new password for the signed-in person.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(max_length = 256)]
+    pub current_password: String,
+    /// At least 12 characters; common and easily guessed passwords are refused.
+    #[schema(min_length = 12, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Changes the caller's own password. Needs a session token from
+/// `/auth/sign-in` (not a personal API token); the person's other sessions end.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    headers: axum::http::HeaderMap,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    let token = bearer_token(&headers);
+    state
+        .services
+        .change_password(&c, Some(&token), &req.current_password, &req.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn bearer_token(headers: &axum::http::HeaderMap) -> String {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .map(|(_, t)| t.trim().to_owned())
-        .unwrap_or_default();
-    state.services.sign_out(&c, &token).await?;
-    Ok(StatusCode::NO_CONTENT)
+        .unwrap_or_default()
 }
 
 /// Who the token belongs to.
@@ -1277,42 +1340,36 @@ async fn audit(
     ApiCaller(c): ApiCaller,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<AuditPage> {
-    let mut q = diwan_store::AuditQuery::default();
-    if let Some(a) = p.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        match state.services.user_by_username(a).await? {
-            Some(u) => q.actor_id = Some(u.id),
-            None => {
-                return Ok(Json(AuditPage {
-                    items: vec![],
-                    next_before: None,
-                }))
-            }
-        }
-    }
-    q.org_id = parse_uuid("org", &p.org)?;
-    q.action_prefix = p.action.filter(|s| !s.is_empty());
-    q.object_id = p.object.filter(|s| !s.is_empty());
-    q.from = parse_day("from", &p.from)?
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc());
-    q.to = parse_day("to", &p.to)?
-        .and_then(|d| d.succ_opt())
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc());
-    q.before = match p.before.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(b) => {
-            Some(parse_before(b).ok_or_else(|| ApiError::invalid("before", "field-invalid"))?)
-        }
-    };
     let limit = match p.limit.as_deref().filter(|s| !s.is_empty()) {
         None => 50,
         Some(s) => diwan_domain::text::parse_number(s)
             .filter(|n| (1..=200).contains(n))
             .ok_or_else(|| ApiError::invalid("limit", "field-invalid"))? as i64,
     };
-    q.limit = limit;
-    let items = state.services.search_audit(&c, q).await?;
+    let q = diwan_store::AuditQuery {
+        actor_id: None,
+        org_id: parse_uuid("org", &p.org)?,
+        action_prefix: p.action.filter(|s| !s.is_empty()),
+        object_id: p.object.filter(|s| !s.is_empty()),
+        from: parse_day("from", &p.from)?
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc()),
+        to: parse_day("to", &p.to)?
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc()),
+        before: match p.before.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(b) => {
+                Some(parse_before(b).ok_or_else(|| ApiError::invalid("before", "field-invalid"))?)
+            }
+        },
+        limit,
+    };
+    let items = state
+        .services
+        .search_audit(&c, q, p.actor.as_deref())
+        .await?;
     let next_before = (items.len() as i64 == limit)
         .then(|| {
             items
@@ -1425,6 +1482,7 @@ async fn create_user(
                 role,
                 org_id: r.org_id,
                 password: r.password,
+                password_hash: None,
             },
         )
         .await?;

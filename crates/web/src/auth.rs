@@ -16,24 +16,42 @@ use std::net::SocketAddr;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "diwan_session";
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For`
-/// hop when Diwan is configured to trust its proxy.
-pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
-    if trust_proxy {
-        if let Some(f) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        {
-            if let Some(first) = f.split(',').next().map(str::trim).filter(|s| !s.is_empty()) {
-                return Some(first.chars().take(64).collect());
-            }
-        }
-    }
-    parts
+/// The client's address. Without trusted proxies it is the socket peer.
+/// Behind `trusted_proxies` reverse proxies, each of which appends the
+/// address it received the request from to `X-Forwarded-For`, it is the
+/// entry the outermost trusted proxy added: the `trusted_proxies`-th from the
+/// right. Entries further left were written by the client and can say
+/// anything, so they are never used.
+pub fn client_ip(parts: &Parts, trusted_proxies: usize) -> Option<String> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| c.0.ip().to_string());
+    if trusted_proxies == 0 {
+        return peer;
+    }
+    let hops: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    hops.get(hops.len().saturating_sub(trusted_proxies))
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
+        .or(peer)
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -55,7 +73,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         let Some(token) = bearer(parts) else {
             return Err(ApiError::new(ErrorCode::Unauthenticated));
         };
-        let ip = client_ip(parts, state.web.trust_proxy);
+        let ip = client_ip(parts, state.web.trusted_proxies);
         match state.services.authenticate(token, ip).await? {
             Some((caller, _)) => Ok(ApiCaller(caller)),
             None => Err(ApiError::new(ErrorCode::Unauthenticated)),
@@ -100,7 +118,7 @@ impl FromRequestParts<AppState> for PageCtx {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let ip = client_ip(parts, state.web.trust_proxy);
+        let ip = client_ip(parts, state.web.trusted_proxies);
         let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
         let mut caller = None;
         let mut csrf = String::new();
@@ -146,14 +164,7 @@ impl PageCtx {
 
     /// Checks a form's CSRF token against the session's, in constant time.
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        !self.csrf.is_empty()
-            && self.csrf.len() == sent.len()
-            && self
-                .csrf
-                .bytes()
-                .zip(sent.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        !self.csrf.is_empty() && constant_time_eq(&self.csrf, sent)
     }
 
     /// The navigation's view of the signed-in person.
@@ -185,5 +196,55 @@ impl PageCtx {
             is_auditor: c.role == diwan_domain::Role::Auditor,
             unread,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(xff: &[&str]) -> Parts {
+        let mut b = Request::builder();
+        for v in xff {
+            b = b.header("x-forwarded-for", *v);
+        }
+        let (mut p, _) = b.body(()).unwrap().into_parts();
+        p.extensions
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
+        p
+    }
+
+    #[test]
+    fn the_client_address_is_taken_from_the_right_of_x_forwarded_for() {
+        // No trusted proxy: the header is ignored.
+        assert_eq!(
+            client_ip(&parts(&["1.2.3.4"]), 0).as_deref(),
+            Some("10.0.0.1")
+        );
+        // One proxy: the client wrote "6.6.6.6"; the proxy appended the real peer.
+        let p = parts(&["6.6.6.6, 203.0.113.9"]);
+        assert_eq!(client_ip(&p, 1).as_deref(), Some("203.0.113.9"));
+        // Two proxies, the header split over two lines.
+        let p = parts(&["6.6.6.6, 203.0.113.9", "192.168.1.5"]);
+        assert_eq!(client_ip(&p, 2).as_deref(), Some("203.0.113.9"));
+        // Fewer entries than proxies: the leftmost, all of them proxy-written.
+        assert_eq!(
+            client_ip(&parts(&["203.0.113.9"]), 2).as_deref(),
+            Some("203.0.113.9")
+        );
+        // No header, or garbage where the address should be: the socket peer.
+        assert_eq!(client_ip(&parts(&[]), 1).as_deref(), Some("10.0.0.1"));
+        assert_eq!(
+            client_ip(&parts(&["1.1.1.1, <script>"]), 1).as_deref(),
+            Some("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn secrets_compare_in_constant_time_shape() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
     }
 }

@@ -12,19 +12,9 @@ use axum::response::{IntoResponse, Response};
 use diwan_domain::ErrorCode;
 use serde::Serialize;
 
-/// The HTTP status of an error code.
+/// The HTTP status of an error code (the table lives with the codes).
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden | ErrorCode::CsrfFailed => StatusCode::FORBIDDEN,
-        ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
-        ErrorCode::InvalidTransition | ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::AccountLocked => StatusCode::LOCKED,
-        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// An error of the JSON API. It is rendered by [`localize_api_errors`],
@@ -120,6 +110,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(self.code);
         let mut res = status.into_response();
+        if let Some(minutes) = self
+            .details
+            .iter()
+            .find(|(k, _)| k == "retry_after_minutes")
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+        {
+            if let Ok(v) = header::HeaderValue::from_str(&(minutes * 60).to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         res.extensions_mut().insert(self);
         res
     }
@@ -170,6 +170,9 @@ pub async fn localize_api_errors(req: Request, next: Next) -> Response {
         let status = res.status();
         let body = error_body(I18n::global(), lang, &e);
         let mut out = (status, axum::Json(body)).into_response();
+        if let Some(v) = res.headers().get(header::RETRY_AFTER).cloned() {
+            out.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if e.code == ErrorCode::Unauthenticated {
             out.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

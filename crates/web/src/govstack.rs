@@ -240,8 +240,9 @@ fn type_from_definition(
     }
     let deadline = match get("deadline_days") {
         Some(v) => diwan_domain::text::parse_number(&v)
-            .ok_or_else(|| ApiError::invalid("processBody.deadline_days", "field-invalid"))?
-            as i32,
+            .and_then(|n| i32::try_from(n).ok())
+            .filter(|n| (0..=365).contains(n))
+            .ok_or_else(|| ApiError::invalid("processBody.deadline_days", "field-invalid"))?,
         None => base.map_or(10, |b| b.deadline_days),
     };
     let dept = match get("default_department_id").filter(|v| !v.is_empty()) {

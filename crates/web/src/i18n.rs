@@ -867,7 +867,8 @@ mod tests {
         assert!(html.contains(r#"<span class="badge badge-overdue">متأخرة</span>"#));
         assert!(html.contains(r#"<p class="field-error" id="e1">هذا الحقل مطلوب.</p>"#));
         assert!(!html.contains(r#"id="e2""#));
-        assert_eq!(html.matches(r#"name="csrf""#).count(), 2);
+        // Sign-out, the language switcher and the page's own form.
+        assert_eq!(html.matches(r#"name="csrf""#).count(), 3);
         // User text and attribute values are escaped.
         assert!(html.contains("سالم &#60;المبروك&#62;"), "{html}");
         assert!(html.contains(r#"name="csrf" value="tok&#34;en""#), "{html}");

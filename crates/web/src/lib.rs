@@ -24,8 +24,11 @@ use std::sync::Arc;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when Diwan is served over TLS).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// How many reverse proxies in front of Diwan append to
+    /// `X-Forwarded-For`; 0 ignores the header.
+    pub trusted_proxies: usize,
+    /// The bearer token `/metrics` asks for; `None` turns `/metrics` off.
+    pub metrics_token: Option<String>,
 }
 
 /// What every handler can reach.
@@ -61,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(error::localize_api_errors))
         .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(axum::middleware::from_fn(ops::no_store_by_default))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             // One INFO line per request (method, path, status, latency); the

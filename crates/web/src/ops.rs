@@ -64,7 +64,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn prometheus(State(state): State<AppState>) -> Response {
+/// `/metrics`, for the bearer of the configured metrics token only: the
+/// figures tell an outsider how busy the service is and which routes exist.
+/// Without a configured token the endpoint does not exist.
+async fn prometheus(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(expected) = state.web.metrics_token.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !crate::auth::constant_time_eq(expected, sent.trim()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+        )
+            .into_response();
+    }
     let pool = state.services.store.pool_stats();
     metrics::gauge!("diwan_db_pool_connections").set(pool.size as f64);
     metrics::gauge!("diwan_db_pool_idle_connections").set(pool.idle as f64);
@@ -76,6 +94,17 @@ async fn prometheus(State(state): State<AppState>) -> Response {
         metrics_handle().render(),
     )
         .into_response()
+}
+
+/// Marks every answer that does not say otherwise as not to be stored by
+/// browsers or proxies: most answers are for one signed-in person. Static
+/// assets set their own, long-lived caching.
+pub async fn no_store_by_default(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    res
 }
 
 /// Times each request by its route pattern (never by its raw path, so that

@@ -12,3 +12,4 @@ mod journey;
 mod ops;
 mod pages;
 mod search;
+mod security;

@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ops_health_readiness_metrics_and_openapi() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.metrics_token = Some("metrics-secret-2026".into())).await;
     let r = app.get("/healthz", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.text, "ok");
@@ -32,7 +32,26 @@ async fn ops_health_readiness_metrics_and_openapi() {
     app.get("/api/v1/cases", Some(&clerk))
         .await
         .expect(StatusCode::OK, "the queue");
+    // /metrics answers only to its token.
     let r = app.get("/metrics", None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "/metrics without a token"
+    );
+    let r = app.get("/metrics", Some("wrong-token")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "/metrics with a wrong token"
+    );
+    let r = app.get("/metrics", Some(&clerk)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "/metrics with a user's token"
+    );
+    let r = app.get("/metrics", Some("metrics-secret-2026")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.header("content-type")

@@ -1,4 +1,5 @@
-//! Personal API access tokens: `/account/tokens`.
+//! A person's own account: personal API access tokens (`/account/tokens`)
+//! and their password (`/account/password`).
 
 use super::form::Fields;
 use super::{
@@ -248,4 +249,101 @@ async fn revoke_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) ->
     let id = path_id(id)?;
     state.services.revoke_api_token(caller, id).await?;
     Ok(see_other("/account/tokens"))
+}
+
+#[derive(Template)]
+#[template(path = "pages/password.html")]
+struct PasswordPage {
+    tr: Tr<'static>,
+    user: Option<NavUser>,
+    csrf: String,
+    path: String,
+    done: bool,
+    error: String,
+    errors: FieldErrors,
+}
+
+async fn password_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    done: bool,
+    error: String,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let Chrome {
+        tr,
+        user,
+        csrf,
+        path,
+    } = chrome(ctx, state).await;
+    let p = PasswordPage {
+        tr,
+        user,
+        csrf,
+        path,
+        done,
+        error,
+        errors,
+    };
+    Ok(render_status(status, &p))
+}
+
+/// `GET /account/password`.
+pub async fn password_form(ctx: PageCtx, State(state): State<AppState>) -> Response {
+    let r = match signed_in(&ctx) {
+        Ok(_) => {
+            let done = ctx.path.ends_with("?changed=1");
+            password_page(
+                &ctx,
+                &state,
+                done,
+                String::new(),
+                FieldErrors::default(),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&ctx, &state, r).await
+}
+
+/// `POST /account/password` (current_password, new_password, confirm_password).
+pub async fn change_password(ctx: PageCtx, State(state): State<AppState>, body: Bytes) -> Response {
+    let r = change_password_inner(&ctx, &state, body).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn change_password_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let f = Fields::parse(&body);
+    check_csrf(ctx, f.get("csrf"))?;
+    let tr = ctx.tr();
+    let new = f.get("new_password");
+    if new != f.get("confirm_password") {
+        let mut errors = FieldErrors::default();
+        errors.add("confirm_password", "password-mismatch");
+        return password_page(
+            ctx,
+            state,
+            false,
+            tr.t("form-errors"),
+            errors,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    match state
+        .services
+        .change_password(caller, ctx.token.as_deref(), f.get("current_password"), new)
+        .await
+    {
+        Ok(()) => Ok(see_other("/account/password?changed=1")),
+        Err(e) if e.code() == ErrorCode::Internal => Err(e.into()),
+        Err(e) => {
+            let (error, errors) = form_failure(state, &tr, &e);
+            password_page(ctx, state, false, error, errors, status_of(e.code())).await
+        }
+    }
 }

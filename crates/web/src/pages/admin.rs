@@ -225,6 +225,7 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
         role,
         org_id,
         password: f.get("password").to_owned(),
+        password_hash: None,
     };
     match state.services.create_user(Some(caller), new).await {
         Ok(_) => Ok(see_other("/admin/users?done=created")),

@@ -109,12 +109,6 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
     };
 
     let actor = f.opt("actor").unwrap_or("").to_owned();
-    if !actor.is_empty() {
-        match state.services.user_by_username(&actor).await? {
-            Some(u) => query.actor_id = Some(u.id),
-            None => errors.add("actor", "user-unknown"),
-        }
-    }
     let org = f.opt("org").unwrap_or("").to_owned();
     if !org.is_empty() {
         match Uuid::try_parse(&org) {
@@ -161,7 +155,10 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
     let mut rows = Vec::new();
     let mut next_url = String::new();
     if errors.is_empty() {
-        let mut found = state.services.search_audit(caller, query).await?;
+        let mut found = state
+            .services
+            .search_audit(caller, query, Some(&actor))
+            .await?;
         let more = found.len() as i64 > PAGE;
         found.truncate(PAGE as usize);
         if let (true, Some(last)) = (more, found.last()) {

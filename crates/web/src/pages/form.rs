@@ -60,8 +60,32 @@ impl Fields {
         matches!(self.get(name).trim(), "1" | "on" | "true" | "yes")
     }
 
+    /// The pairs as an `application/x-www-form-urlencoded` string.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        for (k, v) in &self.0 {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            encode_into(&mut out, k);
+            out.push('=');
+            encode_into(&mut out, v);
+        }
+        out
+    }
+
     pub fn push(&mut self, name: &str, value: String) {
         self.0.push((name.to_owned(), value));
+    }
+}
+
+fn encode_into(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
 }
 
@@ -92,7 +116,16 @@ pub fn decode(s: &[u8]) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    clean(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Every value a form sends is cleaned of control and bidirectional
+/// override characters and bounded in length before any handler sees it.
+fn clean(s: String) -> String {
+    match diwan_domain::text::clean_input(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(c) => c,
+    }
 }
 
 /// A file sent with a form.
@@ -133,7 +166,7 @@ pub async fn read_multipart(mp: Option<Multipart>) -> MultipartForm {
         };
         let name = field.name().unwrap_or("").to_owned();
         if name == "file" {
-            let filename = field.file_name().unwrap_or("").to_owned();
+            let filename = clean(field.file_name().unwrap_or("").to_owned());
             match field.bytes().await {
                 Ok(data) => {
                     if !filename.is_empty() || !data.is_empty() {
@@ -147,7 +180,7 @@ pub async fn read_multipart(mp: Option<Multipart>) -> MultipartForm {
             }
         } else {
             match field.text().await {
-                Ok(v) => out.fields.push(&name, v),
+                Ok(v) => out.fields.push(&name, clean(v)),
                 Err(e) => {
                     mark(&mut out, e.status());
                     break;
@@ -190,5 +223,9 @@ mod tests {
         assert_eq!(decode(b"%"), "%");
         assert_eq!(decode(b"%4"), "%4");
         assert_eq!(decode(b"%41"), "A");
+        // Values are cleaned as they are decoded, and encode back losslessly.
+        let f = Fields::parse(b"name=a%00b%E2%80%AEc&q=%D8%A8+x%26y");
+        assert_eq!(f.get("name"), "abc");
+        assert_eq!(Fields::parse(f.encode().as_bytes()).0, f.0);
     }
 }

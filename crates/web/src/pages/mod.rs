@@ -13,7 +13,7 @@ mod case;
 pub mod cursor;
 mod dashboard;
 mod filing;
-mod form;
+pub(crate) mod form;
 mod notifications;
 mod queue;
 mod session;
@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
             get(session::sign_in_form).post(session::sign_in),
         )
         .route("/sign-out", post(session::sign_out))
-        .route("/lang", get(session::set_lang))
+        .route("/lang", get(session::lang_link).post(session::set_lang))
         .route("/cases", get(queue::cases))
         .route("/search", get(queue::search))
         .route(
@@ -68,6 +68,10 @@ pub fn routes() -> Router<AppState> {
             get(account::tokens).post(account::create_token),
         )
         .route("/account/tokens/{id}/revoke", post(account::revoke))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/api", get(api_doc::show))

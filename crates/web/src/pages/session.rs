@@ -61,12 +61,7 @@ fn sign_in_cookie(state: &AppState, token: String) -> Cookie<'static> {
 }
 
 fn same_token(a: &str, b: &str) -> bool {
-    !a.is_empty()
-        && a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    !a.is_empty() && crate::auth::constant_time_eq(a, b)
 }
 
 /// `GET /sign-in`.
@@ -207,27 +202,51 @@ async fn sign_out_inner(
     Ok((jar.remove(removal), see_other("/sign-in")).into_response())
 }
 
-/// `GET /lang?lang=xx&next=/path`: remembers the language and goes back.
-pub async fn set_lang(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Response {
+/// `GET /lang?lang=xx&next=/path`: shows pages in that language from now
+/// on in this browser (a cookie; nothing is saved on the server, so a link
+/// cannot change anyone's settings).
+pub async fn lang_link(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let q = Fields::from_query(q.as_deref());
     let next = q.opt("next").and_then(local_path).unwrap_or("/").to_owned();
-    let Some(lang) = q.opt("lang").and_then(Lang::from_code) else {
-        return see_other(&next);
+    match q.opt("lang").and_then(Lang::from_code) {
+        Some(lang) => (
+            CookieJar::new().add(lang_cookie(&state, lang)),
+            see_other(&next),
+        )
+            .into_response(),
+        None => see_other(&next),
+    }
+}
+
+/// `POST /lang` (the switcher's form): the cookie, and for a signed-in
+/// person their saved preference too (with the form's CSRF token).
+pub async fn set_lang(ctx: PageCtx, State(state): State<AppState>, body: Bytes) -> Response {
+    let r = set_lang_inner(&ctx, &state, body).await;
+    finish(&ctx, &state, r).await
+}
+
+async fn set_lang_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResult {
+    let f = Fields::parse(&body);
+    let next = f.opt("next").and_then(local_path).unwrap_or("/").to_owned();
+    let Some(lang) = f.opt("lang").and_then(Lang::from_code) else {
+        return Ok(see_other(&next));
     };
-    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+    if let Some(caller) = &ctx.caller {
+        check_csrf(ctx, f.get("csrf"))?;
+        state.services.set_locale(caller, lang.code()).await?;
+    }
+    Ok((
+        CookieJar::new().add(lang_cookie(state, lang)),
+        see_other(&next),
+    )
+        .into_response())
+}
+
+fn lang_cookie(state: &AppState, lang: Lang) -> Cookie<'static> {
+    Cookie::build((LANG_COOKIE, lang.code()))
         .same_site(SameSite::Lax)
         .path("/")
         .secure(state.web.secure_cookies)
         .max_age(max_age(365 * 24 * 3600).try_into().unwrap_or_default())
-        .build();
-    if let Some(caller) = &ctx.caller {
-        if let Err(e) = state.services.set_locale(caller, lang.code()).await {
-            tracing::warn!(error = ?e, "could not save the language preference");
-        }
-    }
-    (CookieJar::new().add(cookie), see_other(&next)).into_response()
+        .build()
 }

@@ -1,0 +1,637 @@
+//! Attacks on sign-in, input, attachments, tokens and operations endpoints,
+//! each one tried as an attacker would, against the real server.
+
+use crate::helpers::{futures_join_all, pdf_bytes, s, TestApp, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A server that takes the client's address from `X-Forwarded-For`, as it
+/// would behind one reverse proxy, so that a test can speak from several
+/// addresses.
+async fn behind_proxy() -> TestApp {
+    TestApp::spawn_with(|s| s.trusted_proxies = 1).await
+}
+
+/// Signs in as `username` from `address`.
+async fn sign_in_from(
+    app: &TestApp,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/sign-in"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("sign-in request");
+    let status = r.status();
+    let body = r.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+async fn audit(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/audit?{query}&limit=200"), Some(token))
+        .await
+        .expect(StatusCode::OK, "audit search")["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_parallel_wrong_passwords_all_count_and_lock_the_account() {
+    let app = behind_proxy().await;
+    let victim = app.user("clerk.misrata").id;
+    // 30 wrong passwords at once, from 3 addresses (10 each: under the
+    // per-address limit, so every one reaches the account).
+    let tries: Vec<_> = (0..30)
+        .map(|i| {
+            let addr = format!("198.51.100.{}", i % 3 + 1);
+            let app = &app;
+            async move { sign_in_from(app, &addr, "clerk.misrata", "wrong-password-x").await }
+        })
+        .collect();
+    let answers = futures_join_all(tries).await;
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["code"], "invalid_credentials", "{body}");
+    }
+    let u = app
+        .services
+        .store
+        .read()
+        .await
+        .unwrap()
+        .get_user(victim)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.failed_attempts, 30, "every concurrent failure counted");
+    assert!(u.locked_until.is_some(), "the account is locked");
+    // The right password from an address that has been failing is refused…
+    let (status, _) = sign_in_from(&app, "198.51.100.1", "clerk.misrata", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // …but nobody can lock a person out from afar: from the person's own,
+    // clean address, the right password still opens the account.
+    let (status, body) = sign_in_from(&app, "203.0.113.50", "clerk.misrata", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_one_address_cannot_spray_passwords_over_many_accounts() {
+    let app = behind_proxy().await;
+    let sprayer = "192.0.2.66";
+    let names = [
+        "clerk.tripoli",
+        "clerk.benghazi",
+        "head.plan",
+        "admin",
+        "auditor",
+    ];
+    for i in 0..20 {
+        let (status, body) =
+            sign_in_from(&app, sprayer, names[i % names.len()], "Spring2026!!").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "try {i}: {body}");
+    }
+    // The 21st try is refused before any check, whatever the name, even
+    // with a right password, and says when to come back.
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/sign-in"))
+        .header("x-forwarded-for", sprayer)
+        .json(&json!({"username": "clerk.tripoli", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After header");
+    assert!((60..=900).contains(&retry), "retry after {retry} s");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_attempts");
+    // Another address is not affected, and no account was locked.
+    let (status, _) = sign_in_from(&app, "192.0.2.67", "clerk.tripoli", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = sign_in_from(&app, "192.0.2.68", "admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_known_and_unknown_names_answer_alike_in_status_and_time() {
+    let app = behind_proxy().await;
+    // Each kind of failure from its own address, so that each gets the same
+    // per-address back-off.
+    let mut unknown = Vec::new();
+    let mut known = Vec::new();
+    for i in 0..4 {
+        let t = Instant::now();
+        let (st_u, b_u) = sign_in_from(
+            &app,
+            "192.0.2.10",
+            &format!("nobody.{i}"),
+            "wrong-password-x",
+        )
+        .await;
+        unknown.push(t.elapsed());
+        let t = Instant::now();
+        let (st_k, b_k) = sign_in_from(&app, "192.0.2.11", "clerk.sabha", "wrong-password-x").await;
+        known.push(t.elapsed());
+        assert_eq!(
+            (st_u, st_k),
+            (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(b_u["code"], b_k["code"]);
+        assert_eq!(b_u["message"], b_k["message"]);
+    }
+    // A locked account answers exactly as a wrong password does.
+    for _ in 0..2 {
+        sign_in_from(&app, "192.0.2.11", "clerk.sabha", "wrong-password-x").await;
+    }
+    let (st, body) = sign_in_from(&app, "192.0.2.11", "clerk.sabha", "wrong-password-x").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "invalid_credentials");
+    // Both kinds do one password check and the same back-off: the totals
+    // are alike. (Before, unknown names answered three to four times faster.)
+    let total = |v: &[Duration]| v.iter().sum::<Duration>().as_secs_f64();
+    let ratio = total(&known) / total(&unknown);
+    assert!(
+        (0.6..1.67).contains(&ratio),
+        "known {known:?} vs unknown {unknown:?}: ratio {ratio:.2}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_a_burst_of_sign_ins_waits_for_bounded_password_checks() {
+    let app = TestApp::spawn().await;
+    let tries: Vec<_> = (0..24)
+        .map(|i| {
+            let app = &app;
+            async move {
+                app.post(
+                    "/api/v1/auth/sign-in",
+                    None,
+                    json!({"username": format!("ghost.{i}"), "password": "x"}),
+                )
+                .await
+                .status
+            }
+        })
+        .collect();
+    for st in futures_join_all(tries).await {
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    // The working memory of the checks is reused: at most one 19 MiB
+    // buffer per check allowed at once (one per core), not one per request.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let pooled = app.services.passwords.pooled_buffers();
+    assert!(
+        (1..=cores).contains(&pooled),
+        "{pooled} Argon2 buffers for {cores} cores"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_huge_and_hostile_input_is_bounded_and_cleaned() {
+    let app = TestApp::spawn().await;
+    // A 5 MB user name: refused like any unknown one, and not kept.
+    let huge = "a".repeat(5 * 1024 * 1024);
+    app.post(
+        "/api/v1/auth/sign-in",
+        None,
+        json!({"username": huge, "password": "x"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "a 5 MB user name",
+    );
+    // NUL and control characters reach no database: no server error on
+    // either backend, and the failed attempt is audited.
+    app.post(
+        "/api/v1/auth/sign-in",
+        None,
+        json!({"username": "ad\u{0}min\u{7}", "password": "x"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "a NUL in a user name",
+    );
+    let auditor = app.sign_in("auditor").await;
+    let failed = audit(&app, &auditor, "action=auth.sign_in_failed").await;
+    assert!(
+        failed.iter().all(|r| r["actor_name"]
+            .as_str()
+            .is_some_and(|n| n.chars().count() <= 64)),
+        "a user name in the audit trail is bounded"
+    );
+    assert!(
+        failed.iter().any(|r| r["actor_name"] == "admin"),
+        "the cleaned name was audited: {failed:?}"
+    );
+    let clerk = app.sign_in("clerk.tripoli").await;
+    for path in [
+        "/api/v1/cases?state=draft%00",
+        "/api/v1/cases?q=%00%01",
+        "/api/v1/cases/by-tracking/MLG%002026",
+    ] {
+        let r = app.get(path, Some(&clerk)).await;
+        assert!(
+            r.status.is_client_error() || r.status.is_success(),
+            "{path}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    for q in ["action=auth%00", "object=%00x", "actor=adm%00in"] {
+        let r = app.get(&format!("/api/v1/audit?{q}"), Some(&auditor)).await;
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+    }
+    let t = app
+        .post(
+            "/api/v1/tokens",
+            Some(&clerk),
+            json!({"name": "re\u{0}ports\u{202E}", "scopes": ["read"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a token name with a NUL");
+    assert_eq!(t["details"]["name"], "reports");
+    // Dates people cannot mean, and definitions that would break every view.
+    let admin = app.sign_in("admin").await;
+    let ministry = app.org("MLG").id;
+    app.get(
+        &format!("/api/v1/organizations/{ministry}/holidays?from=%2B262142-12-01"),
+        Some(&admin),
+    )
+    .await
+    .expect_error(StatusCode::BAD_REQUEST, "invalid_input", "a year 262142");
+    let greedy = json!({"name": "greedy", "type": "Public", "version": "1", "processBody": [{"code": "prefix", "value": "GRD"}, {"code": "fields", "value": r#"[{"code":"amount","kind":"money","currency":"LYD","decimals":64,"required":false,"label_ar":"م","label_en":"a","label_fr":"a"}]"#}]});
+    let r = app
+        .post("/govstack/workflow/processes", Some(&admin), greedy)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a money field with 64 decimals: {}",
+        r.text
+    );
+    let wrapped = json!({"name": "wrapped", "type": "Public", "version": "1", "processBody": [{"code": "prefix", "value": "WRP"}, {"code": "deadline_days", "value": "4294967306"}]});
+    let r = app
+        .post("/govstack/workflow/processes", Some(&admin), wrapped)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "deadline_days past i32: {}",
+        r.text
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_attachment_names_lose_bidi_tricks_and_take_the_real_type() {
+    let app = TestApp::spawn().await;
+    let clerk = app.sign_in("clerk.tripoli").await;
+    let case = app
+        .file_case(&clerk, "budget_transfer", "طلب بمرفق", true)
+        .await;
+    let mut html_in_pdf = pdf_bytes(200);
+    html_in_pdf.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    let r = app
+        .upload(
+            s(&case, "id"),
+            &clerk,
+            "invoice\u{202E}fdp.hta",
+            html_in_pdf,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let a = r.json;
+    assert_eq!(a["filename"], "invoicefdp.pdf");
+    let r = app
+        .get(
+            &format!("/api/v1/attachments/{}", s(&a, "id")),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    let disposition = r
+        .header("content-disposition")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !disposition.contains('\u{202E}') && !disposition.contains("%E2%80%AE"),
+        "{disposition}"
+    );
+    assert!(disposition.contains(".pdf"), "{disposition}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_tokens_scopes_resets_and_sign_out() {
+    let app = TestApp::spawn().await;
+    let clerk = app.sign_in("clerk.tripoli").await;
+    let make = |scopes: Value| {
+        let app = &app;
+        let clerk = clerk.clone();
+        async move {
+            let t = app
+                .post(
+                    "/api/v1/tokens",
+                    Some(&clerk),
+                    json!({"name": "t", "scopes": scopes}),
+                )
+                .await
+                .expect(StatusCode::CREATED, "a token");
+            (s(&t, "token").to_owned(), s(&t["details"], "id").to_owned())
+        }
+    };
+    let (read, read_id) = make(json!(["read"])).await;
+    let (write, _) = make(json!(["read", "write"])).await;
+    // A read token changes nothing, not even its own account's state.
+    app.delete(&format!("/api/v1/tokens/{read_id}"), Some(&read))
+        .await
+        .expect_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a read token revokes a token",
+        );
+    app.post("/api/v1/notifications/read", Some(&read), json!({}))
+        .await
+        .expect_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a read token marks notifications read",
+        );
+    app.post("/api/v1/auth/sign-out", Some(&read), json!({}))
+        .await
+        .expect_error(StatusCode::FORBIDDEN, "forbidden", "a read token signs out");
+    // Marking notifications read is audited.
+    let r = app
+        .post("/api/v1/notifications/read", Some(&write), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Signing out with a write token revokes that token.
+    let (write2, _) = make(json!(["write"])).await;
+    let r = app
+        .post("/api/v1/auth/sign-out", Some(&write2), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    app.get("/api/v1/me", Some(&write2)).await.expect_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "a token signed out with",
+    );
+    // An administrator's reset ends sessions and revokes every token.
+    let admin = app.sign_in("admin").await;
+    let id = app.user("clerk.tripoli").id;
+    let r = app
+        .post(
+            &format!("/api/v1/users/{id}/password"),
+            Some(&admin),
+            json!({"password": "طرابلس مدينة البحر ٢٠٢٦"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    for t in [&clerk, &read, &write] {
+        app.get("/api/v1/me", Some(t)).await.expect_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "a credential from before the reset",
+        );
+    }
+    // Nobody else learns which user names exist from the audit search.
+    let other = app.sign_in("clerk.benghazi").await;
+    for name in ["admin", "nobody.at.all"] {
+        app.get(&format!("/api/v1/audit?actor={name}"), Some(&other))
+            .await
+            .expect_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "a clerk searches the audit trail",
+            );
+    }
+    let auditor = app.sign_in("auditor").await;
+    let reads = audit(&app, &auditor, "action=notification.read").await;
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    let resets = audit(&app, &auditor, "action=user.password_reset").await;
+    assert_eq!(resets[0]["details"]["tokens_revoked"], 2, "{resets:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_passwords_need_twelve_characters_and_no_common_ones() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in("admin").await;
+    let id = app.user("clerk.benghazi").id;
+    let path = format!("/api/v1/users/{id}/password");
+    for (pw, reason) in [
+        ("short-pass1", "password"),
+        ("password1234", "password"),
+        ("123456789012", "password"),
+        ("clerk.benghazi2026", "password"),
+    ] {
+        let e = app
+            .post(&path, Some(&admin), json!({"password": pw}))
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_input", pw);
+        assert!(e["details"][reason].is_string(), "{pw}: {e}");
+    }
+    // A person changes their own password; the session used stays, the
+    // others end; an API token cannot do it.
+    let first = app.sign_in("clerk.benghazi").await;
+    let second = app.sign_in("clerk.benghazi").await;
+    app.post(
+        "/api/v1/me/password",
+        Some(&first),
+        json!({"current_password": "wrong-one-here", "new_password": "بنغازي على البحر ٢٠٢٦"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        "a wrong current password",
+    );
+    app.post(
+        "/api/v1/me/password",
+        Some(&first),
+        json!({"current_password": PASSWORD, "new_password": "qwertyuiop12"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        "a common new password",
+    );
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            Some(&first),
+            json!({"current_password": PASSWORD, "new_password": "بنغازي على البحر ٢٠٢٦"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    app.get("/api/v1/me", Some(&first))
+        .await
+        .expect(StatusCode::OK, "the session used");
+    app.get("/api/v1/me", Some(&second)).await.expect_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "another session",
+    );
+    let r = app
+        .post(
+            "/api/v1/auth/sign-in",
+            None,
+            json!({"username": "clerk.benghazi", "password": "بنغازي على البحر ٢٠٢٦"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let t = app
+        .post(
+            "/api/v1/tokens",
+            Some(&first),
+            json!({"name": "w", "scopes": ["write"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a token");
+    app.post("/api/v1/me/password", Some(s(&t, "token")), json!({"current_password": "بنغازي على البحر ٢٠٢٦", "new_password": "another long phrase 2027"}))
+        .await
+        .expect_error(StatusCode::FORBIDDEN, "forbidden", "a token changes the password");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_proxy_address_cache_headers_metrics_and_audit_search() {
+    let app = behind_proxy().await;
+    // The client wrote the leftmost entry; the proxy appended the real one.
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/sign-in"))
+        .header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
+        .json(&json!({"username": "clerk.tripoli", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let auditor = app.sign_in("auditor").await;
+    let sign_ins = audit(&app, &auditor, "action=auth.sign_in&actor=clerk.tripoli").await;
+    assert_eq!(sign_ins[0]["ip"], "203.0.113.9", "{sign_ins:?}");
+    // `_` and `%` in an action filter are literal characters, not wildcards.
+    assert!(audit(&app, &auditor, "action=auth%25").await.is_empty());
+    assert!(audit(&app, &auditor, "action=auth_sign").await.is_empty());
+    assert!(!audit(&app, &auditor, "action=AUTH.SIGN_IN")
+        .await
+        .is_empty());
+    // Authenticated answers are not to be stored.
+    let r = app.get("/api/v1/me", Some(&auditor)).await;
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let b = app.browser("clerk.tripoli").await;
+    let r = b.get("/cases").await;
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    // Without a configured token, /metrics does not exist.
+    assert_eq!(
+        app.get("/metrics", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_the_language_link_changes_no_account_and_the_form_needs_csrf() {
+    let app = TestApp::spawn().await;
+    let b = app.browser("clerk.tripoli").await;
+    // A link (as another site could place) only sets this browser's cookie.
+    let r = b.get("/lang?lang=fr&next=/cases").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = app.user("clerk.tripoli").id;
+    let locale = |app: &TestApp| {
+        let services = app.services.clone();
+        async move {
+            let mut tx = services.store.read().await.unwrap();
+            tx.get_user(id).await.unwrap().unwrap().locale
+        }
+    };
+    assert_eq!(locale(&app).await, None, "a GET saved nothing");
+    let r = b
+        .post_form("/lang", &[("lang", "en"), ("next", "/cases")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "the form without its token"
+    );
+    assert_eq!(locale(&app).await, None);
+    let r = b
+        .post_form(
+            "/lang",
+            &[("lang", "en"), ("next", "/cases"), ("csrf", &b.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(locale(&app).await.as_deref(), Some("en"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_sessions_end_at_their_absolute_lifetime_however_active() {
+    let app = TestApp::spawn_with(|s| {
+        s.services.session_max_lifetime = Duration::from_secs(3);
+    })
+    .await;
+    let token = app.sign_in("clerk.tripoli").await;
+    let started = Instant::now();
+    // Busy all along: the idle timeout never strikes, the absolute one does.
+    while started.elapsed() < Duration::from_millis(2500) {
+        app.get("/api/v1/me", Some(&token))
+            .await
+            .expect(StatusCode::OK, "within the lifetime");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.get("/api/v1/me", Some(&token)).await.expect_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "past the absolute lifetime",
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_a_half_sent_request_is_cut_off() {
+    let app = TestApp::spawn_with(|s| s.header_read_timeout = Duration::from_secs(1)).await;
+    let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    // The server closes the connection (with or without a 408) instead of
+    // waiting for the rest for ever.
+    let read = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was still open after 10 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // A whole request on a new connection is served as usual.
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    app.stop().await;
+}
