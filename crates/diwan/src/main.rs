@@ -156,6 +156,40 @@ fn read_password(given: Option<String>) -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// On SQLite, one server process owns the data directory: a second
+/// `diwan serve` on it would fight the first for the database's write lock.
+/// (Commands such as `backup` and `admin` may still run beside it.) The lock
+/// is the operating system's, so it goes away with the process, however it
+/// ends.
+fn lock_sqlite_data_dir(s: &Settings) -> anyhow::Result<Option<std::fs::File>> {
+    let postgres = s
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+    if postgres {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&s.data_dir)
+        .with_context(|| format!("cannot create {}", s.data_dir.display()))?;
+    let path = s.data_dir.join("diwan.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another diwan serve already uses the data directory {}; on SQLite one server process serves a data directory (run several nodes on PostgreSQL)",
+            s.data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::new(e).context(format!("cannot lock {}", path.display())))
+        }
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -203,6 +237,7 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(a.session_max_hours.clamp(1, 24 * 30) * 3600);
             s.worker_interval = Duration::from_secs(a.worker_interval.max(1));
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
+            let _lock = lock_sqlite_data_dir(&s)?;
             let services = diwan::build_services(&s).await?;
             if a.demo {
                 if services.is_empty().await? {

@@ -3,13 +3,17 @@
 
 mod audit;
 mod auth;
+mod backup;
+mod crash;
 mod deadlines;
 mod errors;
 mod govstack;
 mod helpers;
 mod isolation;
 mod journey;
+mod nodes;
 mod ops;
 mod pages;
+mod process;
 mod search;
 mod security;
