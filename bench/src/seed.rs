@@ -5,11 +5,11 @@
 use crate::data::{self, CaseRow, Department, Kind, Municipality, World};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
-use diwan_domain::org::{OrgKind, DEFAULT_TIME_ZONE};
+use diwan_domain::organizations::{OrgKind, DEFAULT_TIME_ZONE};
 use diwan_domain::Role;
-use diwan_services::auth::NewUser;
+use diwan_services::accounts::NewUser;
 use diwan_services::demo::DEMO_PASSWORD;
-use diwan_services::orgs::NewOrg;
+use diwan_services::organizations::NewOrg;
 use diwan_services::Services;
 use rand::rngs::StdRng;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -75,6 +75,12 @@ pub async fn build_world(services: &Services, municipalities: usize) -> Result<W
     }
     orgs.truncate(municipalities.max(1));
     let mut munis = Vec::new();
+    // Every clerk has the demo password: hash it once.
+    let demo_hash = services
+        .passwords
+        .hash(DEMO_PASSWORD)
+        .await
+        .map_err(|e| anyhow::anyhow!("hash: {e}"))?;
     for o in &orgs {
         let clerk = match users
             .iter()
@@ -93,7 +99,7 @@ pub async fn build_world(services: &Services, municipalities: usize) -> Result<W
                         role: Role::MunicipalClerk,
                         org_id: o.id,
                         password: DEMO_PASSWORD.into(),
-                        password_hash: None,
+                        password_hash: Some(demo_hash.clone()),
                     },
                 )
                 .await

@@ -4,10 +4,10 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use diwan::Settings;
-use diwan_domain::org::{OrgKind, DEFAULT_TIME_ZONE};
+use diwan_domain::organizations::{OrgKind, DEFAULT_TIME_ZONE};
 use diwan_domain::Role;
-use diwan_services::auth::NewUser;
-use diwan_services::orgs::NewOrg;
+use diwan_services::accounts::NewUser;
+use diwan_services::organizations::NewOrg;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;

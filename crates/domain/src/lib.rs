@@ -4,14 +4,12 @@
 //! Nothing in this crate performs IO, so nothing here can fail for IO reasons.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod calendar;
+pub mod cases;
 pub mod error;
-pub mod fields;
-pub mod org;
-pub mod role;
+pub mod organizations;
 pub mod text;
-pub mod tracking;
-pub mod workflow;
 
+pub use accounts::Role;
 pub use error::{DomainError, ErrorCode};
-pub use role::Role;

@@ -6,7 +6,7 @@ use crate::audit::record;
 use crate::cases::facts;
 use crate::{Caller, Error, Result, Services};
 use bytes::Bytes;
-use diwan_domain::workflow::Scope;
+use diwan_domain::cases::workflow::Scope;
 use diwan_domain::{DomainError, ErrorCode};
 use diwan_store::Attachment;
 use object_store::path::Path as ObjectPath;
@@ -133,7 +133,7 @@ impl Services {
             if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
                 return Err(Error::not_found());
             }
-            let finished = case.clock == diwan_domain::workflow::Clock::Stopped;
+            let finished = case.clock == diwan_domain::cases::workflow::Clock::Stopped;
             let filer = case.filer_org_id == caller.org_id;
             let ministry_side = !caller.role.is_municipal();
             if finished || (internal && !ministry_side) || !(filer || ministry_side) {

@@ -3,13 +3,15 @@
 
 use crate::audit::record;
 use crate::notifications::notify;
-use crate::orgs::{calendar_for, ministry, today_in};
+use crate::organizations::{calendar_for, ministry, today_in};
 use crate::{Caller, Error, Result, Services};
 use chrono::{DateTime, NaiveDate, Utc};
-use diwan_domain::org::OrgKind;
+use diwan_domain::cases::tracking::TrackingNumber;
+use diwan_domain::cases::workflow::{
+    self, CaseFacts, ClockChange, Needs, Scope, TransitionDef, Workflow,
+};
+use diwan_domain::organizations::OrgKind;
 use diwan_domain::text::normalize_for_search;
-use diwan_domain::tracking::TrackingNumber;
-use diwan_domain::workflow::{self, CaseFacts, ClockChange, Needs, Scope, TransitionDef, Workflow};
 use diwan_domain::{DomainError, ErrorCode, Role};
 use diwan_store::{
     Attachment, Case, CaseCount, CaseCounts, CaseEvent, CaseQuery, CaseRow, CaseType, Message,
@@ -143,7 +145,7 @@ fn clean_fields(ct: &CaseType, v: Option<serde_json::Value>) -> Result<serde_jso
     if v.to_string().len() > MAX_FIELDS_BYTES {
         return Err(Error::invalid("fields", "field-too-long"));
     }
-    Ok(diwan_domain::fields::validate(&ct.fields, &v)?)
+    Ok(diwan_domain::cases::fields::validate(&ct.fields, &v)?)
 }
 
 fn search_text(c: &Case) -> String {
@@ -769,7 +771,7 @@ impl Services {
         }
         workflow::builtin(&t.workflow)
             .ok_or_else(|| Error::invalid("workflow", "field-invalid"))?;
-        let prefix = diwan_domain::tracking::parse_prefix(&t.prefix)?;
+        let prefix = diwan_domain::cases::tracking::parse_prefix(&t.prefix)?;
         if !(0..=365).contains(&t.deadline_days) {
             return Err(Error::invalid("deadline_days", "field-invalid"));
         }
@@ -779,8 +781,8 @@ impl Services {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             let ok_kind = match &f.kind {
-                diwan_domain::fields::FieldKind::Money { decimals, currency } => {
-                    *decimals <= diwan_domain::fields::MAX_DECIMALS
+                diwan_domain::cases::fields::FieldKind::Money { decimals, currency } => {
+                    *decimals <= diwan_domain::cases::fields::MAX_DECIMALS
                         && currency.len() == 3
                         && currency.chars().all(|c| c.is_ascii_uppercase())
                 }

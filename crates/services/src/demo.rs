@@ -3,12 +3,12 @@
 //! various states, all made through the ordinary use cases so that the audit
 //! trail, the history and the notifications are what real use would leave.
 
-use crate::auth::NewUser;
+use crate::accounts::NewUser;
 use crate::cases::{Move, NewCase};
-use crate::orgs::NewOrg;
+use crate::organizations::NewOrg;
 use crate::{Caller, Result, Services};
-use diwan_domain::fields::{FieldDef, FieldKind};
-use diwan_domain::org::{OrgKind, DEFAULT_TIME_ZONE};
+use diwan_domain::cases::fields::{FieldDef, FieldKind};
+use diwan_domain::organizations::{OrgKind, DEFAULT_TIME_ZONE};
 use diwan_domain::Role;
 use diwan_store::{CaseType, Organization, User};
 use uuid::Uuid;

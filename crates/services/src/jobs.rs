@@ -6,7 +6,7 @@
 use crate::audit::record;
 use crate::cases::holders;
 use crate::notifications::notify;
-use crate::orgs::today_in;
+use crate::organizations::today_in;
 use crate::{Result, Services};
 use serde_json::json;
 use std::time::Duration;

@@ -5,22 +5,20 @@
 //! has side effects beyond the database. Handlers call exactly one of these.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod attachments;
 pub mod audit;
-pub mod auth;
 pub mod cases;
 pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod notifications;
-pub mod orgs;
-pub mod password;
-pub mod throttle;
+pub mod organizations;
 
 pub use error::{Error, Result};
 
 use chrono::{DateTime, Utc};
-use diwan_domain::workflow::Actor;
+use diwan_domain::cases::workflow::Actor;
 use diwan_domain::Role;
 use diwan_store::Store;
 use object_store::ObjectStore;
@@ -44,7 +42,7 @@ pub struct Config {
     /// The longest a session lasts, however active it is.
     pub session_max_lifetime: Duration,
     /// Per-address limits on failed sign-ins.
-    pub sign_in_limits: throttle::Limits,
+    pub sign_in_limits: accounts::throttle::Limits,
 }
 
 impl Default for Config {
@@ -56,7 +54,7 @@ impl Default for Config {
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(15 * 60),
             session_max_lifetime: Duration::from_secs(12 * 3600),
-            sign_in_limits: throttle::Limits::default(),
+            sign_in_limits: accounts::throttle::Limits::default(),
         }
     }
 }
@@ -68,9 +66,9 @@ pub struct Services {
     pub files: Arc<dyn ObjectStore>,
     pub config: Config,
     /// Password hashing, bounded to one check per core.
-    pub passwords: password::Hasher,
+    pub passwords: accounts::password::Hasher,
     /// Failed sign-ins per client address.
-    pub sign_in_throttle: Arc<throttle::SignInThrottle>,
+    pub sign_in_throttle: Arc<accounts::throttle::SignInThrottle>,
     /// The ministry at the root of the tree never changes once created;
     /// keeping it spares every filing a look-up of all organizations.
     ministry: Arc<std::sync::OnceLock<diwan_store::Organization>>,
@@ -81,8 +79,10 @@ impl Services {
         Services {
             store,
             files,
-            passwords: password::Hasher::default(),
-            sign_in_throttle: Arc::new(throttle::SignInThrottle::new(config.sign_in_limits)),
+            passwords: accounts::password::Hasher::default(),
+            sign_in_throttle: Arc::new(accounts::throttle::SignInThrottle::new(
+                config.sign_in_limits,
+            )),
             config,
             ministry: Arc::default(),
         }
@@ -96,7 +96,7 @@ impl Services {
         if let Some(m) = self.ministry.get() {
             return Ok(m.clone());
         }
-        let m = orgs::ministry(tx).await?;
+        let m = organizations::ministry(tx).await?;
         Ok(self.ministry.get_or_init(|| m).clone())
     }
 

@@ -9,10 +9,23 @@
 //! LOCKED` so that sweeps on several nodes never return the same case.
 //!
 //! Every query is plain SQL run through sqlx; the schema lives in
-//! `migrations/` and is embedded in the binary.
+//! `migrations/` and is embedded in the binary. The statements are kept by
+//! capability (`organizations`, `accounts`, `cases`, `audit`,
+//! `notifications`), one repository trait each.
+//!
+//! Parameters that appear only in `IS NULL` tests or as bare booleans carry
+//! an explicit cast (`$2::uuid`, `$2::boolean`), so that the statement's
+//! parameter types never depend on what PostgreSQL can infer from context.
+//! Lists are ordered with COLLATE "C" so that they come out in code-point
+//! order, as SQLite's BINARY collation sorts them, whatever locale the
+//! database was created with.
 
+mod accounts;
+mod audit;
+mod cases;
 mod convert;
-mod repos;
+mod notifications;
+mod organizations;
 
 use async_trait::async_trait;
 use diwan_store::{PoolStats, Readiness, Result, Store, StoreError, Tx};

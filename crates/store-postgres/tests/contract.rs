@@ -6,9 +6,9 @@
 //! rows, and drops it at the end even when the test fails.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use diwan_domain::org::OrgKind;
+use diwan_domain::cases::workflow::{CaseFacts, Clock, Scope};
+use diwan_domain::organizations::OrgKind;
 use diwan_domain::text::{normalize_for_search, search_terms};
-use diwan_domain::workflow::{CaseFacts, Clock, Scope};
 use diwan_domain::Role;
 use diwan_store::*;
 use diwan_store_postgres::PostgresStore;
@@ -112,9 +112,9 @@ fn case_type(default_department_id: Option<Uuid>) -> CaseType {
         auto_route: false,
         deadline_days: 10,
         active: true,
-        fields: vec![diwan_domain::fields::FieldDef {
+        fields: vec![diwan_domain::cases::fields::FieldDef {
             code: "amount".into(),
-            kind: diwan_domain::fields::FieldKind::Money {
+            kind: diwan_domain::cases::fields::FieldKind::Money {
                 currency: "LYD".into(),
                 decimals: 3,
             },

@@ -3,10 +3,18 @@
 //! One connection writes and several read. Every write transaction goes
 //! through the single writer, so transactions never race each other for the
 //! database lock; readers see a consistent snapshot thanks to WAL.
+//!
+//! The statements are kept by capability (`organizations`, `accounts`,
+//! `cases`, `audit`, `notifications`), one repository trait each; `convert`
+//! holds the conversions to and from SQLite's storage classes.
 #![forbid(unsafe_code)]
 
+mod accounts;
+mod audit;
+mod cases;
 mod convert;
-mod repos;
+mod notifications;
+mod organizations;
 
 use async_trait::async_trait;
 use diwan_store::{PoolStats, Readiness, Result, Store, StoreError, Tx};

@@ -9,13 +9,20 @@
 //! record; the backends also refuse such statements with triggers.
 #![forbid(unsafe_code)]
 
-mod model;
+pub mod accounts;
+pub mod audit;
+pub mod cases;
+pub mod notifications;
+pub mod organizations;
 
-pub use model::*;
+pub use accounts::*;
+pub use audit::*;
+pub use cases::*;
+pub use notifications::*;
+pub use organizations::*;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
+use serde::Serialize;
 
 /// A storage failure. Conflicts (a unique key taken) are told apart because
 /// services turn them into answers people understand; everything else is an
@@ -78,120 +85,14 @@ pub trait Tx: OrgRepo + UserRepo + CaseRepo + AuditRepo + NotificationRepo + Sen
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 
-#[async_trait]
-pub trait OrgRepo {
-    async fn insert_org(&mut self, org: &Organization) -> Result<()>;
-    async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>>;
-    async fn list_orgs(&mut self) -> Result<Vec<Organization>>;
-    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()>;
-    async fn holidays(
-        &mut self,
-        org_id: Uuid,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<NaiveDate>>;
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
 }
 
-#[async_trait]
-pub trait UserRepo {
-    async fn insert_user(&mut self, user: &User) -> Result<()>;
-    async fn get_user(&mut self, id: Uuid) -> Result<Option<User>>;
-    async fn user_by_username(&mut self, username: &str) -> Result<Option<User>>;
-    async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>>;
-    async fn count_users(&mut self) -> Result<i64>;
-    /// Counts one failed sign-in in a single statement (never read, then
-    /// written back, so concurrent failures all count) and locks the account
-    /// until `lock_until` when the count reaches `threshold`. Returns the new
-    /// count and the end of the lock, if any.
-    async fn record_sign_in_failure(
-        &mut self,
-        id: Uuid,
-        threshold: i32,
-        lock_until: DateTime<Utc>,
-    ) -> Result<(i32, Option<DateTime<Utc>>)>;
-    async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()>;
-    async fn set_password(&mut self, id: Uuid, password_hash: &str) -> Result<()>;
-    async fn set_locale(&mut self, id: Uuid, locale: &str) -> Result<()>;
-
-    async fn insert_session(&mut self, s: &Session) -> Result<()>;
-    async fn session_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<Session>>;
-    async fn touch_session(&mut self, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<()>;
-    async fn end_session(&mut self, token_hash: &[u8]) -> Result<()>;
-    async fn end_user_sessions(&mut self, user_id: Uuid) -> Result<()>;
-    /// Ends every session of a person but the one whose token hashes to `keep`.
-    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &[u8]) -> Result<()>;
-
-    async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()>;
-    async fn api_token_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<ApiToken>>;
-    async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>>;
-    async fn revoke_api_token(
-        &mut self,
-        user_id: Uuid,
-        id: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<bool>;
-    /// Revokes every live token of a person (after a password reset).
-    async fn revoke_user_tokens(&mut self, user_id: Uuid, at: DateTime<Utc>) -> Result<u64>;
-}
-
-#[async_trait]
-pub trait CaseRepo {
-    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()>;
-    async fn list_case_types(&mut self) -> Result<Vec<CaseType>>;
-    async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>>;
-
-    /// Takes the next number of the per-prefix, per-year sequence.
-    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64>;
-    async fn insert_case(&mut self, c: &Case) -> Result<()>;
-    /// Saves every mutable column of a case.
-    async fn update_case(&mut self, c: &Case) -> Result<()>;
-    /// Reads a case and, on backends that can, locks it until the transaction ends.
-    async fn get_case(&mut self, id: Uuid) -> Result<Option<Case>>;
-    async fn case_by_tracking(&mut self, tracking: &str) -> Result<Option<Case>>;
-    async fn list_cases(&mut self, q: &CaseQuery) -> Result<Vec<CaseRow>>;
-    async fn count_cases(&mut self, q: &CaseCount) -> Result<CaseCounts>;
-
-    async fn insert_event(&mut self, e: &CaseEvent) -> Result<()>;
-    async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>>;
-    async fn insert_message(&mut self, m: &Message) -> Result<()>;
-    async fn list_messages(
-        &mut self,
-        case_id: Uuid,
-        include_internal: bool,
-    ) -> Result<Vec<Message>>;
-    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()>;
-    async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>>;
-    async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>>;
-
-    /// Marks as overdue every case whose clock runs and whose due date is
-    /// before `today`, and returns them. Safe to run on several nodes at once:
-    /// each case is returned by exactly one run.
-    async fn mark_overdue(&mut self, today: NaiveDate, limit: i64) -> Result<Vec<Case>>;
-    /// How many cases wait to be marked overdue (the job queue's depth).
-    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64>;
-}
-
-#[async_trait]
-pub trait AuditRepo {
-    /// Appends an audit record. There is deliberately no way to change one.
-    async fn append_audit(&mut self, r: &AuditRecord) -> Result<()>;
-    async fn search_audit(&mut self, q: &AuditQuery) -> Result<Vec<AuditRecord>>;
-}
-
-#[async_trait]
-pub trait NotificationRepo {
-    async fn insert_notification(&mut self, n: &Notification) -> Result<()>;
-    async fn list_notifications(
-        &mut self,
-        user_id: Uuid,
-        unread_only: bool,
-        limit: i64,
-    ) -> Result<Vec<Notification>>;
-    async fn count_unread(&mut self, user_id: Uuid) -> Result<i64>;
-    async fn mark_notification_read(
-        &mut self,
-        user_id: Uuid,
-        id: Option<Uuid>,
-        at: DateTime<Utc>,
-    ) -> Result<u64>;
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Readiness {
+    pub database: bool,
+    pub migrations_current: bool,
 }

@@ -5,19 +5,22 @@
 //! its result as a page or as JSON. No handler touches SQL.
 #![forbid(unsafe_code)]
 
-pub mod api;
+pub mod accounts;
 pub mod assets;
-pub mod auth;
-pub mod error;
-pub mod govstack;
+pub mod audit;
+pub mod cases;
 pub mod i18n;
+pub mod kit;
+pub mod notifications;
 pub mod ops;
+pub mod organizations;
 pub mod pages;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use diwan_services::Services;
 use std::sync::Arc;
+use utoipa::OpenApi;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
@@ -55,14 +58,25 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.services.config.max_attachment_bytes + 64 * 1024;
     // Install the metrics recorder before the first request is timed.
     ops::metrics_handle();
+    let api = Router::new()
+        .merge(accounts::api::routes())
+        .merge(organizations::api::routes())
+        .merge(cases::api::routes())
+        .merge(notifications::api::routes())
+        .merge(audit::api::routes())
+        .fallback(kit::extract::api_not_found);
     Router::new()
+        .merge(accounts::pages::routes())
+        .merge(cases::pages::routes())
+        .merge(notifications::pages::routes())
+        .merge(audit::pages::routes())
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
-        .merge(api::doc_routes())
-        .merge(govstack::routes())
+        .nest("/api/v1", api)
+        .merge(kit::openapi::doc_routes(openapi))
+        .merge(cases::govstack::routes())
         .merge(ops::routes())
-        .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn(error::localize_api_errors))
+        .fallback(kit::page::not_found)
+        .layer(axum::middleware::from_fn(kit::error::localize_api_errors))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn(ops::no_store_by_default))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -74,4 +88,16 @@ pub fn router(state: AppState) -> Router {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The OpenAPI 3.1 document of the JSON API and of the GovStack Workflow API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    kit::openapi::assemble([
+        accounts::api::AccountsDoc::openapi(),
+        organizations::api::OrganizationsDoc::openapi(),
+        cases::api::CasesDoc::openapi(),
+        notifications::api::NotificationsDoc::openapi(),
+        audit::api::AuditDoc::openapi(),
+        cases::govstack::GovStackDoc::openapi(),
+    ])
 }

@@ -56,7 +56,7 @@ async fn deadlines_count_working_days_and_the_sweep_marks_overdue_cases() {
         ])
         .await;
     let tz = app.demo.ministry.time_zone.clone();
-    let today = diwan_services::orgs::today_in(&tz, chrono::Utc::now());
+    let today = diwan_services::organizations::today_in(&tz, chrono::Utc::now());
 
     // A ministry holiday inside the coming deadline must be skipped.
     let existing = ministry_holidays(&app, today).await;
@@ -78,7 +78,7 @@ async fn deadlines_count_working_days_and_the_sweep_marks_overdue_cases() {
         )
         .await;
     let id = s(&case, "id").to_owned();
-    let filed_on = diwan_services::orgs::today_in(&tz, time(&case["submitted_at"]));
+    let filed_on = diwan_services::organizations::today_in(&tz, time(&case["submitted_at"]));
     let due = date(&case["due_date"]);
     let expected = libyan(&holidays).add_working_days(filed_on, bdg.deadline_days as u32);
     assert_eq!(
@@ -268,7 +268,7 @@ async fn deadlines_count_working_days_and_the_sweep_marks_overdue_cases() {
     assert_eq!(resumed["paused"], false);
     assert_eq!(resumed["overdue"], false);
     let resumed_due = date(&resumed["due_date"]);
-    if diwan_services::orgs::today_in(&tz, chrono::Utc::now()) == filed_on {
+    if diwan_services::organizations::today_in(&tz, chrono::Utc::now()) == filed_on {
         assert_eq!(
             resumed_due,
             date(&paused["due_date"]),

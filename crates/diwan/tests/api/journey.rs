@@ -93,8 +93,10 @@ async fn journey_budget_transfer_from_filing_to_closing() {
         filed["fields"],
         json!({"amount": 250_000_500, "from_line": "صيانة الطرق", "to_line": "الإنارة العامة"})
     );
-    let filed_on =
-        diwan_services::orgs::today_in(&app.demo.ministry.time_zone, time(&filed["submitted_at"]));
+    let filed_on = diwan_services::organizations::today_in(
+        &app.demo.ministry.time_zone,
+        time(&filed["submitted_at"]),
+    );
     let due = date(&filed["due_date"]);
     assert!(
         due > filed_on,

@@ -1,8 +1,8 @@
 //! A readable reference of the JSON API: `/api`.
 
-use super::{chrome, render, Chrome};
-use crate::auth::{NavUser, PageCtx};
 use crate::i18n::Tr;
+use crate::kit::auth::{NavUser, PageCtx};
+use crate::kit::page::{chrome, render, Chrome};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -62,7 +62,7 @@ fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<OperationView> {
 
 /// `GET /api`.
 pub async fn show(ctx: PageCtx, State(state): State<AppState>) -> Response {
-    let doc = crate::api::openapi();
+    let doc = crate::openapi();
     let Chrome {
         tr,
         user,

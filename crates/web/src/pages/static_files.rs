@@ -14,7 +14,7 @@ pub async fn serve(
 ) -> Response {
     let Some((bytes, content_type)) = assets::get(&name) else {
         // No session look-up for files: the page is the signed-out one.
-        return super::plain_error_page(&headers, diwan_domain::ErrorCode::NotFound);
+        return crate::kit::page::plain_error_page(&headers, diwan_domain::ErrorCode::NotFound);
     };
     let versioned = q
         .as_deref()

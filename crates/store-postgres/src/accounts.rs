@@ -1,0 +1,284 @@
+//! Accounts on PostgreSQL: people, sign-in state, sessions and personal API tokens.
+
+use crate::convert::*;
+use crate::PostgresTx;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diwan_store::*;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+fn user_from(r: &PgRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get("id").map_err(db)?,
+        username: r.try_get("username").map_err(db)?,
+        display_name: r.try_get("display_name").map_err(db)?,
+        role: parse(&r.try_get::<String, _>("role").map_err(db)?, "role")?,
+        org_id: r.try_get("org_id").map_err(db)?,
+        password_hash: r.try_get("password_hash").map_err(db)?,
+        locale: r.try_get("locale").map_err(db)?,
+        active: r.try_get("active").map_err(db)?,
+        failed_attempts: r.try_get("failed_attempts").map_err(db)?,
+        locked_until: r.try_get("locked_until").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+    })
+}
+
+fn session_from(r: &PgRow) -> Result<Session> {
+    Ok(Session {
+        token_hash: r.try_get("token_hash").map_err(db)?,
+        user_id: r.try_get("user_id").map_err(db)?,
+        csrf_token: r.try_get("csrf_token").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        expires_at: r.try_get("expires_at").map_err(db)?,
+        ip: r.try_get("ip").map_err(db)?,
+    })
+}
+
+fn token_from(r: &PgRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get("id").map_err(db)?,
+        user_id: r.try_get("user_id").map_err(db)?,
+        name: r.try_get("name").map_err(db)?,
+        token_hash: r.try_get("token_hash").map_err(db)?,
+        scopes: r.try_get("scopes").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        expires_at: r.try_get("expires_at").map_err(db)?,
+        revoked_at: r.try_get("revoked_at").map_err(db)?,
+    })
+}
+
+#[async_trait]
+impl UserRepo for PostgresTx {
+    async fn insert_user(&mut self, u: &User) -> Result<()> {
+        sqlx::query("INSERT INTO users (id, username, display_name, role, org_id, password_hash, locale, active, failed_attempts, locked_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(u.id)
+            .bind(&u.username)
+            .bind(&u.display_name)
+            .bind(u.role.as_str())
+            .bind(u.org_id)
+            .bind(&u.password_hash)
+            .bind(&u.locale)
+            .bind(u.active)
+            .bind(u.failed_attempts)
+            .bind(u.locked_until)
+            .bind(u.created_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get_user(&mut self, id: Uuid) -> Result<Option<User>> {
+        let r = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(user_from).transpose()
+    }
+
+    async fn user_by_username(&mut self, username: &str) -> Result<Option<User>> {
+        // The same expression as the unique index, so the look-up uses it.
+        let r = sqlx::query("SELECT * FROM users WHERE lower(username) = lower($1)")
+            .bind(username)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(user_from).transpose()
+    }
+
+    async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>> {
+        // SQLite sorts its NOCASE user names without regard to case.
+        let rows = sqlx::query(r#"SELECT * FROM users WHERE ($1::uuid IS NULL OR org_id = $1) ORDER BY lower(username) COLLATE "C""#)
+            .bind(org_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn count_users(&mut self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db)
+    }
+
+    async fn record_sign_in_failure(
+        &mut self,
+        id: Uuid,
+        threshold: i32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<(i32, Option<DateTime<Utc>>)> {
+        let r = sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING failed_attempts, locked_until",
+        )
+        .bind(id)
+        .bind(threshold)
+        .bind(lock_until)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok((
+            r.try_get("failed_attempts").map_err(db)?,
+            r.try_get("locked_until").map_err(db)?,
+        ))
+    }
+
+    async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn set_password(&mut self, id: Uuid, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $2, failed_attempts = 0, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn set_locale(&mut self, id: Uuid, locale: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
+            .bind(id)
+            .bind(locale)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_session(&mut self, s: &Session) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, ip) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&s.token_hash)
+            .bind(s.user_id)
+            .bind(&s.csrf_token)
+            .bind(s.created_at)
+            .bind(s.expires_at)
+            .bind(&s.ip)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn session_by_hash(&mut self, h: &[u8]) -> Result<Option<Session>> {
+        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
+            .bind(h)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(session_from).transpose()
+    }
+
+    async fn touch_session(&mut self, h: &[u8], expires_at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET expires_at = $2 WHERE token_hash = $1")
+            .bind(h)
+            .bind(expires_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_session(&mut self, h: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(h)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_user_sessions(&mut self, user_id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(t.id)
+            .bind(t.user_id)
+            .bind(&t.name)
+            .bind(&t.token_hash)
+            .bind(&t.scopes)
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .bind(t.revoked_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn api_token_by_hash(&mut self, h: &[u8]) -> Result<Option<ApiToken>> {
+        let r = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+            .bind(h)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(token_from).transpose()
+    }
+
+    async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>> {
+        let rows =
+            sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
+                .bind(user_id)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(db)?;
+        rows.iter().map(token_from).collect()
+    }
+
+    async fn revoke_api_token(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(user_id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn revoke_user_tokens(&mut self, user_id: Uuid, at: DateTime<Utc>) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected())
+    }
+}

@@ -1,0 +1,573 @@
+//! Cases on PostgreSQL: the case-type catalogue, cases, queues and search,
+//! counts, history, messages, attachments and the overdue sweep.
+
+use crate::convert::*;
+use crate::PostgresTx;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use diwan_domain::cases::workflow::Scope;
+use diwan_store::*;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+fn case_type_from(r: &PgRow) -> Result<CaseType> {
+    Ok(CaseType {
+        id: r.try_get("id").map_err(db)?,
+        code: r.try_get("code").map_err(db)?,
+        workflow: r.try_get("workflow").map_err(db)?,
+        prefix: r.try_get("prefix").map_err(db)?,
+        name_ar: r.try_get("name_ar").map_err(db)?,
+        name_en: r.try_get("name_en").map_err(db)?,
+        name_fr: r.try_get("name_fr").map_err(db)?,
+        default_department_id: r.try_get("default_department_id").map_err(db)?,
+        auto_route: r.try_get("auto_route").map_err(db)?,
+        deadline_days: r.try_get("deadline_days").map_err(db)?,
+        active: r.try_get("active").map_err(db)?,
+        fields: serde_json::from_value(
+            r.try_get::<serde_json::Value, _>("field_defs")
+                .map_err(db)?,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// The columns of a case, named rather than `*` so that the search vector,
+/// which can be far larger than the text it indexes, never leaves the server.
+macro_rules! case_columns {
+    () => {
+        "id, case_type_id, tracking_number, subject, body, fields, filer_org_id, filer_user_id, holder_org_id, holder_since, \
+         assignee_id, state, clock, due_date, paused_days_left, overdue, submitted_at, closed_at, created_at, updated_at, search_text"
+    };
+}
+
+fn case_from(r: &PgRow) -> Result<Case> {
+    Ok(Case {
+        id: r.try_get("id").map_err(db)?,
+        case_type_id: r.try_get("case_type_id").map_err(db)?,
+        tracking_number: r.try_get("tracking_number").map_err(db)?,
+        subject: r.try_get("subject").map_err(db)?,
+        body: r.try_get("body").map_err(db)?,
+        fields: r.try_get("fields").map_err(db)?,
+        filer_org_id: r.try_get("filer_org_id").map_err(db)?,
+        filer_user_id: r.try_get("filer_user_id").map_err(db)?,
+        holder_org_id: r.try_get("holder_org_id").map_err(db)?,
+        holder_since: r.try_get("holder_since").map_err(db)?,
+        assignee_id: r.try_get("assignee_id").map_err(db)?,
+        state: r.try_get("state").map_err(db)?,
+        clock: parse(&r.try_get::<String, _>("clock").map_err(db)?, "clock")?,
+        due_date: r.try_get("due_date").map_err(db)?,
+        paused_days_left: r.try_get("paused_days_left").map_err(db)?,
+        overdue: r.try_get("overdue").map_err(db)?,
+        submitted_at: r.try_get("submitted_at").map_err(db)?,
+        closed_at: r.try_get("closed_at").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        updated_at: r.try_get("updated_at").map_err(db)?,
+        search_text: r.try_get("search_text").map_err(db)?,
+    })
+}
+
+/// The columns of a queue line, also those that the sort keys need.
+macro_rules! case_row_columns {
+    () => {
+        "c.id, c.tracking_number, c.case_type_id, c.subject, c.state, c.filer_org_id, c.holder_org_id, c.holder_since, \
+         c.assignee_id, c.due_date, c.overdue, c.submitted_at, c.created_at, c.updated_at"
+    };
+}
+
+fn case_row_from(r: &PgRow) -> Result<CaseRow> {
+    Ok(CaseRow {
+        id: r.try_get("id").map_err(db)?,
+        tracking_number: r.try_get("tracking_number").map_err(db)?,
+        case_type_id: r.try_get("case_type_id").map_err(db)?,
+        subject: r.try_get("subject").map_err(db)?,
+        state: r.try_get("state").map_err(db)?,
+        filer_org_id: r.try_get("filer_org_id").map_err(db)?,
+        holder_org_id: r.try_get("holder_org_id").map_err(db)?,
+        holder_since: r.try_get("holder_since").map_err(db)?,
+        assignee_id: r.try_get("assignee_id").map_err(db)?,
+        due_date: r.try_get("due_date").map_err(db)?,
+        overdue: r.try_get("overdue").map_err(db)?,
+        submitted_at: r.try_get("submitted_at").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        updated_at: r.try_get("updated_at").map_err(db)?,
+    })
+}
+
+fn event_from(r: &PgRow) -> Result<CaseEvent> {
+    Ok(CaseEvent {
+        id: r.try_get("id").map_err(db)?,
+        case_id: r.try_get("case_id").map_err(db)?,
+        at: r.try_get("at").map_err(db)?,
+        actor_id: r.try_get("actor_id").map_err(db)?,
+        action: r.try_get("action").map_err(db)?,
+        from_state: r.try_get("from_state").map_err(db)?,
+        to_state: r.try_get("to_state").map_err(db)?,
+        holder_org_id: r.try_get("holder_org_id").map_err(db)?,
+        assignee_id: r.try_get("assignee_id").map_err(db)?,
+    })
+}
+
+fn message_from(r: &PgRow) -> Result<Message> {
+    Ok(Message {
+        id: r.try_get("id").map_err(db)?,
+        case_id: r.try_get("case_id").map_err(db)?,
+        at: r.try_get("at").map_err(db)?,
+        author_id: r.try_get("author_id").map_err(db)?,
+        author_org_id: r.try_get("author_org_id").map_err(db)?,
+        internal: r.try_get("internal").map_err(db)?,
+        kind: r.try_get("kind").map_err(db)?,
+        body: r.try_get("body").map_err(db)?,
+    })
+}
+
+fn attachment_from(r: &PgRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.try_get("id").map_err(db)?,
+        case_id: r.try_get("case_id").map_err(db)?,
+        message_id: r.try_get("message_id").map_err(db)?,
+        filename: r.try_get("filename").map_err(db)?,
+        content_type: r.try_get("content_type").map_err(db)?,
+        size: r.try_get("size").map_err(db)?,
+        sha256: r.try_get("sha256").map_err(db)?,
+        storage_key: r.try_get("storage_key").map_err(db)?,
+        uploaded_by: r.try_get("uploaded_by").map_err(db)?,
+        internal: r.try_get("internal").map_err(db)?,
+        at: r.try_get("at").map_err(db)?,
+    })
+}
+
+/// Appends the visibility rule of `scope` (see `Scope::can_see`): a case
+/// counts as submitted once it has a submission time.
+fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &Scope) {
+    match *scope {
+        Scope::Everything => {
+            qb.push(" AND c.submitted_at IS NOT NULL");
+        }
+        Scope::FiledBy(org) => {
+            qb.push(" AND c.filer_org_id = ").push_bind(org);
+        }
+        Scope::Department { org_id, user_id } => {
+            qb.push(" AND (c.filer_org_id = ")
+                .push_bind(org_id)
+                .push(" OR (c.submitted_at IS NOT NULL AND (c.holder_org_id = ")
+                .push_bind(org_id)
+                .push(" OR c.assignee_id = ")
+                .push_bind(user_id)
+                .push(")))");
+        }
+    }
+}
+
+/// The sort value of a case without a due date: after every real date, so
+/// such cases come last in ascending order, as on SQLite.
+fn due_null() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).expect("9999-12-31 is a valid date")
+}
+
+#[async_trait]
+impl CaseRepo for PostgresTx {
+    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active, field_defs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, workflow = EXCLUDED.workflow, prefix = EXCLUDED.prefix,
+               name_ar = EXCLUDED.name_ar, name_en = EXCLUDED.name_en, name_fr = EXCLUDED.name_fr,
+               default_department_id = EXCLUDED.default_department_id, auto_route = EXCLUDED.auto_route,
+               deadline_days = EXCLUDED.deadline_days, active = EXCLUDED.active, field_defs = EXCLUDED.field_defs",
+        )
+        .bind(t.id)
+        .bind(&t.code)
+        .bind(&t.workflow)
+        .bind(&t.prefix)
+        .bind(&t.name_ar)
+        .bind(&t.name_en)
+        .bind(&t.name_fr)
+        .bind(t.default_department_id)
+        .bind(t.auto_route)
+        .bind(t.deadline_days)
+        .bind(t.active)
+        .bind(serde_json::to_value(&t.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn list_case_types(&mut self) -> Result<Vec<CaseType>> {
+        let rows = sqlx::query(
+            r#"SELECT * FROM case_types ORDER BY workflow COLLATE "C", code COLLATE "C""#,
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(case_type_from).collect()
+    }
+
+    async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>> {
+        let r = sqlx::query("SELECT * FROM case_types WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(case_type_from).transpose()
+    }
+
+    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64> {
+        // The upsert locks the sequence's row until the transaction ends, so
+        // two nodes filing at once get consecutive numbers and never the same.
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO tracking_sequences (prefix, year, last) VALUES ($1, $2, 1)
+             ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + 1 RETURNING last",
+        )
+        .bind(prefix)
+        .bind(year)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        u64::try_from(n)
+            .map_err(|_| StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {n}")))
+    }
+
+    async fn insert_case(&mut self, c: &Case) -> Result<()> {
+        sqlx::query(concat!(
+            "INSERT INTO cases (",
+            case_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+        ))
+        .bind(c.id)
+        .bind(c.case_type_id)
+        .bind(&c.tracking_number)
+        .bind(&c.subject)
+        .bind(&c.body)
+        .bind(&c.fields)
+        .bind(c.filer_org_id)
+        .bind(c.filer_user_id)
+        .bind(c.holder_org_id)
+        .bind(c.holder_since)
+        .bind(c.assignee_id)
+        .bind(&c.state)
+        .bind(c.clock.as_str())
+        .bind(c.due_date)
+        .bind(c.paused_days_left)
+        .bind(c.overdue)
+        .bind(c.submitted_at)
+        .bind(c.closed_at)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .bind(&c.search_text)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn update_case(&mut self, c: &Case) -> Result<()> {
+        sqlx::query(
+            "UPDATE cases SET subject = $2, body = $3, fields = $4, holder_org_id = $5, holder_since = $6, assignee_id = $7, state = $8,
+               clock = $9, due_date = $10, paused_days_left = $11, overdue = $12, submitted_at = $13, closed_at = $14, updated_at = $15,
+               search_text = $16
+             WHERE id = $1",
+        )
+        .bind(c.id)
+        .bind(&c.subject)
+        .bind(&c.body)
+        .bind(&c.fields)
+        .bind(c.holder_org_id)
+        .bind(c.holder_since)
+        .bind(c.assignee_id)
+        .bind(&c.state)
+        .bind(c.clock.as_str())
+        .bind(c.due_date)
+        .bind(c.paused_days_left)
+        .bind(c.overdue)
+        .bind(c.submitted_at)
+        .bind(c.closed_at)
+        .bind(c.updated_at)
+        .bind(&c.search_text)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get_case(&mut self, id: Uuid) -> Result<Option<Case>> {
+        // Several nodes may act on the same case at once: the row lock makes
+        // the second wait until the first commits, then read what it wrote,
+        // so no transition is decided on a stale state. A read-only
+        // transaction may not lock rows and has nothing to protect.
+        let sql = if self.read_only {
+            concat!("SELECT ", case_columns!(), " FROM cases WHERE id = $1")
+        } else {
+            concat!(
+                "SELECT ",
+                case_columns!(),
+                " FROM cases WHERE id = $1 FOR UPDATE"
+            )
+        };
+        let r = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(case_from).transpose()
+    }
+
+    async fn case_by_tracking(&mut self, tracking: &str) -> Result<Option<Case>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            case_columns!(),
+            " FROM cases WHERE tracking_number = $1"
+        ))
+        .bind(tracking)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        r.as_ref().map(case_from).transpose()
+    }
+
+    async fn list_cases(&mut self, q: &CaseQuery) -> Result<Vec<CaseRow>> {
+        // A search runs inside a subquery that OFFSET 0 keeps the planner from
+        // merging into the outer query. PostgreSQL cannot estimate how many
+        // cases a prefix search matches, and when it guesses too many it walks
+        // the queue's (updated_at, id) index hoping to meet 25 matches soon; a
+        // search for a tracking number, which matches one case, then reads the
+        // whole table (most of a second at a million cases). Fenced, the
+        // matches come from the GIN index and only they are sorted, so a
+        // search costs what its matches cost: about a millisecond for a
+        // tracking number, and under a second for a word found in all of a
+        // million cases.
+        let search = !q.terms.is_empty();
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new(concat!("SELECT ", case_row_columns!(), " FROM "));
+        if search {
+            qb.push(concat!(
+                "(SELECT ",
+                case_row_columns!(),
+                " FROM cases c WHERE true"
+            ));
+        } else {
+            qb.push("cases c WHERE true");
+        }
+        push_scope(&mut qb, &q.scope);
+        if !q.states.is_empty() {
+            qb.push(" AND c.state = ANY(")
+                .push_bind(q.states.clone())
+                .push(")");
+        }
+        if let Some(v) = q.case_type_id {
+            qb.push(" AND c.case_type_id = ").push_bind(v);
+        }
+        if let Some(v) = q.filer_org_id {
+            qb.push(" AND c.filer_org_id = ").push_bind(v);
+        }
+        if let Some(v) = q.holder_org_id {
+            qb.push(" AND c.holder_org_id = ").push_bind(v);
+        }
+        if let Some(v) = q.assignee_id {
+            qb.push(" AND c.assignee_id = ").push_bind(v);
+        }
+        if let Some(v) = q.overdue {
+            qb.push(" AND c.overdue = ").push_bind(v);
+        }
+        if let Some(v) = q.due_by {
+            qb.push(" AND c.clock = 'running' AND c.due_date <= ")
+                .push_bind(v);
+        }
+        if let Some(v) = q.created_from {
+            qb.push(" AND c.created_at >= ").push_bind(v);
+        }
+        if let Some(v) = q.created_to {
+            qb.push(" AND c.created_at < ").push_bind(v);
+        }
+        if search {
+            match tsquery(&q.terms) {
+                Some(t) => {
+                    qb.push(" AND c.search_vector @@ to_tsquery('simple', ")
+                        .push_bind(t)
+                        .push(")");
+                }
+                None => {
+                    qb.push(" AND false");
+                }
+            }
+        }
+        let (col, op, dir) = match (q.sort, q.descending) {
+            (SortKey::Updated, true) => ("c.updated_at", "<", "DESC"),
+            (SortKey::Updated, false) => ("c.updated_at", ">", "ASC"),
+            (SortKey::Created, true) => ("c.created_at", "<", "DESC"),
+            (SortKey::Created, false) => ("c.created_at", ">", "ASC"),
+            (SortKey::Due, true) => ("COALESCE(c.due_date, DATE '9999-12-31')", "<", "DESC"),
+            (SortKey::Due, false) => ("COALESCE(c.due_date, DATE '9999-12-31')", ">", "ASC"),
+        };
+        match &q.after {
+            Some(Cursor::Time(t, id)) => {
+                qb.push(format!(" AND ({col}, c.id) {op} ("))
+                    .push_bind(*t)
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
+            }
+            Some(Cursor::Date(d, id)) => {
+                let d = d.unwrap_or_else(due_null);
+                qb.push(format!(" AND ({col}, c.id) {op} ("))
+                    .push_bind(d)
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
+            }
+            None => {}
+        }
+        if search {
+            qb.push(" OFFSET 0) c");
+        }
+        qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
+            .push_bind(q.limit);
+        let rows = qb.build().fetch_all(&mut *self.tx).await.map_err(db)?;
+        rows.iter().map(case_row_from).collect()
+    }
+
+    async fn count_cases(&mut self, q: &CaseCount) -> Result<CaseCounts> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE c.overdue) AS overdue,
+                    COUNT(*) FILTER (WHERE c.clock = 'running' AND NOT c.overdue AND c.due_date <= ",
+        );
+        qb.push_bind(q.due_soon_by);
+        qb.push(
+            ") AS due_soon, COUNT(*) FILTER (WHERE c.clock = 'paused') AS paused
+             FROM cases c WHERE c.clock IN ('running', 'paused')",
+        );
+        push_scope(&mut qb, &q.scope);
+        if let Some(v) = q.holder_org_id {
+            qb.push(" AND c.holder_org_id = ").push_bind(v);
+        }
+        let r = qb.build().fetch_one(&mut *self.tx).await.map_err(db)?;
+        Ok(CaseCounts {
+            open: r.try_get("open").map_err(db)?,
+            overdue: r.try_get("overdue").map_err(db)?,
+            due_soon: r.try_get("due_soon").map_err(db)?,
+            paused: r.try_get("paused").map_err(db)?,
+        })
+    }
+
+    async fn insert_event(&mut self, e: &CaseEvent) -> Result<()> {
+        sqlx::query("INSERT INTO case_events (id, case_id, at, actor_id, action, from_state, to_state, holder_org_id, assignee_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(e.id)
+            .bind(e.case_id)
+            .bind(e.at)
+            .bind(e.actor_id)
+            .bind(&e.action)
+            .bind(&e.from_state)
+            .bind(&e.to_state)
+            .bind(e.holder_org_id)
+            .bind(e.assignee_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>> {
+        let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY at, id")
+            .bind(case_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        rows.iter().map(event_from).collect()
+    }
+
+    async fn insert_message(&mut self, m: &Message) -> Result<()> {
+        sqlx::query("INSERT INTO case_messages (id, case_id, at, author_id, author_org_id, internal, kind, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(m.id)
+            .bind(m.case_id)
+            .bind(m.at)
+            .bind(m.author_id)
+            .bind(m.author_org_id)
+            .bind(m.internal)
+            .bind(&m.kind)
+            .bind(&m.body)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn list_messages(
+        &mut self,
+        case_id: Uuid,
+        include_internal: bool,
+    ) -> Result<Vec<Message>> {
+        let rows = sqlx::query("SELECT * FROM case_messages WHERE case_id = $1 AND ($2::boolean OR NOT internal) ORDER BY at, id")
+            .bind(case_id)
+            .bind(include_internal)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        rows.iter().map(message_from).collect()
+    }
+
+    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()> {
+        sqlx::query("INSERT INTO attachments (id, case_id, message_id, filename, content_type, size, sha256, storage_key, uploaded_by, internal, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(a.id)
+            .bind(a.case_id)
+            .bind(a.message_id)
+            .bind(&a.filename)
+            .bind(&a.content_type)
+            .bind(a.size)
+            .bind(&a.sha256)
+            .bind(&a.storage_key)
+            .bind(a.uploaded_by)
+            .bind(a.internal)
+            .bind(a.at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>> {
+        let rows = sqlx::query("SELECT * FROM attachments WHERE case_id = $1 ORDER BY at, id")
+            .bind(case_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        rows.iter().map(attachment_from).collect()
+    }
+
+    async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>> {
+        let r = sqlx::query("SELECT * FROM attachments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(attachment_from).transpose()
+    }
+
+    async fn mark_overdue(&mut self, today: NaiveDate, limit: i64) -> Result<Vec<Case>> {
+        // SKIP LOCKED lets sweeps on several nodes run at once: each claims
+        // cases the others have not locked, and a case another sweep marked
+        // and committed no longer passes `overdue = false` when re-checked
+        // under the lock. Oldest deadlines go first, along the partial index.
+        let rows = sqlx::query(concat!(
+            "UPDATE cases SET overdue = true WHERE id IN (
+                SELECT id FROM cases WHERE clock = 'running' AND overdue = false AND due_date < $1
+                ORDER BY due_date LIMIT $2 FOR UPDATE SKIP LOCKED
+             ) RETURNING ",
+            case_columns!()
+        ))
+        .bind(today)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(case_from).collect()
+    }
+
+    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE clock = 'running' AND overdue = false AND due_date < $1")
+            .bind(today)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db)
+    }
+}

@@ -1,0 +1,251 @@
+//! Cases: the case-type catalogue, cases and their queues and counts,
+//! history, messages and attachments.
+
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use diwan_domain::cases::fields::FieldDef;
+use diwan_domain::cases::workflow::{Clock, Scope};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// An entry of the case-type catalogue: which workflow it follows, its
+/// tracking-number prefix, where it goes and how long the ministry has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseType {
+    pub id: Uuid,
+    pub code: String,
+    pub workflow: String,
+    pub prefix: String,
+    pub name_ar: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub default_department_id: Option<Uuid>,
+    /// Submitted cases go straight to the default department.
+    pub auto_route: bool,
+    pub deadline_days: i32,
+    pub active: bool,
+    /// The typed fields every case of this type carries.
+    pub fields: Vec<FieldDef>,
+}
+
+impl CaseType {
+    pub fn name(&self, lang: &str) -> &str {
+        match lang {
+            "en" => &self.name_en,
+            "fr" => &self.name_fr,
+            _ => &self.name_ar,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Case {
+    pub id: Uuid,
+    pub case_type_id: Uuid,
+    pub tracking_number: String,
+    pub subject: String,
+    pub body: String,
+    /// Typed fields of the case type, as a JSON object.
+    pub fields: serde_json::Value,
+    pub filer_org_id: Uuid,
+    pub filer_user_id: Uuid,
+    pub holder_org_id: Option<Uuid>,
+    pub holder_since: Option<DateTime<Utc>>,
+    pub assignee_id: Option<Uuid>,
+    pub state: String,
+    /// The deadline clock of the current state (kept with the case so queues
+    /// can filter on it without knowing workflows).
+    pub clock: Clock,
+    pub due_date: Option<NaiveDate>,
+    /// While the clock is paused: the working days that were left.
+    pub paused_days_left: Option<i32>,
+    pub overdue: bool,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Normalized tracking number, subject and body (see `diwan_domain::text`).
+    #[serde(skip)]
+    pub search_text: String,
+}
+
+/// One line of a queue: a case with the names people need to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseRow {
+    pub id: Uuid,
+    pub tracking_number: String,
+    pub case_type_id: Uuid,
+    pub subject: String,
+    pub state: String,
+    pub filer_org_id: Uuid,
+    pub holder_org_id: Option<Uuid>,
+    pub holder_since: Option<DateTime<Utc>>,
+    pub assignee_id: Option<Uuid>,
+    pub due_date: Option<NaiveDate>,
+    pub overdue: bool,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Most recently changed first (the default).
+    #[default]
+    Updated,
+    Created,
+    /// Earliest due date first; cases without a due date last.
+    Due,
+}
+
+/// Where a page of a queue starts: the sort value and id of the last row seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    Time(DateTime<Utc>, Uuid),
+    Date(Option<NaiveDate>, Uuid),
+}
+
+/// A queue or search query. Every field narrows; `scope` is always applied.
+#[derive(Debug, Clone)]
+pub struct CaseQuery {
+    pub scope: Scope,
+    pub states: Vec<String>,
+    pub case_type_id: Option<Uuid>,
+    pub filer_org_id: Option<Uuid>,
+    pub holder_org_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub overdue: Option<bool>,
+    /// Only cases whose clock runs and that are due on or before this date.
+    pub due_by: Option<NaiveDate>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Normalized search terms; each must occur in the case's search text.
+    pub terms: Vec<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+impl CaseQuery {
+    pub fn new(scope: Scope) -> Self {
+        CaseQuery {
+            scope,
+            states: Vec::new(),
+            case_type_id: None,
+            filer_org_id: None,
+            holder_org_id: None,
+            assignee_id: None,
+            overdue: None,
+            due_by: None,
+            created_from: None,
+            created_to: None,
+            terms: Vec::new(),
+            sort: SortKey::Updated,
+            descending: true,
+            after: None,
+            limit: 25,
+        }
+    }
+}
+
+/// What to count for a dashboard.
+#[derive(Debug, Clone)]
+pub struct CaseCount {
+    pub scope: Scope,
+    pub holder_org_id: Option<Uuid>,
+    /// Cases due on or before this date count as due soon.
+    pub due_soon_by: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CaseCounts {
+    /// Open cases (clock running or paused).
+    pub open: i64,
+    pub overdue: i64,
+    pub due_soon: i64,
+    /// Cases waiting on their filer.
+    pub paused: i64,
+}
+
+/// One transition in a case's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseEvent {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub holder_org_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub author_id: Uuid,
+    pub author_org_id: Uuid,
+    /// Internal notes are never shown to the filing municipality.
+    pub internal: bool,
+    /// The action the message went with (`request_info`, `answer` …) or `message`/`note`.
+    pub kind: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub message_id: Option<Uuid>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(skip)]
+    pub storage_key: String,
+    pub uploaded_by: Uuid,
+    pub internal: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait CaseRepo {
+    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()>;
+    async fn list_case_types(&mut self) -> Result<Vec<CaseType>>;
+    async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>>;
+
+    /// Takes the next number of the per-prefix, per-year sequence.
+    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64>;
+    async fn insert_case(&mut self, c: &Case) -> Result<()>;
+    /// Saves every mutable column of a case.
+    async fn update_case(&mut self, c: &Case) -> Result<()>;
+    /// Reads a case and, on backends that can, locks it until the transaction ends.
+    async fn get_case(&mut self, id: Uuid) -> Result<Option<Case>>;
+    async fn case_by_tracking(&mut self, tracking: &str) -> Result<Option<Case>>;
+    async fn list_cases(&mut self, q: &CaseQuery) -> Result<Vec<CaseRow>>;
+    async fn count_cases(&mut self, q: &CaseCount) -> Result<CaseCounts>;
+
+    async fn insert_event(&mut self, e: &CaseEvent) -> Result<()>;
+    async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>>;
+    async fn insert_message(&mut self, m: &Message) -> Result<()>;
+    async fn list_messages(
+        &mut self,
+        case_id: Uuid,
+        include_internal: bool,
+    ) -> Result<Vec<Message>>;
+    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()>;
+    async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>>;
+    async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>>;
+
+    /// Marks as overdue every case whose clock runs and whose due date is
+    /// before `today`, and returns them. Safe to run on several nodes at once:
+    /// each case is returned by exactly one run.
+    async fn mark_overdue(&mut self, today: NaiveDate, limit: i64) -> Result<Vec<Case>>;
+    /// How many cases wait to be marked overdue (the job queue's depth).
+    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64>;
+}

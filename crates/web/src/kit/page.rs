@@ -1,0 +1,528 @@
+//! What every server-rendered page shares: plain HTML and forms, no
+//! JavaScript.
+//!
+//! Every handler extracts a [`PageCtx`], checks what it was sent, calls the
+//! services and renders one template (or redirects). Mistakes people can
+//! make (a bad identifier, an invalid field, an expired form) answer with a
+//! translated page and the right status, never with a 500.
+
+use super::auth::{NavUser, PageCtx};
+use super::error::{status_of, ApiError};
+use crate::i18n::Tr;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use diwan_domain::organizations::OrgKind;
+use diwan_domain::ErrorCode;
+use diwan_services::Caller;
+use diwan_store::Organization;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// The router's fallback: a 404 page for browsers, a JSON 404 under `/api/`.
+pub async fn not_found(ctx: PageCtx, State(state): State<AppState>) -> Response {
+    if ctx.path.starts_with("/api/") {
+        return ApiError::new(ErrorCode::NotFound).into_response();
+    }
+    error_page(&ctx, &state, ErrorCode::NotFound).await
+}
+
+/// The Content-Security-Policy of every page: no scripts at all, styles and
+/// images only from Diwan itself, never framed, forms only to Diwan.
+pub const CSP: &str =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Adds the security headers every HTML response carries.
+pub fn harden(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+/// Renders a page with status 200.
+pub fn render<T: Template>(t: &T) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+/// Renders a page with the given status. A template that fails to render
+/// is a bug: it is logged and answered with a bare 500.
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
+    let mut res = match t.render() {
+        Ok(html) => {
+            let mut res = (status, Html(html)).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed to render");
+            let mut res =
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            res
+        }
+    };
+    harden(&mut res);
+    res
+}
+
+/// What the base layout needs: every page struct has these four fields.
+pub struct Chrome {
+    pub tr: Tr<'static>,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub path: String,
+}
+
+pub async fn chrome(ctx: &PageCtx, state: &AppState) -> Chrome {
+    Chrome {
+        tr: ctx.tr(),
+        user: ctx.nav(state).await,
+        csrf: ctx.csrf.clone(),
+        path: ctx.path.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage {
+    tr: Tr<'static>,
+    user: Option<NavUser>,
+    csrf: String,
+    path: String,
+    code: &'static str,
+}
+
+/// The translated error page for `code`, with the status that code means.
+pub async fn error_page(ctx: &PageCtx, state: &AppState, code: ErrorCode) -> Response {
+    let Chrome {
+        tr,
+        user,
+        csrf,
+        path,
+    } = chrome(ctx, state).await;
+    render_status(
+        status_of(code),
+        &ErrorPage {
+            tr,
+            user,
+            csrf,
+            path,
+            code: code.as_str(),
+        },
+    )
+}
+
+/// The error page for a request whose session is not looked up: in the
+/// language of the cookie or the browser, without the navigation.
+pub fn plain_error_page(headers: &axum::http::HeaderMap, code: ErrorCode) -> Response {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = crate::i18n::negotiate(
+        None,
+        jar.get(crate::i18n::LANG_COOKIE).map(|c| c.value()),
+        accept,
+    );
+    let tr = crate::i18n::I18n::global().tr(lang);
+    render_status(
+        status_of(code),
+        &ErrorPage {
+            tr,
+            user: None,
+            csrf: String::new(),
+            path: "/".into(),
+            code: code.as_str(),
+        },
+    )
+}
+
+/// A `303 See Other` to `location` (a local path).
+pub fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    } else {
+        res.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/"));
+    }
+    res
+}
+
+/// Sends someone who is not signed in to the sign-in page, coming back here after.
+pub fn to_sign_in(ctx: &PageCtx) -> Response {
+    match return_path(&ctx.path) {
+        Some(back) => see_other(&format!("/sign-in?next={}", pct(back))),
+        None => see_other("/sign-in"),
+    }
+}
+
+/// Where to come back to after signing in: the page itself, or for a form
+/// that only takes posts, the page that shows that form.
+fn return_path(path: &str) -> Option<&str> {
+    let bare = path.split('?').next().unwrap_or(path);
+    if bare == "/sign-out" || bare == "/sign-in" {
+        return None;
+    }
+    if bare == "/notifications/read" {
+        return Some("/notifications");
+    }
+    if bare.starts_with("/account/tokens/") {
+        return Some("/account/tokens");
+    }
+    if bare.starts_with("/admin/users/") {
+        return Some("/admin/users");
+    }
+    for suffix in ["/transitions", "/messages", "/attachments", "/edit"] {
+        if let Some(case) = bare
+            .strip_suffix(suffix)
+            .filter(|c| c.starts_with("/cases/"))
+        {
+            return Some(case);
+        }
+    }
+    Some(path)
+}
+
+/// `next` when it is a path on this site (`/…` but not `//…` or `/\…`).
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// Percent-encodes everything but the unreserved characters of RFC 3986.
+pub fn pct(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Why a page handler stopped early.
+pub enum Fail {
+    /// Show the translated error page of this code.
+    Page(ErrorCode),
+    /// Answer with this response (a redirect to the sign-in page, say).
+    Respond(Box<Response>),
+}
+
+impl From<diwan_services::Error> for Fail {
+    fn from(e: diwan_services::Error) -> Self {
+        if e.code() == ErrorCode::Internal {
+            tracing::error!(error = ?e, "internal error");
+        }
+        Fail::Page(e.code())
+    }
+}
+
+impl From<ErrorCode> for Fail {
+    fn from(code: ErrorCode) -> Self {
+        Fail::Page(code)
+    }
+}
+
+pub type PageResult = Result<Response, Fail>;
+
+/// Turns a handler's result into the response.
+pub async fn finish(ctx: &PageCtx, state: &AppState, r: PageResult) -> Response {
+    match r {
+        Ok(res) => res,
+        Err(Fail::Respond(res)) => *res,
+        Err(Fail::Page(code)) => error_page(ctx, state, code).await,
+    }
+}
+
+/// The signed-in caller, or a redirect to the sign-in page.
+pub fn signed_in(ctx: &PageCtx) -> Result<&Caller, Fail> {
+    ctx.caller
+        .as_ref()
+        .ok_or_else(|| Fail::Respond(Box::new(to_sign_in(ctx))))
+}
+
+/// Checks a form's anti-forgery token.
+pub fn check_csrf(ctx: &PageCtx, sent: &str) -> Result<(), Fail> {
+    if ctx.csrf_ok(sent) {
+        Ok(())
+    } else {
+        Err(Fail::Page(ErrorCode::CsrfFailed))
+    }
+}
+
+/// Parses an identifier from a path; anything malformed names nothing.
+pub fn path_id(s: &str) -> Result<Uuid, Fail> {
+    Uuid::parse_str(s).map_err(|_| Fail::Page(ErrorCode::NotFound))
+}
+
+/// One `<option>` of a select.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Opt {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
+        let value = value.into();
+        let selected = !value.is_empty() && value == current;
+        Opt {
+            value,
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+/// The organizations, by id, for showing names in the page's language.
+pub struct Orgs {
+    pub list: Vec<Organization>,
+    by_id: HashMap<Uuid, usize>,
+    lang: &'static str,
+}
+
+impl Orgs {
+    pub async fn load(state: &AppState, tr: &Tr<'static>) -> Result<Orgs, Fail> {
+        let mut list = state.services.list_orgs().await?;
+        let lang = tr.code();
+        list.sort_by(|a, b| a.name(lang).cmp(b.name(lang)));
+        let by_id = list.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+        Ok(Orgs { list, by_id, lang })
+    }
+
+    pub fn get(&self, id: Uuid) -> Option<&Organization> {
+        self.by_id.get(&id).map(|i| &self.list[*i])
+    }
+
+    pub fn name(&self, id: Uuid) -> String {
+        self.get(id)
+            .map(|o| o.name(self.lang).to_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn name_opt(&self, id: Option<Uuid>) -> String {
+        id.map(|i| self.name(i)).unwrap_or_default()
+    }
+
+    /// The IANA time zone of an organization ("" when unknown).
+    pub fn tz(&self, id: Uuid) -> String {
+        self.get(id)
+            .map(|o| o.time_zone.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn of_kind<'a>(
+        &'a self,
+        kinds: &'a [OrgKind],
+    ) -> impl Iterator<Item = &'a Organization> + 'a {
+        self.list.iter().filter(move |o| kinds.contains(&o.kind))
+    }
+
+    /// Options for a select of organizations of the given kinds.
+    pub fn options(&self, kinds: &[OrgKind], current: &str) -> Vec<Opt> {
+        self.of_kind(kinds)
+            .map(|o| Opt::new(o.id.to_string(), o.name(self.lang), current))
+            .collect()
+    }
+}
+
+/// The people the caller may know about, for showing names and for
+/// choosing assignees: everybody for administrators and auditors, the
+/// officers and heads of the ministry's units for other ministry staff, and
+/// only themselves for municipal staff. (The services offer no general
+/// look-up of names by id.)
+#[derive(Debug, Default)]
+pub struct People {
+    pub names: HashMap<Uuid, String>,
+    /// Active officers and heads of department: (id, name, unit).
+    pub staff: Vec<(Uuid, String, Uuid)>,
+}
+
+impl People {
+    pub async fn load(state: &AppState, caller: &Caller, orgs: &Orgs) -> People {
+        use diwan_domain::Role;
+        let mut p = People::default();
+        let assignable = |r: Role| matches!(r, Role::Officer | Role::DepartmentHead);
+        if matches!(caller.role, Role::Admin | Role::Auditor) {
+            if let Ok(users) = state.services.list_users(caller).await {
+                for u in users {
+                    if u.active && assignable(u.role) {
+                        p.staff.push((u.id, u.display_name.clone(), u.org_id));
+                    }
+                    p.names.insert(u.id, u.display_name);
+                }
+            }
+        } else if !caller.role.is_municipal() {
+            for o in orgs.of_kind(&[OrgKind::Ministry, OrgKind::Department, OrgKind::Section]) {
+                if let Ok(users) = state.services.department_staff(caller, o.id).await {
+                    for u in users {
+                        p.staff.push((u.id, u.display_name.clone(), u.org_id));
+                        p.names.insert(u.id, u.display_name);
+                    }
+                }
+            }
+        }
+        p.names.insert(caller.user_id, caller.display_name.clone());
+        p.staff.sort_by(|a, b| a.1.cmp(&b.1));
+        p
+    }
+
+    pub fn name(&self, id: Option<Uuid>) -> String {
+        id.and_then(|i| self.names.get(&i).cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// The summary and the per-field reasons of a form the services refused.
+/// Only input errors point at fields; a refused move or a conflict is told
+/// as a whole.
+pub fn form_failure(
+    state: &AppState,
+    tr: &Tr<'static>,
+    e: &diwan_services::Error,
+) -> (String, FieldErrors) {
+    let errors = match e.code() {
+        ErrorCode::InvalidInput | ErrorCode::PayloadTooLarge | ErrorCode::UnsupportedMediaType => {
+            FieldErrors::from_details(state, tr, e.details())
+        }
+        _ => FieldErrors::default(),
+    };
+    (summary(tr, e.code(), &errors), errors)
+}
+
+/// The message above a failed form.
+pub fn summary(tr: &Tr<'static>, code: ErrorCode, errors: &FieldErrors) -> String {
+    if code == ErrorCode::InvalidInput && !errors.is_empty() {
+        tr.t("form-errors")
+    } else {
+        tr.t_code("error-", code.as_str())
+    }
+}
+
+/// The reasons of an invalid form, by field. Reasons that are not message
+/// ids (they should all be) read as "not valid".
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn from_details(
+        state: &AppState,
+        tr: &Tr<'static>,
+        details: &[(String, String)],
+    ) -> FieldErrors {
+        let mut map = BTreeMap::new();
+        for (field, reason) in details {
+            let key = reason.replace('_', "-");
+            let key = if state.i18n.has(tr.lang(), &key) {
+                key
+            } else {
+                "field-invalid".to_owned()
+            };
+            map.entry(field.clone()).or_insert(key);
+        }
+        FieldErrors(map)
+    }
+
+    pub fn add(&mut self, field: &str, reason: &str) {
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| reason.to_owned());
+    }
+
+    pub fn get(&self, field: &str) -> &str {
+        self.0.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Fields whose reason no visible input shows.
+    pub fn others(&self, shown: &[&str]) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(f, _)| !shown.contains(&f.as_str()))
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+}
+
+/// A human file size in the page's language.
+pub fn file_size(tr: &Tr<'static>, bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if b < 1024.0 * 1024.0 {
+        tr.t_s("size-kb", "size", &format!("{:.1}", b / 1024.0))
+    } else {
+        tr.t_s("size-mb", "size", &format!("{:.1}", b / (1024.0 * 1024.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/cases?x=1"), Some("/cases?x=1"));
+        assert_eq!(local_path("/"), Some("/"));
+        for bad in [
+            "",
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "cases",
+            "/a\nb",
+            "/a\\b",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sign_in_comes_back_to_a_page() {
+        assert_eq!(return_path("/cases?state=open"), Some("/cases?state=open"));
+        assert_eq!(return_path("/cases/abc/transitions"), Some("/cases/abc"));
+        assert_eq!(return_path("/cases/abc/edit"), Some("/cases/abc"));
+        assert_eq!(
+            return_path("/account/tokens/abc/revoke"),
+            Some("/account/tokens")
+        );
+        assert_eq!(return_path("/notifications/read"), Some("/notifications"));
+        assert_eq!(return_path("/sign-out"), None);
+    }
+
+    #[test]
+    fn percent_encoding() {
+        assert_eq!(pct("/cases?a=1&b=ب"), "%2Fcases%3Fa%3D1%26b%3D%D8%A8");
+        assert_eq!(pct("a-b_c.d~"), "a-b_c.d~");
+    }
+}
