@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod cases;
+pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod jobs;
@@ -43,6 +44,8 @@ pub struct Config {
     pub session_max_lifetime: Duration,
     /// Per-address limits on failed sign-ins.
     pub sign_in_limits: accounts::throttle::Limits,
+    /// The time the services see (the system's; tests set their own).
+    pub clock: clock::Clock,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             lockout_duration: Duration::from_secs(15 * 60),
             session_max_lifetime: Duration::from_secs(12 * 3600),
             sign_in_limits: accounts::throttle::Limits::default(),
+            clock: clock::Clock::system(),
         }
     }
 }
@@ -101,7 +105,7 @@ impl Services {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.config.clock.now()
     }
 }
 

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod backup;
+mod clock;
 mod crash;
 mod deadlines;
 mod errors;

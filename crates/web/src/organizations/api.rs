@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
@@ -129,7 +129,7 @@ async fn list_holidays(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(p): ApiQuery<HolidayParams>,
 ) -> ApiResult<Vec<NaiveDate>> {
-    let from = parse_day("from", &p.from)?.unwrap_or_else(|| Utc::now().date_naive());
+    let from = parse_day("from", &p.from)?.unwrap_or_else(|| state.services.now().date_naive());
     let to = parse_day("to", &p.to)?.unwrap_or(from + chrono::Duration::days(366));
     Ok(Json(state.services.holidays(id, from, to).await?))
 }

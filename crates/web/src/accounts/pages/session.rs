@@ -133,7 +133,7 @@ pub async fn sign_in(
             .await
         {
             Ok(signed) => {
-                let secs = (signed.expires_at - chrono::Utc::now()).num_seconds();
+                let secs = (signed.expires_at - state.services.now()).num_seconds();
                 let cookie = Cookie::build((SESSION_COOKIE, signed.token))
                     .http_only(true)
                     .same_site(SameSite::Lax)
