@@ -65,12 +65,16 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::api::routes())
         .merge(audit::api::routes())
         .fallback(kit::extract::api_not_found);
+    // Every state-changing page request passes the CSRF layer; the API and
+    // GovStack answer bearer tokens, which a browser never sends on its own.
+    let pages = page_routes()
+        .into_router()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            kit::csrf::require_csrf,
+        ));
     Router::new()
-        .merge(accounts::pages::routes())
-        .merge(cases::pages::routes())
-        .merge(notifications::pages::routes())
-        .merge(audit::pages::routes())
-        .merge(pages::routes())
+        .merge(pages)
         .nest("/api/v1", api)
         .merge(kit::openapi::doc_routes(openapi))
         .merge(cases::govstack::routes())
@@ -88,6 +92,16 @@ pub fn router(state: AppState) -> Router {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Every page route, with the table of their methods and paths.
+pub fn page_routes() -> kit::routes::Routes {
+    kit::routes::Routes::new()
+        .merge(accounts::pages::routes())
+        .merge(cases::pages::routes())
+        .merge(notifications::pages::routes())
+        .merge(audit::pages::routes())
+        .merge(pages::routes())
 }
 
 /// The OpenAPI 3.1 document of the JSON API and of the GovStack Workflow API.

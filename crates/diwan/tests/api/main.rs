@@ -6,6 +6,7 @@ mod auth;
 mod backup;
 mod clock;
 mod crash;
+mod csrf;
 mod deadlines;
 mod errors;
 mod govstack;

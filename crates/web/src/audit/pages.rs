@@ -7,13 +7,12 @@ use crate::kit::form::{read_day, Fields};
 use crate::kit::page::{
     chrome, finish, pct, render_status, signed_in, Chrome, Fail, FieldErrors, Opt, Orgs, PageResult,
 };
+use crate::kit::routes::Routes;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::{ErrorCode, Role};
@@ -61,8 +60,8 @@ fn start_of(day: NaiveDate, tz: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The audit page.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(search))
+pub fn routes() -> Routes {
+    Routes::new().get("/audit", search)
 }
 
 /// `GET /audit`.

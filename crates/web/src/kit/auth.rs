@@ -117,6 +117,10 @@ impl FromRequestParts<AppState> for PageCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // The CSRF layer may have found who is calling already.
+        if let Some(ctx) = parts.extensions.get::<PageCtx>() {
+            return Ok(ctx.clone());
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let ip = client_ip(parts, state.web.trusted_proxies);
         let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());

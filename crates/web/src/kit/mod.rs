@@ -4,9 +4,11 @@
 //! capability.
 
 pub mod auth;
+pub mod csrf;
 pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod form;
 pub mod openapi;
 pub mod page;
+pub mod routes;

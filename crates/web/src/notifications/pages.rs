@@ -6,12 +6,11 @@ use crate::kit::form::Fields;
 use crate::kit::page::{
     check_csrf, chrome, finish, render, see_other, signed_in, Chrome, Orgs, PageResult,
 };
+use crate::kit::routes::Routes;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use bytes::Bytes;
 use uuid::Uuid;
 
@@ -35,10 +34,10 @@ struct NotificationsPage {
 }
 
 /// The notification centre.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/notifications", get(list))
-        .route("/notifications/read", post(read))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/notifications", list)
+        .post("/notifications/read", read)
 }
 
 /// `GET /notifications`.

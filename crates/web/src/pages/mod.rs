@@ -4,13 +4,11 @@
 mod api_doc;
 mod static_files;
 
-use crate::AppState;
-use axum::routing::get;
-use axum::Router;
+use crate::kit::routes::Routes;
 
 /// The API reference and the static files.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api", get(api_doc::show))
-        .route("/static/{name}", get(static_files::serve))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api", api_doc::show)
+        .get("/static/{name}", static_files::serve)
 }

@@ -5,29 +5,23 @@ mod account;
 mod admin;
 mod session;
 
-use crate::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use crate::kit::routes::Routes;
 
 /// The accounts pages.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(session::home))
-        .route(
-            "/sign-in",
-            get(session::sign_in_form).post(session::sign_in),
-        )
-        .route("/sign-out", post(session::sign_out))
-        .route("/lang", get(session::lang_link).post(session::set_lang))
-        .route(
-            "/account/tokens",
-            get(account::tokens).post(account::create_token),
-        )
-        .route("/account/tokens/{id}/revoke", post(account::revoke))
-        .route(
-            "/account/password",
-            get(account::password_form).post(account::change_password),
-        )
-        .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{id}/password", post(admin::reset_password))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/", session::home)
+        .get("/sign-in", session::sign_in_form)
+        .post("/sign-in", session::sign_in)
+        .post("/sign-out", session::sign_out)
+        .get("/lang", session::lang_link)
+        .post("/lang", session::set_lang)
+        .get("/account/tokens", account::tokens)
+        .post("/account/tokens", account::create_token)
+        .post("/account/tokens/{id}/revoke", account::revoke)
+        .get("/account/password", account::password_form)
+        .post("/account/password", account::change_password)
+        .get("/admin/users", admin::users)
+        .post("/admin/users", admin::create_user)
+        .post("/admin/users/{id}/password", admin::reset_password)
 }

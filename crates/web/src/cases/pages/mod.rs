@@ -8,25 +8,22 @@ mod filing;
 mod queue;
 mod upload;
 
-use crate::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use crate::kit::routes::Routes;
 
 /// The cases pages.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cases", get(queue::cases))
-        .route("/search", get(queue::search))
-        .route(
-            "/cases/new",
-            get(filing::new_request).post(filing::file_request),
-        )
-        .route("/memos/new", get(filing::new_memo).post(filing::file_memo))
-        .route("/cases/{id}", get(case::show))
-        .route("/cases/{id}/transitions", post(actions::transition))
-        .route("/cases/{id}/messages", post(actions::message))
-        .route("/cases/{id}/attachments", post(actions::attach))
-        .route("/cases/{id}/edit", post(actions::edit))
-        .route("/attachments/{id}", get(actions::download))
-        .route("/dashboard", get(dashboard::show))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/cases", queue::cases)
+        .get("/search", queue::search)
+        .get("/cases/new", filing::new_request)
+        .post("/cases/new", filing::file_request)
+        .get("/memos/new", filing::new_memo)
+        .post("/memos/new", filing::file_memo)
+        .get("/cases/{id}", case::show)
+        .post("/cases/{id}/transitions", actions::transition)
+        .post("/cases/{id}/messages", actions::message)
+        .post("/cases/{id}/attachments", actions::attach)
+        .post("/cases/{id}/edit", actions::edit)
+        .get("/attachments/{id}", actions::download)
+        .get("/dashboard", dashboard::show)
 }
