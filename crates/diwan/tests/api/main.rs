@@ -1,10 +1,13 @@
-//! Diwan's integration tests: a real server per test, over HTTP, on SQLite
-//! (default) or PostgreSQL (`DIWAN_TEST_BACKEND=postgres`).
+//! Diwan's integration tests, on SQLite (default) or PostgreSQL
+//! (`DIWAN_TEST_BACKEND=postgres`): a real server per test over HTTP, the
+//! built binary as separate processes (crash, several nodes), and the store
+//! contract through the `Store` trait on a fresh database.
 
 mod audit;
 mod auth;
 mod backup;
 mod clock;
+mod contract;
 mod crash;
 mod csrf;
 mod deadlines;
