@@ -165,6 +165,27 @@ fn due_null() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).expect("9999-12-31 is a valid date")
 }
 
+/// How many matches make search terms common: more than a page's worth
+/// among the newest cases is then likely.
+const COMMON_MATCHES: i64 = 2000;
+
+/// Whether a text query matches at least [`COMMON_MATCHES`] cases (counted
+/// only that far).
+async fn common_terms(
+    tx: &mut sqlx::Transaction<'static, Postgres>,
+    tsquery: &str,
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE search_vector @@ to_tsquery('simple', $1) LIMIT $2) t",
+    )
+    .bind(tsquery)
+    .bind(COMMON_MATCHES)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(n >= COMMON_MATCHES)
+}
+
 #[async_trait]
 impl CaseRepo for PostgresTx {
     async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
@@ -337,7 +358,20 @@ impl CaseRepo for PostgresTx {
         // search costs what its matches cost: about a millisecond for a
         // tracking number, and under a second for a word found in all of a
         // million cases.
-        let search = !q.terms.is_empty();
+        let ts = if q.terms.is_empty() {
+            None
+        } else {
+            Some(tsquery(&q.terms))
+        };
+        // A word found in many cases is the opposite: fenced, its tens of
+        // thousands of matches are all sorted; unfenced, with the match
+        // written so that the GIN index cannot serve it, the queue's index is
+        // walked and a page needs only a few hundred rows checked.
+        let common = match &ts {
+            Some(Some(t)) => common_terms(&mut self.tx, t).await?,
+            _ => false,
+        };
+        let search = ts.is_some() && !common;
         let mut qb: QueryBuilder<Postgres> =
             QueryBuilder::new(concat!("SELECT ", case_row_columns!(), " FROM "));
         if search {
@@ -380,17 +414,20 @@ impl CaseRepo for PostgresTx {
         if let Some(v) = q.created_to {
             qb.push(" AND c.created_at < ").push_bind(v);
         }
-        if search {
-            match tsquery(&q.terms) {
-                Some(t) => {
-                    qb.push(" AND c.search_vector @@ to_tsquery('simple', ")
-                        .push_bind(t)
-                        .push(")");
-                }
-                None => {
-                    qb.push(" AND false");
-                }
+        match &ts {
+            Some(Some(t)) => {
+                qb.push(if common {
+                    " AND (c.search_vector || ''::tsvector) @@ to_tsquery('simple', "
+                } else {
+                    " AND c.search_vector @@ to_tsquery('simple', "
+                })
+                .push_bind(t.clone())
+                .push(")");
             }
+            Some(None) => {
+                qb.push(" AND false");
+            }
+            None => {}
         }
         let (col, op, dir) = match (q.sort, q.descending) {
             (SortKey::Updated, true) => ("c.updated_at", "<", "DESC"),

@@ -150,6 +150,27 @@ fn fts_query(terms: &[String]) -> String {
 
 const DUE_NULL: &str = "9999-12-31";
 
+/// How many matches make search terms common: more than a page's worth
+/// among the newest cases is then likely.
+const COMMON_MATCHES: i64 = 2000;
+
+/// Whether the terms match at least [`COMMON_MATCHES`] cases (counted only
+/// that far, so the check stays cheap).
+async fn common_terms(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    terms: &[String],
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases_fts WHERE cases_fts MATCH $1 LIMIT $2)",
+    )
+    .bind(fts_query(terms))
+    .bind(COMMON_MATCHES)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(n >= COMMON_MATCHES)
+}
+
 #[async_trait]
 impl CaseRepo for SqliteTx {
     async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
@@ -331,9 +352,18 @@ impl CaseRepo for SqliteTx {
             qb.push(" AND c.created_at < ").push_bind(ts(v));
         }
         if !q.terms.is_empty() {
-            qb.push(" AND c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ")
-                .push_bind(fts_query(&q.terms))
-                .push(")");
+            // A word found in many cases: walk the queue's order and keep the
+            // matches (a page needs a few hundred rows); a rare one: start
+            // from its matches and sort them. The unary `+` keeps SQLite from
+            // driving the query from the match list in the first case.
+            let common = common_terms(&mut self.tx, &q.terms).await?;
+            qb.push(if common {
+                " AND +c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH "
+            } else {
+                " AND c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH "
+            })
+            .push_bind(fts_query(&q.terms))
+            .push(")");
         }
         let (col, op, dir) = match (q.sort, q.descending) {
             (SortKey::Updated, true) => ("c.updated_at", "<", "DESC"),

@@ -1439,3 +1439,59 @@ async fn audit_log_is_append_only() {
     })
     .await;
 }
+
+/// A word found in thousands of cases takes another query plan than a rare
+/// one (the queue's order is walked instead of sorting every match); the
+/// pages it gives are the same as sorting the matches would give.
+#[tokio::test]
+async fn a_common_word_pages_exactly_like_a_rare_one() {
+    with_db(true, |store, _| async move {
+        let w = world(&store).await;
+        let base = now() - Duration::days(10);
+        let mut tx = store.begin().await.unwrap();
+        let mut matching = Vec::new();
+        for i in 0..2600i64 {
+            // Two cases in three hold the word; the others only a longer word
+            // that starts with it, and every tenth a word that does not.
+            let (subject, matches) = match i % 10 {
+                9 => ("طلب صيانة", false),
+                n if n % 3 == 2 => ("طلب مدرسية جديدة", true),
+                _ => ("طلب مدرسة جديدة", true),
+            };
+            let mut c = case(
+                w.kind.id,
+                &format!("MLG-2025-{:06}", i + 1),
+                &w.clerk_a,
+                subject,
+                "نص",
+            );
+            c.id = Uuid::from_u128(
+                (i as u128 + 7).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835),
+            );
+            // Updated in an order unrelated to insertion, with ties.
+            c.updated_at = base + Duration::seconds((i * 7919) % 1300);
+            tx.insert_case(&c).await.unwrap();
+            if matches {
+                matching.push(c);
+            }
+        }
+        tx.commit().await.unwrap();
+        assert!(matching.len() >= 2000);
+        let mut expected: Vec<&Case> = matching.iter().collect();
+        sort_like_store(&mut expected, SortKey::Updated, true);
+        let mut q = CaseQuery::new(Scope::FiledBy(w.clerk_a.org_id));
+        q.terms = search_terms("مدرس");
+        q.limit = 25;
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let mut tx = store.read().await.unwrap();
+            let page = tx.list_cases(&q).await.unwrap();
+            assert_eq!(page.len(), 25);
+            q.after = page.last().map(|r| Cursor::Time(r.updated_at, r.id));
+            seen.extend(page.into_iter().map(|r| r.id));
+        }
+        let want: Vec<Uuid> = expected.iter().take(75).map(|c| c.id).collect();
+        assert_eq!(seen, want, "the first three pages of a common word");
+    })
+    .await;
+}
