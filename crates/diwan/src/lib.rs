@@ -82,8 +82,11 @@ pub async fn open_store(s: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-/// Builds the services over an opened store.
+/// Builds the services over an opened store. The workflows of the
+/// configuration are checked before the database is touched.
 pub async fn build_services(s: &Settings) -> anyhow::Result<Services> {
+    diwan_domain::cases::workflow::Registry::with(s.services.workflows.iter().cloned())
+        .map_err(|e| anyhow::anyhow!("a workflow of the configuration is invalid: {e}"))?;
     let store = open_store(s).await?;
     let files_url = s
         .files

@@ -8,7 +8,8 @@ use crate::{Caller, Error, Result, Services};
 use chrono::{DateTime, NaiveDate, Utc};
 use diwan_domain::cases::tracking::TrackingNumber;
 use diwan_domain::cases::workflow::{
-    self, CaseFacts, ClockChange, Needs, Scope, TransitionDef, Workflow,
+    self, CaseFacts, ClockChange, Needs, Prompt, Recipients, Registry, Scope, TransitionDef,
+    Visibility, Workflow,
 };
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::text::normalize_for_search;
@@ -46,13 +47,42 @@ pub struct Move {
     pub message: Option<String>,
 }
 
-/// An action the caller may take now, with what it needs.
+/// An action the caller may take now, with what it needs and does, as its
+/// workflow declares it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AvailableAction {
     pub action: String,
     pub needs_department: bool,
     pub needs_assignee: bool,
     pub needs_message: bool,
+    /// What the message box asks for.
+    pub prompt: Prompt,
+    /// A file may go with the move.
+    pub carries_file: bool,
+    /// The move closes the case to new files: a file that goes with it is
+    /// attached first.
+    pub file_first: bool,
+    /// The move ends the case without carrying it through.
+    pub terminates: bool,
+    /// The move files a draft.
+    pub files_draft: bool,
+}
+
+impl AvailableAction {
+    /// What `t`, made from `state`, needs and does.
+    fn of(wf: &Workflow, state: &str, t: &TransitionDef) -> AvailableAction {
+        AvailableAction {
+            action: t.action.clone(),
+            needs_department: t.needs(Needs::Department),
+            needs_assignee: t.needs(Needs::Assignee),
+            needs_message: t.needs(Needs::Message),
+            prompt: t.prompt,
+            carries_file: t.carries_file,
+            file_first: wf.closes_to_files(state, t),
+            terminates: wf.terminates(t),
+            files_draft: wf.is_draft(state),
+        }
+    }
 }
 
 /// Everything a person may see of one case.
@@ -72,6 +102,8 @@ pub struct CaseView {
     /// The caller may write internal notes (ministry staff only).
     pub can_note: bool,
     pub can_edit_draft: bool,
+    /// The case is a draft: not filed yet.
+    pub draft: bool,
     /// Display names of everyone who took part: filer, actors, authors, assignee.
     pub names: std::collections::BTreeMap<Uuid, String>,
 }
@@ -112,8 +144,10 @@ pub(crate) fn facts(c: &Case) -> CaseFacts<'_> {
     }
 }
 
-pub(crate) fn workflow_of(ct: &CaseType) -> Result<Workflow> {
-    workflow::builtin(&ct.workflow)
+pub(crate) fn workflow_of(workflows: &Registry, ct: &CaseType) -> Result<Workflow> {
+    workflows
+        .get(&ct.workflow)
+        .cloned()
         .ok_or_else(|| Error::Internal(format!("unknown workflow {}", ct.workflow)))
 }
 
@@ -155,6 +189,7 @@ fn search_text(c: &Case) -> String {
 /// Loads a case the caller may see, or answers "not found" as if it did not exist.
 async fn visible_case(
     tx: &mut dyn Tx,
+    workflows: &Registry,
     caller: &Caller,
     id: Uuid,
 ) -> Result<(Case, CaseType, Workflow)> {
@@ -166,7 +201,7 @@ async fn visible_case(
         .get_case_type(case.case_type_id)
         .await?
         .ok_or_else(|| Error::Internal("case type missing".into()))?;
-    let wf = workflow_of(&ct)?;
+    let wf = workflow_of(workflows, &ct)?;
     Ok((case, ct, wf))
 }
 
@@ -186,14 +221,9 @@ impl Services {
             .filter(|t| t.active)
             .ok_or_else(|| Error::invalid("case_type_id", "case-type-unknown"))?;
         let fields = clean_fields(&ct, n.fields)?;
-        let wf = workflow_of(&ct)?;
+        let wf = workflow_of(self.workflows(), &ct)?;
         // Only those who may perform the first move of the workflow may file.
-        let may_file = wf.transitions.iter().any(|t| {
-            t.from.contains(&wf.initial)
-                && t.party == workflow::Party::Filer
-                && t.roles.contains(&caller.role)
-        });
-        if !may_file {
+        if !wf.may_file(caller.role) {
             return Err(Error::forbidden());
         }
         let ministry = self.ministry(&mut *tx).await?;
@@ -241,14 +271,8 @@ impl Services {
         .await?;
         if n.submit {
             let first = wf
-                .transitions
-                .iter()
-                .find(|t| {
-                    t.from.contains(&wf.initial)
-                        && t.party == workflow::Party::Filer
-                        && t.to != "withdrawn"
-                })
-                .ok_or_else(|| Error::Internal("workflow has no first move".into()))?
+                .filing_move()
+                .ok_or_else(|| Error::Internal("workflow has no filing move".into()))?
                 .action
                 .clone();
             let mv = Move {
@@ -288,13 +312,13 @@ impl Services {
         let body = clean_text("body", body, 0, MAX_BODY)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let (mut case, ct, wf) = visible_case(&mut *tx, caller, id).await?;
+        let (mut case, ct, wf) = visible_case(&mut *tx, self.workflows(), caller, id).await?;
         // Without new values the draft keeps the ones it has.
         let fields = match fields {
             Some(f) => clean_fields(&ct, Some(f))?,
             None => case.fields.clone(),
         };
-        if case.state != wf.initial || case.filer_org_id != caller.org_id {
+        if !wf.is_draft(&case.state) || case.filer_org_id != caller.org_id {
             return Err(DomainError::new(ErrorCode::InvalidTransition)
                 .with("action", "edit")
                 .into());
@@ -321,12 +345,56 @@ impl Services {
 
     /// Moves a case along its workflow.
     pub async fn transition(&self, caller: &Caller, id: Uuid, mv: Move) -> Result<Case> {
+        self.move_case(caller, id, |_, _| Ok(mv)).await
+    }
+
+    /// Ends a case on its filer's behalf: makes the filer's withdrawal that
+    /// its workflow defines from the case's current state.
+    pub async fn withdraw(&self, caller: &Caller, id: Uuid) -> Result<Case> {
+        self.move_case(caller, id, |wf, case| {
+            let t = wf
+                .withdrawal_from(&case.state)
+                .or_else(|| wf.withdrawals().next())
+                .ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition))?;
+            Ok(Move {
+                action: t.action.clone(),
+                ..Move::default()
+            })
+        })
+        .await
+    }
+
+    /// What the move `action` on a case needs and does, as its workflow
+    /// defines it from the case's current state, whether or not the caller
+    /// may make it; `None` when the workflow has no such move from there.
+    /// Reads nothing of the case but its state.
+    pub async fn planned_move(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: &str,
+    ) -> Result<Option<AvailableAction>> {
+        let mut tx = self.store.read().await?;
+        let (case, _, wf) = visible_case(&mut *tx, self.workflows(), caller, id).await?;
+        Ok(wf
+            .transition(&case.state, action)
+            .map(|t| AvailableAction::of(&wf, &case.state, t)))
+    }
+
+    /// Makes the move `pick` chooses for the case, in one transaction.
+    async fn move_case(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        pick: impl FnOnce(&Workflow, &Case) -> Result<Move>,
+    ) -> Result<Case> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let (mut case, ct, wf) = visible_case(&mut *tx, caller, id).await?;
+        let (mut case, ct, wf) = visible_case(&mut *tx, self.workflows(), caller, id).await?;
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
+        let mv = pick(&wf, &case)?;
         let ministry = self.ministry(&mut *tx).await?;
         self.apply(
             &mut *tx,
@@ -403,7 +471,7 @@ impl Services {
                 .ok_or_else(|| Error::invalid("assignee_id", "assignee-unknown"))?;
             case.assignee_id = Some(u.id);
         }
-        if from == wf.initial && case.holder_org_id.is_none() {
+        if wf.is_draft(&from) && case.holder_org_id.is_none() {
             // A submitted request waits at the ministry's registry.
             case.holder_org_id = Some(ministry.id);
             case.holder_since = Some(now);
@@ -465,7 +533,7 @@ impl Services {
                 at: now,
                 author_id: c.user_id,
                 author_org_id: c.org_id,
-                internal: false,
+                internal: t.message_visibility == Visibility::Internal,
                 kind: t.action.clone(),
                 body,
             })
@@ -482,11 +550,14 @@ impl Services {
         )
         .await?;
         self.notify_move(tx, caller, case, &t, now).await?;
-        // A type that routes itself sends a submitted case straight on.
-        if t.action == "submit" && ct.auto_route {
-            if let Some(dept) = ct.default_department_id {
+        // A type that routes itself sends a filed case straight on, by the
+        // move its workflow lets the system make from there.
+        if wf.is_draft(&from) && ct.auto_route {
+            if let (Some(dept), Some(next)) =
+                (ct.default_department_id, wf.auto_route_from(&case.state))
+            {
                 let mv = Move {
-                    action: "route".into(),
+                    action: next.action.clone(),
                     department_id: Some(dept),
                     ..Move::default()
                 };
@@ -496,6 +567,8 @@ impl Services {
         Ok(())
     }
 
+    /// Sends the notifications the transition declares, to everyone but
+    /// the one who made the move.
     async fn notify_move(
         &self,
         tx: &mut dyn Tx,
@@ -505,28 +578,21 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let me = caller.map(|c| c.user_id);
-        let (kind, users): (&str, Vec<Uuid>) = match t.action.as_str() {
-            "assign" => ("assigned", case.assignee_id.into_iter().collect()),
-            "route" | "forward" | "send" => {
-                ("routed", department_heads(tx, case.holder_org_id).await?)
-            }
-            "submit" => {
-                let ministry_id = self.ministry(tx).await?.id;
-                ("routed", registry_staff(tx, ministry_id).await?)
-            }
-            "reply" => ("reply_received", holders(tx, case).await?),
-            "request_info" | "answer" | "reject" => {
-                let kind = match t.action.as_str() {
-                    "request_info" => "info_requested",
-                    "answer" => "answered",
-                    _ => "rejected",
-                };
-                (kind, org_staff(tx, case.filer_org_id).await?)
-            }
-            _ => return Ok(()),
-        };
-        let users: Vec<Uuid> = users.into_iter().filter(|u| Some(*u) != me).collect();
-        notify(tx, &users, kind, case, now).await
+        for n in &t.notifies {
+            let users = match n.to {
+                Recipients::Assignee => case.assignee_id.into_iter().collect(),
+                Recipients::DepartmentHeads => department_heads(tx, case.holder_org_id).await?,
+                Recipients::Registry => {
+                    let ministry_id = self.ministry(tx).await?.id;
+                    registry_staff(tx, ministry_id).await?
+                }
+                Recipients::Holders => holders(tx, case).await?,
+                Recipients::Filer => org_staff(tx, case.filer_org_id).await?,
+            };
+            let users: Vec<Uuid> = users.into_iter().filter(|u| Some(*u) != me).collect();
+            notify(tx, &users, &n.kind, case, now).await?;
+        }
+        Ok(())
     }
 
     /// Posts a public message, or an internal note that the filer never sees.
@@ -540,7 +606,7 @@ impl Services {
         let body = clean_text("message", body, 1, MAX_BODY)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let (case, _, wf) = visible_case(&mut *tx, caller, id).await?;
+        let (case, _, wf) = visible_case(&mut *tx, self.workflows(), caller, id).await?;
         let v = permissions(caller, &case, &wf);
         if !(if internal { v.note } else { v.message }) {
             return Err(Error::forbidden());
@@ -590,7 +656,7 @@ impl Services {
     pub async fn view_case(&self, caller: &Caller, id: Uuid) -> Result<CaseView> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let (case, case_type, wf) = visible_case(&mut *tx, caller, id).await?;
+        let (case, case_type, wf) = visible_case(&mut *tx, self.workflows(), caller, id).await?;
         let sees_internal = !caller.role.is_municipal();
         let events = tx.list_events(case.id).await?;
         let messages = tx.list_messages(case.id, sees_internal).await?;
@@ -637,12 +703,7 @@ impl Services {
         let actions = if caller.can_write() {
             wf.available(&caller.actor(), &facts(&case))
                 .into_iter()
-                .map(|t| AvailableAction {
-                    action: t.action.clone(),
-                    needs_department: t.needs(Needs::Department),
-                    needs_assignee: t.needs(Needs::Assignee),
-                    needs_message: t.needs(Needs::Message),
-                })
+                .map(|t| AvailableAction::of(&wf, &case.state, t))
                 .collect()
         } else {
             Vec::new()
@@ -654,9 +715,10 @@ impl Services {
                 && matches!((case.due_date, soon), (Some(d), Some(s)) if d <= s),
             can_message: p.message,
             can_note: p.note,
-            can_edit_draft: case.state == wf.initial
+            can_edit_draft: wf.is_draft(&case.state)
                 && case.filer_org_id == caller.org_id
                 && caller.can_write(),
+            draft: wf.is_draft(&case.state),
             case,
             case_type,
             events,
@@ -769,7 +831,8 @@ impl Services {
                 return Err(Error::forbidden());
             }
         }
-        workflow::builtin(&t.workflow)
+        self.workflows()
+            .get(&t.workflow)
             .ok_or_else(|| Error::invalid("workflow", "field-invalid"))?;
         let prefix = diwan_domain::cases::tracking::parse_prefix(&t.prefix)?;
         if !(0..=365).contains(&t.deadline_days) {

@@ -19,7 +19,7 @@ pub mod organizations;
 pub use error::{Error, Result};
 
 use chrono::{DateTime, Utc};
-use diwan_domain::cases::workflow::Actor;
+use diwan_domain::cases::workflow::{Actor, Registry, Workflow};
 use diwan_domain::Role;
 use diwan_store::Store;
 use object_store::ObjectStore;
@@ -46,6 +46,8 @@ pub struct Config {
     pub sign_in_limits: accounts::throttle::Limits,
     /// The time the services see (the system's; tests set their own).
     pub clock: clock::Clock,
+    /// Workflows defined as data, known besides the shipped ones.
+    pub workflows: Vec<Workflow>,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             session_max_lifetime: Duration::from_secs(12 * 3600),
             sign_in_limits: accounts::throttle::Limits::default(),
             clock: clock::Clock::system(),
+            workflows: Vec::new(),
         }
     }
 }
@@ -76,11 +79,29 @@ pub struct Services {
     /// The ministry at the root of the tree never changes once created;
     /// keeping it spares every filing a look-up of all organizations.
     ministry: Arc<std::sync::OnceLock<diwan_store::Organization>>,
+    /// The shipped workflows and those of the configuration.
+    workflows: Arc<Registry>,
 }
 
 impl Services {
+    /// The services over `store` and `files`. Panics when a workflow of the
+    /// configuration is incoherent; [`Services::try_new`] reports it instead.
     pub fn new(store: Arc<dyn Store>, files: Arc<dyn ObjectStore>, config: Config) -> Self {
-        Services {
+        match Self::try_new(store, files, config) {
+            Ok(s) => s,
+            Err(e) => panic!("a configured workflow is invalid: {e}"),
+        }
+    }
+
+    /// The services over `store` and `files`, once every workflow of the
+    /// configuration is checked.
+    pub fn try_new(
+        store: Arc<dyn Store>,
+        files: Arc<dyn ObjectStore>,
+        config: Config,
+    ) -> Result<Self> {
+        let workflows = Registry::with(config.workflows.iter().cloned())?;
+        Ok(Services {
             store,
             files,
             passwords: accounts::password::Hasher::default(),
@@ -89,7 +110,13 @@ impl Services {
             )),
             config,
             ministry: Arc::default(),
-        }
+            workflows: Arc::new(workflows),
+        })
+    }
+
+    /// The workflows case types may follow.
+    pub fn workflows(&self) -> &Registry {
+        &self.workflows
     }
 
     /// The ministry at the root of the organization tree.

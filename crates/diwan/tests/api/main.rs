@@ -22,3 +22,4 @@ mod pages;
 mod process;
 mod search;
 mod security;
+mod workflows;

@@ -5,6 +5,7 @@
 use crate::kit::auth::ApiCaller;
 use crate::kit::error::{ApiError, ErrorBody};
 use crate::kit::extract::{ApiJson, ApiPath, ApiResult, ClientAddr};
+use crate::kit::openapi::text;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -15,6 +16,7 @@ use diwan_domain::Role;
 use diwan_services::accounts::NewUser;
 use diwan_services::Caller;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
@@ -54,9 +56,16 @@ pub struct UserDto {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
-    /// admin, registry_clerk, department_head, officer, municipal_clerk, municipal_head, auditor
+    #[schema(schema_with = role_schema)]
     pub role: String,
     pub org_id: Uuid,
+}
+
+fn role_schema() -> Object {
+    text::one_of(
+        Role::ALL.map(Role::as_str),
+        "The role: what the account may do.",
+    )
 }
 
 impl From<&Caller> for UserDto {
@@ -99,7 +108,7 @@ pub struct SignInResponse {
 
 /// Signs in with a user name and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest, security(()),
-    responses((status = 200, body = SignInResponse), (status = 400, body = ErrorBody), (status = 401, description = "Unknown user name, wrong password or locked account: the answer does not say which", body = ErrorBody), (status = 429, description = "Too many failed sign-ins from this address; `Retry-After` says when to try again", body = ErrorBody)))]
+    responses((status = 200, body = SignInResponse), (status = 400, body = ErrorBody), (status = 401, description = "Unknown user name, wrong password or locked account: the answer does not say which", body = ErrorBody), (status = 429, description = "Too many failed sign-ins from this address (by default 20 within 15 minutes); `Retry-After` says when to try again", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before signing in again from this address.")))))]
 async fn sign_in(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -133,9 +142,18 @@ async fn sign_out(
 pub struct ChangePasswordRequest {
     #[schema(max_length = 256)]
     pub current_password: String,
-    /// At least 12 characters; common and easily guessed passwords are refused.
-    #[schema(min_length = 12, max_length = 256)]
+    #[schema(schema_with = new_password_schema)]
     pub new_password: String,
+}
+
+/// The shape of a new password. Its strength, which also counts the
+/// person's name, is judged when it is set.
+fn new_password_schema() -> Object {
+    text::counted(
+        12,
+        256,
+        "12 to 256 characters, not trimmed. Common and easily guessed passwords, and ones built from the person's name, are refused (400), as is the current password.",
+    )
 }
 
 /// Changes the caller's own password. Needs a session token from
@@ -190,17 +208,67 @@ async fn department_staff(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "reporting script", "scopes": ["read"], "expires_in_days": 90}))]
 pub struct TokenRequest {
+    #[schema(schema_with = token_name_schema)]
     pub name: String,
-    /// read, write
+    /// What the token may do; a read-only role's tokens only read.
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = expiry_schema)]
     pub expires_in_days: Option<u32>,
+}
+
+/// Reads a whole number that JSON may write with a fraction of zero
+/// (`30.0`), as JSON Schema's `integer` allows.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let whole = match n.as_u64() {
+        Some(u) => u32::try_from(u).ok(),
+        None => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+            .map(|f| f as u32),
+    };
+    whole.map(Some).ok_or_else(|| {
+        D::Error::custom(format!("{n} is not a whole number from 0 to {}", u32::MAX))
+    })
+}
+
+fn token_name_schema() -> Object {
+    text::trimmed(1, Some(100), "1 to 100 characters on one line.")
+}
+
+fn scopes_schema() -> Array {
+    ArrayBuilder::new()
+        .items(text::one_of(["read", "write"], "A scope."))
+        .min_items(Some(1))
+        .description(Some(
+            "What the token may do; repeats are ignored. A read-only role's tokens only read.",
+        ))
+        .build()
+}
+
+fn expiry_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .minimum(Some(0))
+        .maximum(Some(u32::MAX))
+        .description(Some(
+            "Days until the token expires, counted as 1 to 3650; no expiry when absent.",
+        ))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenDto {
     pub id: Uuid,
     pub name: String,
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -227,18 +295,52 @@ pub struct NewTokenResponse {
     pub details: TokenDto,
 }
 
+/// A new account. A municipal role needs a municipality; every other role
+/// an organization of the ministry.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUserRequest {
+    #[schema(schema_with = username_schema)]
     pub username: String,
+    #[schema(schema_with = display_name_schema)]
     pub display_name: String,
+    #[schema(schema_with = role_schema)]
     pub role: String,
+    /// An existing organization whose kind fits the role.
     pub org_id: Uuid,
+    #[schema(schema_with = password_schema)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordRequest {
+    #[schema(schema_with = password_schema)]
     pub password: String,
+}
+
+/// User names: 3 to 64 ASCII letters, digits, dots, underscores and
+/// hyphens once trimmed, kept in lower case.
+fn username_schema() -> Object {
+    let s = text::blank();
+    let removed = text::REMOVED;
+    let c = "[A-Za-z0-9._-]";
+    text::matching(
+        format!("^{s}*{c}(?:[{removed}]*{c}){{2,63}}{s}*$"),
+        "3 to 64 letters (a–z, kept in lower case), digits, dots, underscores and hyphens; unique (400 when taken).",
+    )
+}
+
+fn display_name_schema() -> Object {
+    text::trimmed(1, Some(120), "1 to 120 characters on one line.")
+}
+
+/// The shape of a password an administrator sets. Its strength, which
+/// also counts the person's names, is judged when it is set.
+fn password_schema() -> Object {
+    text::counted(
+        12,
+        256,
+        "12 to 256 characters, not trimmed. Common and easily guessed passwords, and ones built from the person's names, are refused (400).",
+    )
 }
 
 /// The caller's personal API tokens.
@@ -259,7 +361,7 @@ async fn list_tokens(
 }
 
 /// Creates a personal API token (from a session, not from another token).
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenRequest, responses((status = 201, body = NewTokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenRequest, responses((status = 201, body = NewTokenResponse, links(("RevokeToken" = (operation_id = "revoke_token", parameters(("id" = "$response.body#/details/id")), description = "Revoke the token just made.")))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -309,7 +411,7 @@ async fn list_users(
 }
 
 /// Creates an account (administrators).
-#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest, responses((status = 201, body = UserDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest, responses((status = 201, body = UserDto, links(("ResetPassword" = (operation_id = "reset_password", parameters(("id" = "$response.body#/id")), description = "Set the new account's password.")))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,

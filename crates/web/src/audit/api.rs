@@ -4,12 +4,14 @@ use crate::kit::auth::ApiCaller;
 use crate::kit::cursor;
 use crate::kit::error::{ApiError, ErrorBody};
 use crate::kit::extract::{parse_day, parse_uuid, ApiQuery, ApiResult};
+use crate::kit::openapi::text;
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
@@ -50,17 +52,62 @@ pub struct AuditPage {
 pub struct AuditParams {
     /// Actor's user name.
     pub actor: Option<String>,
-    /// Organization the actor acted for.
+    #[param(schema_with = org_schema)]
     pub org: Option<String>,
     /// Action prefix, e.g. `case.` or `auth.sign_in`.
     pub action: Option<String>,
     /// Object id, e.g. a case id.
     pub object: Option<String>,
+    #[param(schema_with = from_schema)]
     pub from: Option<String>,
+    #[param(schema_with = to_schema)]
     pub to: Option<String>,
-    /// From `next_before` of the previous page.
+    #[param(schema_with = before_schema)]
     pub before: Option<String>,
+    #[param(schema_with = limit_schema)]
     pub limit: Option<String>,
+}
+
+fn org_schema() -> Object {
+    text::matching(
+        text::optional_pattern(&text::uuid_forms()),
+        "Organization the actor acted for (an id).",
+    )
+}
+
+fn from_schema() -> Object {
+    text::matching(
+        text::optional_pattern(&text::day_forms()),
+        "Records from this day on (YYYY-MM-DD, UTC).",
+    )
+}
+
+fn to_schema() -> Object {
+    text::matching(
+        text::optional_pattern(&text::day_forms()),
+        "Records up to this day (YYYY-MM-DD, UTC).",
+    )
+}
+
+/// The position after which older records follow: `next_before` as the
+/// previous page gave it (microseconds since the epoch, a dot, an id).
+fn before_schema() -> Object {
+    text::matching(
+        format!(
+            "^[{removed}]*(?:[0-9]{{1,18}}\\.(?:{}))?[{removed}]*{}",
+            text::uuid_forms(),
+            text::END,
+            removed = text::REMOVED
+        ),
+        "From `next_before` of the previous page.",
+    )
+}
+
+fn limit_schema() -> Object {
+    text::matching(
+        text::optional_pattern(&text::any_digits(r"0*(?:[1-9]\d?|1\d\d|200)")),
+        "1 to 200 records; 50 when blank.",
+    )
 }
 
 /// Searches the audit trail (auditors and administrators).
@@ -70,7 +117,7 @@ async fn audit(
     ApiCaller(c): ApiCaller,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<AuditPage> {
-    let limit = match p.limit.as_deref().filter(|s| !s.is_empty()) {
+    let limit = match p.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 50,
         Some(s) => diwan_domain::text::parse_number(s)
             .filter(|n| (1..=200).contains(n))

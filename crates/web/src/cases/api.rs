@@ -9,6 +9,7 @@ use crate::kit::error::{ApiError, ErrorBody};
 use crate::kit::extract::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::organizations::api::OrgDto;
 use crate::AppState;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -51,7 +52,10 @@ pub fn routes() -> Router<AppState> {
 pub struct CasesDoc;
 
 /// The catalogue of case types.
-#[utoipa::path(get, path = "/api/v1/case-types", tag = "cases", responses((status = 200, body = Vec<CaseTypeDto>), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/case-types", tag = "cases", responses((status = 200, body = Vec<CaseTypeDto>, links(
+        ("FileFirstType" = (operation_id = "create_case", request_body = json!({"case_type_id": "$response.body#/0/id"}), description = "File a case of the first type listed.")),
+        ("FileSecondType" = (operation_id = "create_case", request_body = json!({"case_type_id": "$response.body#/1/id"}), description = "File a case of the second type listed."))
+    )), (status = 401, body = ErrorBody)))]
 async fn list_case_types(
     State(state): State<AppState>,
     ApiCaller(_c): ApiCaller,
@@ -68,7 +72,10 @@ async fn list_case_types(
 }
 
 /// A queue page or search results, with keyset pagination.
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListParams), responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListParams), responses((status = 200, body = CasePage, links(
+        ("GetFirstCase" = (operation_id = "get_case", parameters(("id" = "$response.body#/items/0/id")), description = "The first case of the page.")),
+        ("NextPage" = (operation_id = "list_cases", parameters(("cursor" = "$response.body#/next_cursor")), description = "The next page, in the default order."))
+    )), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_cases(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -94,7 +101,14 @@ async fn list_cases(
 
 /// Files a case: a draft, or submitted at once with `submit: true`.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCaseRequest,
-    responses((status = 201, body = CaseDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CaseDto, links(
+        ("GetCase" = (operation_id = "get_case", parameters(("id" = "$response.body#/id")), description = "The case just filed.")),
+        ("FindByTracking" = (operation_id = "case_by_tracking", parameters(("number" = "$response.body#/tracking_number")), description = "The case by its tracking number.")),
+        ("EditCase" = (operation_id = "edit_case", parameters(("id" = "$response.body#/id")), description = "Change the draft.")),
+        ("Transition" = (operation_id = "transition", parameters(("id" = "$response.body#/id")), description = "Move the case.")),
+        ("PostMessage" = (operation_id = "post_message", parameters(("id" = "$response.body#/id")), description = "Write on the case.")),
+        ("UploadAttachment" = (operation_id = "upload_attachment", parameters(("id" = "$response.body#/id")), description = "Attach a file to the case."))
+    )), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_case(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -118,7 +132,8 @@ async fn create_case(
 }
 
 /// Finds a case by its tracking number (any case, Arabic-Indic digits accepted).
-#[utoipa::path(get, path = "/api/v1/cases/by-tracking/{number}", tag = "cases", params(("number" = String, Path)), responses((status = 200, body = CaseRef), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/cases/by-tracking/{number}", tag = "cases", params(("number" = String, Path, description = "A tracking number such as MLG-2026-000123, in any letter case, with Arabic-Indic digits, and with spaces, slashes or underscores instead of dashes.")),
+    responses((status = 200, body = CaseRef, links(("GetCase" = (operation_id = "get_case", parameters(("id" = "$response.body#/id")), description = "The case found."))))))]
 async fn case_by_tracking(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -194,7 +209,7 @@ async fn edit_case(
 
 /// Moves a case along its workflow.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases", params(("id" = Uuid, Path)), request_body = TransitionRequest,
-    responses((status = 200, body = CaseDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = CaseDto, links(("GetCase" = (operation_id = "get_case", parameters(("id" = "$response.body#/id")), description = "The case after the move.")))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn transition(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -230,14 +245,20 @@ async fn post_message(
 
 /// Attaches a file (multipart field `file`; optional field `internal`).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
-    request_body(content_type = "multipart/form-data", description = "Field `file`: the document (PDF, image, office document); optional field `internal`: 1 for ministry-only."),
-    responses((status = 201, body = AttachmentDto), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    request_body(content_type = "multipart/form-data", content = UploadForm, description = "Field `file`: the document (PDF, image, office document); optional field `internal`: 1 for ministry-only."),
+    responses((status = 201, body = AttachmentDto, links(("DownloadAttachment" = (operation_id = "download_attachment", parameters(("id" = "$response.body#/id")), description = "The file just attached.")))), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn upload_attachment(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
-    mut mp: Multipart,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<AttachmentDto>), ApiError> {
+    // A body that is not a multipart form is refused as the API refuses
+    // any malformed body: as JSON.
+    let mut mp = mp.map_err(|r| ApiError {
+        code: ErrorCode::InvalidInput,
+        details: vec![("body".into(), r.body_text().chars().take(300).collect())],
+    })?;
     let mut file = None;
     let mut internal = false;
     loop {

@@ -3,10 +3,15 @@
 
 use super::filter::{self, FilterInput, Form};
 use crate::kit::error::ApiError;
+use crate::kit::openapi::text;
 use crate::organizations::api::OrgDto;
 use chrono::{DateTime, NaiveDate, Utc};
 use diwan_services::cases::CaseFilter;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{
+    KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -233,13 +238,18 @@ pub struct CaseViewDto {
     pub names: std::collections::BTreeMap<Uuid, String>,
 }
 
+/// A new case. The case type must be an active one of the catalogue, and
+/// `fields` must hold the typed fields it declares (`fields` of the case
+/// type), each checked against its kind.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewCaseRequest {
     pub case_type_id: Uuid,
+    #[schema(schema_with = subject_schema)]
     pub subject: String,
     #[serde(default)]
+    #[schema(schema_with = body_schema)]
     pub body: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = fields_schema)]
     pub fields: Option<serde_json::Value>,
     /// File it at once (default: keep a draft).
     #[serde(default)]
@@ -248,13 +258,46 @@ pub struct NewCaseRequest {
     pub department_id: Option<Uuid>,
 }
 
+/// A draft's new text. `fields`, when given, must hold the typed fields
+/// its case type declares; when absent the draft keeps its own.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditCaseRequest {
+    #[schema(schema_with = subject_schema)]
     pub subject: String,
     #[serde(default)]
+    #[schema(schema_with = body_schema)]
     pub body: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = fields_schema)]
     pub fields: Option<serde_json::Value>,
+}
+
+/// Typed field values by code: each code one the case type declares, each
+/// value a string, number or yes/no that its kind accepts (blank or null
+/// for none).
+fn fields_schema() -> Object {
+    let value = ObjectBuilder::new().schema_type(SchemaType::from_iter([
+        Type::String,
+        Type::Number,
+        Type::Boolean,
+        Type::Null,
+    ]));
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^[a-z0-9_]+{}", text::END)));
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .property_names(Some(code))
+        .additional_properties(Some(value))
+        .description(Some("The typed fields, by code: only codes the case type declares (`fields` of the case type), each with a value its kind accepts (text, a whole number, a date YYYY-MM-DD, an amount, one of the choices), blank or null for none. Fields the type marks required must have a value."))
+        .build()
+}
+
+fn subject_schema() -> Object {
+    text::trimmed(3, Some(200), "3 to 200 characters once trimmed.")
+}
+
+fn body_schema() -> Object {
+    text::any("The letter itself; trimmed, and cut to 20,000 characters.")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -268,10 +311,44 @@ pub struct TransitionRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MessageRequest {
+    #[schema(schema_with = message_schema)]
     pub body: String,
     /// An internal note (ministry staff only).
     #[serde(default)]
     pub internal: bool,
+}
+
+/// The multipart form of an upload: the file, whether it is internal, and
+/// any other fields, which are ignored. Field names are written in the
+/// parts' headers, so they cannot hold control characters.
+pub struct UploadForm;
+
+impl utoipa::PartialSchema for UploadForm {
+    fn schema() -> RefOr<Schema> {
+        let file = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .min_length(Some(1))
+            .description(Some("The document: a PDF, image or office document, recognized by its content (415 otherwise), not empty, and no larger than the server accepts (413)."));
+        let internal = ObjectBuilder::new().schema_type(Type::String).description(Some(
+            "`1`, `true` or `on` (once trimmed) for an internal attachment, which only ministry staff may add and see; anything else for a public one.",
+        ));
+        let names = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!(r"^[^\x00-\x08\x0a-\x1f\x7f]*{}", text::END)));
+        ObjectBuilder::new()
+            .property("file", file)
+            .required("file")
+            .property("internal", internal)
+            .property_names(Some(names))
+            .into()
+    }
+}
+
+impl ToSchema for UploadForm {}
+
+fn message_schema() -> Object {
+    text::trimmed(1, None, "Not blank; trimmed, and cut to 20,000 characters.")
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -283,40 +360,122 @@ pub struct DashboardEntry {
     pub paused: i64,
 }
 
-/// Filters of a queue or search. Digits may be Arabic-Indic.
+/// Filters of a queue or search. Digits may be Arabic-Indic. A blank
+/// value is the same as none.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CaseListParams {
-    /// One or more states, comma-separated.
+    /// One or more states, comma-separated; a state no workflow has finds nothing.
     pub state: Option<String>,
-    /// Case type id.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = case_type_param)]
     pub case_type: Option<String>,
-    /// Filing municipality id.
+    #[param(schema_with = municipality_param)]
     pub municipality: Option<String>,
-    /// Holding department id.
+    #[param(schema_with = department_param)]
     pub department: Option<String>,
-    /// Assignee id.
+    #[param(schema_with = assignee_param)]
     pub assignee: Option<String>,
-    /// true: only overdue cases; false: only cases not overdue.
+    #[param(schema_with = overdue_param)]
     pub overdue: Option<String>,
-    /// true: only cases due soon.
+    #[param(schema_with = due_soon_param)]
     pub due_soon: Option<String>,
-    /// Filed on or after (YYYY-MM-DD).
+    #[param(schema_with = from_param)]
     pub from: Option<String>,
-    /// Filed on or before (YYYY-MM-DD).
+    #[param(schema_with = to_param)]
     pub to: Option<String>,
     /// Search text: tracking number, subject, body; Arabic-aware.
     pub q: Option<String>,
-    /// updated (default), created, due
+    #[param(schema_with = sort_param)]
     pub sort: Option<String>,
-    /// desc (default) or asc
+    #[param(schema_with = order_param)]
     pub order: Option<String>,
-    /// From `next_cursor` of the previous page.
+    #[param(schema_with = cursor_param)]
     pub cursor: Option<String>,
-    /// 1 to 100; 25 by default.
+    #[param(schema_with = limit_param)]
     pub limit: Option<String>,
+}
+
+fn id_param(description: &str) -> Object {
+    text::matching(text::optional_pattern(&text::uuid_forms()), description)
+}
+
+fn case_type_param() -> Object {
+    id_param("Case type id.")
+}
+
+fn municipality_param() -> Object {
+    id_param("Filing municipality id.")
+}
+
+fn department_param() -> Object {
+    id_param("Holding department id.")
+}
+
+fn assignee_param() -> Object {
+    id_param("Assignee id.")
+}
+
+fn yes_no_param(description: &str) -> Object {
+    text::matching(
+        text::optional_pattern("1|true|on|yes|0|false|off|no"),
+        description,
+    )
+}
+
+fn overdue_param() -> Object {
+    yes_no_param("Yes (1, true, on, yes): only overdue cases; no (0, false, off, no): only cases not overdue.")
+}
+
+fn due_soon_param() -> Object {
+    yes_no_param("Yes (1, true, on, yes): only cases due soon; no: every case.")
+}
+
+fn from_param() -> Object {
+    text::matching(
+        text::optional_pattern(&text::day_forms()),
+        "Filed on or after this day (YYYY-MM-DD).",
+    )
+}
+
+fn to_param() -> Object {
+    text::matching(
+        text::optional_pattern(&text::day_forms()),
+        "Filed on or before this day (YYYY-MM-DD).",
+    )
+}
+
+fn sort_param() -> Object {
+    text::one_of(
+        ["", "updated", "created", "due"],
+        "updated (default), created or due.",
+    )
+}
+
+fn order_param() -> Object {
+    text::one_of(["", "desc", "asc"], "desc (default) or asc.")
+}
+
+/// A queue position: `t.<microseconds>.<id>` after a time sort,
+/// `d.<YYYY-MM-DD or ->.<id>` after the due-date sort.
+fn cursor_param() -> Object {
+    let id = text::uuid_forms();
+    text::matching(
+        format!(
+            r"^[{removed}]*(?:t\.-?[0-9]{{1,18}}\.(?:{id})|d\.(?:{}|-)\.(?:{id}))?[{removed}]*{}",
+            text::iso_day_forms(),
+            text::END,
+            removed = text::REMOVED
+        ),
+        "From `next_cursor` of the previous page, with the same `sort`.",
+    )
+}
+
+fn limit_param() -> Object {
+    text::matching(
+        text::optional_pattern(&text::any_digits(r"0*(?:[1-9]\d?|100)")),
+        "1 to 100 cases; 25 when blank.",
+    )
 }
 
 impl CaseListParams {

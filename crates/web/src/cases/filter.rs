@@ -10,25 +10,25 @@
 
 use crate::kit::cursor;
 use crate::kit::form::{read_bool, read_day, read_uuid};
-use diwan_domain::cases::workflow::{self, Clock};
+use diwan_domain::cases::workflow::Registry;
 use diwan_services::cases::CaseFilter;
 use diwan_store::{CaseRow, Cursor, SortKey};
 
 /// Who sent the filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub enum Form<'a> {
     /// The query parameters of the JSON API.
     Api,
-    /// The queue page's filter form.
-    Page,
+    /// The queue page's filter form, which offers the states of these workflows.
+    Page(&'a Registry),
 }
 
-impl Form {
+impl Form<'_> {
     /// The name of the cursor parameter.
     pub fn cursor_param(self) -> &'static str {
         match self {
             Form::Api => "cursor",
-            Form::Page => "after",
+            Form::Page(_) => "after",
         }
     }
 }
@@ -107,12 +107,12 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
                 .map(str::to_owned)
                 .collect();
         }
-        Form::Page => {
-            let known = all_states();
+        Form::Page(workflows) => {
+            let known = workflows.states();
             for s in &input.states {
                 if *s == "open" {
-                    f.states.extend(open_states());
-                } else if known.iter().any(|(k, _)| k == s) {
+                    f.states.extend(workflows.open_states());
+                } else if known.iter().any(|k| k.code == *s) {
                     f.states.push((*s).to_owned());
                 } else {
                     errors.push(("state", "field-invalid"));
@@ -142,7 +142,7 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
                 Err(reason) => errors.push(("due_soon", reason)),
             }
         }
-        Form::Page => {
+        Form::Page(_) => {
             if read_bool(input.overdue) == Ok(Some(true)) {
                 f.overdue = Some(true);
             }
@@ -159,7 +159,7 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
     f.from = day("from", input.from);
     f.to = day("to", input.to);
     f.text = input.q.map(str::to_owned);
-    if form == Form::Page {
+    if matches!(form, Form::Page(_)) {
         if let (Some(a), Some(b)) = (f.from, f.to) {
             if a > b {
                 errors.push(("to", "date-invalid"));
@@ -192,43 +192,20 @@ pub fn cursor_after(row: &CaseRow, sort: SortKey) -> Cursor {
     }
 }
 
-/// Every state code of the shipped workflows, in workflow order.
-pub fn all_states() -> Vec<(String, Clock)> {
-    let mut out: Vec<(String, Clock)> = Vec::new();
-    for code in workflow::BUILTIN_WORKFLOWS {
-        if let Some(wf) = workflow::builtin(code) {
-            for s in wf.states {
-                if !out.iter().any(|(c, _)| *c == s.code) {
-                    out.push((s.code, s.clock));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The states a case can be in while it is still being worked on.
-pub fn open_states() -> Vec<String> {
-    all_states()
-        .into_iter()
-        .filter(|(_, c)| matches!(c, Clock::Running | Clock::Paused))
-        .map(|(s, _)| s)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn open_states_are_the_unfinished_ones() {
-        let open = open_states();
-        for s in ["submitted", "routed", "assigned", "info_requested"] {
-            assert!(open.iter().any(|o| o == s), "{s}");
-        }
-        for s in ["draft", "answered", "closed", "rejected", "withdrawn"] {
-            assert!(!open.iter().any(|o| o == s), "{s}");
-        }
+    fn open_is_every_unfinished_state() {
+        let workflows = Registry::builtin();
+        let input = FilterInput {
+            states: vec!["open"],
+            ..FilterInput::default()
+        };
+        let r = read(&input, Form::Page(&workflows));
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.filter.states, workflows.open_states());
     }
 
     #[test]
@@ -263,13 +240,14 @@ mod tests {
             after: Some("d.-.01890a5d-ac96-774b-bcce-b302099a8057"),
             ..FilterInput::default()
         };
-        let r = read(&input, Form::Page);
+        let workflows = Registry::builtin();
+        let r = read(&input, Form::Page(&workflows));
         assert!(r.filter.states.iter().any(|s| s == "routed"));
         assert_eq!(r.filter.overdue, None);
         assert!(r.filter.due_soon);
         assert!(r.errors.contains(&("state", "field-invalid")));
         assert!(r.errors.contains(&("to", "date-invalid")));
         // A due-date cursor does not fit the default sort.
-        assert!(r.bad_cursor(Form::Page));
+        assert!(r.bad_cursor(Form::Page(&workflows)));
     }
 }

@@ -11,9 +11,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use diwan_domain::cases::workflow::{self, Clock};
+use diwan_domain::cases::workflow::{Audience, Clock, Registry, Workflow};
 use diwan_domain::ErrorCode;
-use diwan_services::cases::{CaseFilter, Move, NewCase};
+use diwan_services::cases::{CaseFilter, NewCase};
 use diwan_store::{Case, CaseRow, CaseType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -59,8 +59,20 @@ pub struct Property {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "name": "road_permit",
+    "type": "Public",
+    "version": "1",
+    "description": "Road works permit",
+    "processBody": [
+        {"code": "prefix", "value": "RDP"},
+        {"code": "deadline_days", "value": "10"},
+        {"code": "name_ar", "value": "تصريح أشغال طريق"}
+    ]
+}))]
 pub struct ProcessDefinition {
-    /// The case type's code.
+    /// The case type's code: not blank once trimmed, and unique (409 when taken).
+    #[schema(schema_with = process_name_schema)]
     pub name: String,
     /// Public (municipality requests), Private (internal memos) or None.
     #[serde(rename = "type")]
@@ -75,6 +87,14 @@ pub struct ProcessDefinition {
     /// workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days.
     #[serde(default)]
     pub process_body: Option<Vec<Property>>,
+}
+
+fn process_name_schema() -> utoipa::openapi::schema::Object {
+    crate::kit::openapi::text::trimmed(
+        1,
+        None,
+        "The case type's code: not blank once trimmed, and unique (409 when taken).",
+    )
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -121,18 +141,26 @@ pub struct InstanceParams {
     pub process_id: Option<String>,
 }
 
-fn definition(t: &CaseType) -> ProcessDefinition {
+/// The process type of a workflow's audience.
+fn process_kind(a: Audience) -> &'static str {
+    match a {
+        Audience::Public => "Public",
+        Audience::Internal => "Private",
+    }
+}
+
+fn definition(workflows: &Registry, t: &CaseType) -> ProcessDefinition {
     let p = |code: &str, value: String| Property {
         code: code.into(),
         value,
     };
+    let audience = workflows
+        .get(&t.workflow)
+        .map(|w| w.audience)
+        .unwrap_or_default();
     ProcessDefinition {
         name: t.code.clone(),
-        kind: if t.workflow == "internal_memo" {
-            "Private".into()
-        } else {
-            "Public".into()
-        },
+        kind: process_kind(audience).into(),
         version: "1".into(),
         is_executable: Some(t.active),
         is_closed: Some(true),
@@ -159,48 +187,55 @@ fn definition(t: &CaseType) -> ProcessDefinition {
     }
 }
 
-fn process(t: &CaseType) -> Process {
+fn process(workflows: &Registry, t: &CaseType) -> Process {
     Process {
         id: t.id.to_string(),
-        process_definition: definition(t),
+        process_definition: definition(workflows, t),
     }
 }
 
-/// The BPMN-style execution state of a case.
-fn instance_state(state: &str, clock: Clock) -> &'static str {
-    match clock {
+/// The BPMN-style execution state of a case in `state` of `wf`: what the
+/// state's deadline clock does, and for a finished case whether it was
+/// carried through.
+fn instance_state(wf: Option<&Workflow>, state: &str) -> &'static str {
+    let def = wf.and_then(|w| w.state(state));
+    match def.map_or(Clock::Running, |s| s.clock) {
         Clock::NotStarted => "ready",
         Clock::Running => "running",
         Clock::Paused => "suspended",
-        Clock::Stopped if matches!(state, "withdrawn" | "rejected") => "terminated",
+        Clock::Stopped if def.is_some_and(|s| s.terminated) => "terminated",
         Clock::Stopped => "completed",
     }
 }
 
-fn status(c: &Case) -> InstanceStatus {
+fn status(wf: Option<&Workflow>, c: &Case) -> InstanceStatus {
     InstanceStatus {
         id: c.id.to_string(),
         process_ref: c.case_type_id.to_string(),
         suspended: c.clock == Clock::Paused,
         ended: c.clock == Clock::Stopped,
-        state: instance_state(&c.state, c.clock).into(),
+        state: instance_state(wf, &c.state).into(),
     }
 }
 
-fn instance_of_row(r: &CaseRow) -> ProcessInstance {
-    let clock = match r.state.as_str() {
-        "draft" => Clock::NotStarted,
-        "info_requested" => Clock::Paused,
-        "answered" | "rejected" | "withdrawn" | "closed" => Clock::Stopped,
-        _ => Clock::Running,
-    };
+fn instance_of_row(wf: Option<&Workflow>, r: &CaseRow) -> ProcessInstance {
     ProcessInstance {
         id: r.id.to_string(),
         process_ref: r.case_type_id.to_string(),
         init_time: r.created_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        state: instance_state(&r.state, clock).into(),
+        state: instance_state(wf, &r.state).into(),
         last_change_time: r.updated_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
     }
+}
+
+/// The workflow cases of the type `case_type_id` follow.
+fn workflow_of<'w>(
+    workflows: &'w Registry,
+    types: &[CaseType],
+    case_type_id: Uuid,
+) -> Option<&'w Workflow> {
+    let t = types.iter().find(|t| t.id == case_type_id)?;
+    workflows.get(&t.workflow)
 }
 
 async fn find_type(state: &AppState, id: &str) -> Result<CaseType, ApiError> {
@@ -212,6 +247,7 @@ async fn find_type(state: &AppState, id: &str) -> Result<CaseType, ApiError> {
 }
 
 fn type_from_definition(
+    workflows: &Registry,
     id: Uuid,
     d: &ProcessDefinition,
     base: Option<&CaseType>,
@@ -222,16 +258,18 @@ fn type_from_definition(
             .find(|p| p.code == code)
             .map(|p| p.value.clone())
     };
+    // Without a workflow named, a process gets the first workflow of its
+    // type's audience.
+    let audience = if d.kind == process_kind(Audience::Internal) {
+        Audience::Internal
+    } else {
+        Audience::Public
+    };
     let wf = get("workflow")
         .or_else(|| base.map(|b| b.workflow.clone()))
-        .unwrap_or_else(|| {
-            if d.kind == "Private" {
-                "internal_memo".into()
-            } else {
-                "municipal_request".into()
-            }
-        });
-    if workflow::builtin(&wf).is_none() {
+        .or_else(|| workflows.default_for(audience).map(|w| w.code.clone()))
+        .unwrap_or_default();
+    if workflows.get(&wf).is_none() {
         return Err(ApiError::invalid("processBody.workflow", "field-invalid"));
     }
     let name = d.name.trim();
@@ -289,27 +327,34 @@ async fn get_process_list(
     State(state): State<AppState>,
     ApiCaller(_c): ApiCaller,
 ) -> Result<Json<Vec<Process>>, ApiError> {
+    let workflows = state.services.workflows();
     Ok(Json(
         state
             .services
             .list_case_types()
             .await?
             .iter()
-            .map(process)
+            .map(|t| process(workflows, t))
             .collect(),
     ))
 }
 
 /// Adds a process: a new case type on one of Diwan's workflows (administrators).
-#[utoipa::path(post, path = "/govstack/workflow/processes", tag = "govstack-workflow", request_body = ProcessDefinition, responses((status = 201, body = Process), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/govstack/workflow/processes", tag = "govstack-workflow", request_body = ProcessDefinition, responses((status = 201, body = Process, links(
+        ("GetProcess" = (operation_id = "get_process", parameters(("processId" = "$response.body#/id")), description = "The process just added.")),
+        ("UpdateProcess" = (operation_id = "update_process", parameters(("processId" = "$response.body#/id")), description = "Change it.")),
+        ("StartProcess" = (operation_id = "start", parameters(("processId" = "$response.body#/id")), description = "Start an instance of it.")),
+        ("DeleteProcess" = (operation_id = "delete_process", parameters(("processId" = "$response.body#/id")), description = "Retire it."))
+    )), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "Another process has that name.", body = ErrorBody)))]
 async fn add_process(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiJson(d): ApiJson<ProcessDefinition>,
 ) -> Result<(StatusCode, Json<Process>), ApiError> {
-    let t = type_from_definition(Uuid::now_v7(), &d, None)?;
+    let workflows = state.services.workflows();
+    let t = type_from_definition(workflows, Uuid::now_v7(), &d, None)?;
     let t = state.services.save_case_type(Some(&c), t).await?;
-    Ok((StatusCode::CREATED, Json(process(&t))))
+    Ok((StatusCode::CREATED, Json(process(workflows, &t))))
 }
 
 /// One process.
@@ -319,11 +364,14 @@ async fn get_process(
     ApiCaller(_c): ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Process>, ApiError> {
-    Ok(Json(process(&find_type(&state, &id).await?)))
+    Ok(Json(process(
+        state.services.workflows(),
+        &find_type(&state, &id).await?,
+    )))
 }
 
 /// Updates a process (administrators).
-#[utoipa::path(put, path = "/govstack/workflow/processes/{processId}", tag = "govstack-workflow", params(("processId" = String, Path)), request_body = ProcessDefinition, responses((status = 204), (status = 404, body = ErrorBody)))]
+#[utoipa::path(put, path = "/govstack/workflow/processes/{processId}", tag = "govstack-workflow", params(("processId" = String, Path)), request_body = ProcessDefinition, responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "Another process has that name.", body = ErrorBody)))]
 async fn update_process(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -331,7 +379,7 @@ async fn update_process(
     ApiJson(d): ApiJson<ProcessDefinition>,
 ) -> Result<StatusCode, ApiError> {
     let base = find_type(&state, &id).await?;
-    let t = type_from_definition(base.id, &d, Some(&base))?;
+    let t = type_from_definition(state.services.workflows(), base.id, &d, Some(&base))?;
     state.services.save_case_type(Some(&c), t).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -353,7 +401,11 @@ async fn delete_process(
 
 /// Starts an instance: files and submits a case of this type.
 #[utoipa::path(post, path = "/govstack/workflow/processes/{processId}/start", tag = "govstack-workflow", params(("processId" = String, Path)), request_body = ProcessInstancePayload,
-    responses((status = 201, body = InstanceStatus), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = InstanceStatus, links(
+        ("GetInstance" = (operation_id = "get_instance", parameters(("instanceId" = "$response.body#/id")), description = "The instance just started.")),
+        ("StopInstance" = (operation_id = "stop", parameters(("instanceId" = "$response.body#/id")), description = "Stop it.")),
+        ("GetCase" = (operation_id = "get_case", parameters(("id" = "$response.body#/id")), description = "The case behind the instance."))
+    )), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn start(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -398,11 +450,12 @@ async fn start(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(status(&case))))
+    let wf = state.services.workflows().get(&t.workflow);
+    Ok((StatusCode::CREATED, Json(status(wf, &case))))
 }
 
 /// Lists instances, optionally of one process (the newest hundred).
-#[utoipa::path(get, path = "/govstack/workflow/instances", tag = "govstack-workflow", params(InstanceParams), responses((status = 200, body = Vec<ProcessInstance>)))]
+#[utoipa::path(get, path = "/govstack/workflow/instances", tag = "govstack-workflow", params(InstanceParams), responses((status = 200, body = Vec<ProcessInstance>), (status = 404, description = "No process has that id or code.", body = ErrorBody)))]
 async fn list_instances(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -423,7 +476,13 @@ async fn list_instances(
             },
         )
         .await?;
-    Ok(Json(rows.iter().map(instance_of_row).collect()))
+    let types = state.services.list_case_types().await?;
+    let workflows = state.services.workflows();
+    Ok(Json(
+        rows.iter()
+            .map(|r| instance_of_row(workflow_of(workflows, &types, r.case_type_id), r))
+            .collect(),
+    ))
 }
 
 /// One instance's execution status.
@@ -451,7 +510,8 @@ async fn get_instance(
         created_at: v.case.created_at,
         updated_at: v.case.updated_at,
     };
-    Ok(Json(instance_of_row(&row)))
+    let wf = state.services.workflows().get(&v.case_type.workflow);
+    Ok(Json(instance_of_row(wf, &row)))
 }
 
 /// Stops an instance: the filer withdraws the case.
@@ -462,18 +522,10 @@ async fn stop(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::new(ErrorCode::NotFound))?;
-    let case = state
-        .services
-        .transition(
-            &c,
-            id,
-            Move {
-                action: "withdraw".into(),
-                ..Move::default()
-            },
-        )
-        .await?;
-    let mut s = status(&case);
+    let case = state.services.withdraw(&c, id).await?;
+    let types = state.services.list_case_types().await?;
+    let wf = workflow_of(state.services.workflows(), &types, case.case_type_id);
+    let mut s = status(wf, &case);
     s.state = "stopped".into();
     Ok((StatusCode::CREATED, Json(s)))
 }

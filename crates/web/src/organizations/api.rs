@@ -4,6 +4,7 @@
 use crate::kit::auth::ApiCaller;
 use crate::kit::error::{ApiError, ErrorBody};
 use crate::kit::extract::{parse_day, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::kit::openapi::text;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,6 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
@@ -33,13 +35,27 @@ pub struct OrganizationsDoc;
 pub struct OrgDto {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
-    /// ministry, department, section, municipality
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
     pub code: String,
     pub name_ar: String,
     pub name_en: String,
     pub name_fr: String,
     pub time_zone: String,
+}
+
+fn kind_schema() -> Object {
+    use diwan_domain::organizations::OrgKind;
+    text::one_of(
+        [
+            OrgKind::Ministry,
+            OrgKind::Department,
+            OrgKind::Section,
+            OrgKind::Municipality,
+        ]
+        .map(OrgKind::as_str),
+        "The kind of organization.",
+    )
 }
 
 impl From<diwan_store::Organization> for OrgDto {
@@ -74,21 +90,58 @@ async fn list_orgs(
     ))
 }
 
+/// A new organization. Every kind but the ministry needs an existing parent.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewOrgRequest {
+    /// The organization above this one; required unless `kind` is `ministry`.
     pub parent_id: Option<Uuid>,
-    /// ministry, department, section, municipality
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
+    #[schema(schema_with = code_schema)]
     pub code: String,
+    #[schema(schema_with = name_schema)]
     pub name_ar: String,
+    #[schema(schema_with = name_schema)]
     pub name_en: String,
+    #[schema(schema_with = name_schema)]
     pub name_fr: String,
-    /// An IANA time zone; Africa/Tripoli by default.
+    #[schema(schema_with = time_zone_schema)]
     pub time_zone: Option<String>,
 }
 
+fn code_schema() -> Object {
+    text::trimmed(
+        1,
+        None,
+        "A short code, unique among organizations (409 when taken).",
+    )
+}
+
+fn name_schema() -> Object {
+    text::trimmed(1, None, "The name in one language; not blank.")
+}
+
+fn time_zone_schema() -> Object {
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            names
+                .map(serde_json::Value::from)
+                .chain([serde_json::Value::Null]),
+        ))
+        .description(Some(
+            "An IANA time zone, exactly as the database names it; Africa/Tripoli when absent.",
+        ))
+        .build()
+}
+
 /// Adds an organization to the tree (administrators).
-#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = NewOrgRequest, responses((status = 201, body = OrgDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = NewOrgRequest, responses((status = 409, description = "Another organization has that code.", body = ErrorBody), (status = 201, body = OrgDto, links(
+        ("ListHolidays" = (operation_id = "list_holidays", parameters(("id" = "$response.body#/id")), description = "The new organization's holidays.")),
+        ("AddHoliday" = (operation_id = "add_holiday", parameters(("id" = "$response.body#/id")), description = "Add a holiday to its calendar.")),
+        ("DepartmentStaff" = (operation_id = "department_staff", parameters(("id" = "$response.body#/id")), description = "Its officers and heads."))
+    )), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_org(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -115,10 +168,24 @@ async fn create_org(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HolidayParams {
-    /// First day (YYYY-MM-DD); today by default.
+    #[param(schema_with = from_schema)]
     pub from: Option<String>,
-    /// Last day (YYYY-MM-DD); a year after `from` by default.
+    #[param(schema_with = to_schema)]
     pub to: Option<String>,
+}
+
+fn from_schema() -> Object {
+    text::matching(
+        text::optional_pattern(&text::day_forms()),
+        "First day (YYYY-MM-DD); today when blank.",
+    )
+}
+
+fn to_schema() -> Object {
+    text::matching(
+        text::optional_pattern(&text::day_forms()),
+        "Last day (YYYY-MM-DD); a year after `from` when blank.",
+    )
 }
 
 /// An organization's holidays, which deadlines skip.
@@ -136,9 +203,21 @@ async fn list_holidays(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HolidayRequest {
-    /// YYYY-MM-DD
+    #[schema(schema_with = day_schema)]
     pub day: String,
+    #[schema(schema_with = holiday_name_schema)]
     pub name: String,
+}
+
+fn day_schema() -> Object {
+    text::matching(
+        text::required_pattern(&text::day_forms()),
+        "The day, YYYY-MM-DD (1900 to 2999).",
+    )
+}
+
+fn holiday_name_schema() -> Object {
+    text::trimmed(1, None, "What the holiday is; not blank.")
 }
 
 /// Adds a holiday to an organization's calendar (administrators).

@@ -66,13 +66,25 @@ async fn transition_inner(
     if form.too_large {
         errors.add("file", "file-too-large");
     }
-    // A final answer closes the case to new files, so its file goes first;
-    // the message it needs is checked here so that no file is left behind.
-    let file_first = matches!(action.as_str(), "answer" | "reject");
+    // A move that closes the case to new files (a final answer, a
+    // refusal) takes its file first; the message it needs is checked here
+    // so that no file is left behind.
+    let mut file_first = false;
     if let Some(file) = &form.file {
         check_upload(state, file, &mut errors);
-        if file_first && message.is_none() {
-            errors.add("message", "message-required");
+        // What the move needs and does is its workflow's; when it cannot
+        // be known, the move itself reports why.
+        let planned = state
+            .services
+            .planned_move(caller, id, &action)
+            .await
+            .ok()
+            .flatten();
+        if let Some(p) = planned.filter(|p| p.file_first) {
+            file_first = true;
+            if p.needs_message && message.is_none() {
+                errors.add("message", "message-required");
+            }
         }
     }
     let typed = |mut extra: Extra| {

@@ -16,6 +16,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use diwan_domain::cases::fields::{format_money, FieldDef, FieldKind};
+use diwan_domain::cases::workflow::{Audience, Prompt};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::ErrorCode;
 use diwan_services::Caller;
@@ -174,6 +175,8 @@ struct CasePage {
     /// The values of the type's fields, in its order.
     fields: Vec<FieldView>,
     state: String,
+    /// The case is a draft, not filed yet.
+    draft: bool,
     filed_by: String,
     held_by: String,
     held_since: String,
@@ -218,17 +221,21 @@ fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
 }
 
-/// Whether an action's form offers a file: those that carry a message to
-/// the other side.
-fn takes_file(action: &str) -> bool {
-    matches!(action, "answer" | "reply" | "request_info")
+/// The label of a move's message box: what its workflow says the message is.
+fn message_label(p: Prompt) -> &'static str {
+    match p {
+        Prompt::Message => "message",
+        Prompt::Answer => "the-answer",
+        Prompt::Reason => "reason",
+    }
 }
 
-fn message_label(action: &str) -> &'static str {
-    match action {
-        "answer" => "the-answer",
-        "reject" | "withdraw" => "reason",
-        _ => "message",
+/// The kind of case a workflow's audience files: a request from outside
+/// the ministry, or a memo within it.
+fn kind_label(a: Audience) -> &'static str {
+    match a {
+        Audience::Public => "kind-request",
+        Audience::Internal => "kind-memo",
     }
 }
 
@@ -308,11 +315,11 @@ pub async fn case_page(
         .collect();
 
     // A case goes to another department than the one holding it, and a
-    // memo to another than the one sending it.
-    let departments = |current: &str, action: &str| -> Vec<Opt> {
+    // draft to another than the one filing it.
+    let departments = |current: &str, files_draft: bool| -> Vec<Opt> {
         orgs.of_kind(&[OrgKind::Department])
             .filter(|o| Some(o.id) != c.holder_org_id)
-            .filter(|o| action != "send" || o.id != caller.org_id)
+            .filter(|o| !files_draft || o.id != caller.org_id)
             .map(|o| Opt::new(o.id.to_string(), o.name(lang), current))
             .collect()
     };
@@ -329,16 +336,16 @@ pub async fn case_page(
                 needs_department: a.needs_department,
                 needs_assignee: a.needs_assignee,
                 needs_message: a.needs_message,
-                message_label: tr.t(message_label(&a.action)),
-                file: takes_file(&a.action),
-                danger: matches!(a.action.as_str(), "reject" | "withdraw"),
+                message_label: tr.t(message_label(a.prompt)),
+                file: a.carries_file,
+                danger: a.terminates,
                 message: typed(&extra.message),
                 message_error: extra.err(&form, "message"),
                 department_error: extra.err(&form, "department_id"),
                 assignee_error: extra.err(&form, "assignee_id"),
                 file_error: extra.err(&form, "file"),
                 departments: if a.needs_department {
-                    departments(&typed(&extra.department), &a.action)
+                    departments(&typed(&extra.department), a.files_draft)
                 } else {
                     Vec::new()
                 },
@@ -366,11 +373,14 @@ pub async fn case_page(
         id: c.id.to_string(),
         tracking: c.tracking_number.clone(),
         type_name: view.case_type.name(lang).to_owned(),
-        kind: if view.case_type.workflow == "internal_memo" {
-            "kind-memo"
-        } else {
-            "kind-request"
-        },
+        kind: kind_label(
+            state
+                .services
+                .workflows()
+                .get(&view.case_type.workflow)
+                .map(|w| w.audience)
+                .unwrap_or_default(),
+        ),
         subject: c.subject.clone(),
         body: lines(&c.body),
         fields: view
@@ -380,6 +390,7 @@ pub async fn case_page(
             .filter_map(|d| field_view(d, c.fields.get(&d.code)?, lang))
             .collect(),
         state: c.state.clone(),
+        draft: view.draft,
         filed_by: orgs.name(c.filer_org_id),
         held_by: orgs.name_opt(c.holder_org_id),
         held_since: c
@@ -400,7 +411,7 @@ pub async fn case_page(
         notes,
         attachments,
         any_simple: view.actions.iter().any(|a| {
-            !(a.needs_department || a.needs_assignee || a.needs_message || takes_file(&a.action))
+            !(a.needs_department || a.needs_assignee || a.needs_message || a.carries_file)
         }),
         actions,
         can_message: view.can_message,
@@ -468,11 +479,38 @@ impl CasePage {
     fn flash_text(&self) -> String {
         match self.flash.as_str() {
             "" => String::new(),
-            "filed" if self.state == "draft" => {
-                self.tr.t_s("draft-saved", "number", &self.tracking)
-            }
+            "filed" if self.draft => self.tr.t_s("draft-saved", "number", &self.tracking),
             "filed" => self.tr.t_s("request-filed", "number", &self.tracking),
             other => self.tr.t(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{I18n, Lang};
+    use diwan_domain::cases::workflow::Registry;
+
+    /// Labels are found by the codes of states, actions and notifications:
+    /// every one the shipped workflows declare has its text in every language.
+    #[test]
+    fn the_shipped_workflows_are_translated() {
+        let key = |prefix: &str, code: &str| format!("{prefix}{}", code.replace('_', "-"));
+        let mut keys = Vec::new();
+        for wf in Registry::builtin().all() {
+            keys.push(kind_label(wf.audience).to_owned());
+            keys.extend(wf.states.iter().map(|s| key("state-", &s.code)));
+            for t in &wf.transitions {
+                keys.push(key("action-", &t.action));
+                keys.push(message_label(t.prompt).to_owned());
+                keys.extend(t.notifies.iter().map(|n| key("notification-", &n.kind)));
+            }
+        }
+        for lang in Lang::ALL {
+            for k in &keys {
+                assert!(I18n::global().has(lang, k), "{lang} lacks {k}");
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ use axum::extract::{Multipart, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use diwan_domain::cases::fields::{format_money, FieldDef, FieldKind};
+use diwan_domain::cases::workflow::{Audience, Registry};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::{ErrorCode, Role};
 use diwan_services::cases::NewCase;
@@ -34,10 +35,11 @@ enum Kind {
 }
 
 impl Kind {
-    fn workflow(self) -> &'static str {
+    /// Who files the cases of this form's workflows.
+    fn audience(self) -> Audience {
         match self {
-            Kind::Request => "municipal_request",
-            Kind::Memo => "internal_memo",
+            Kind::Request => Audience::Public,
+            Kind::Memo => Audience::Internal,
         }
     }
 
@@ -163,6 +165,9 @@ struct NewCasePage {
     path: String,
     memo: bool,
     action: &'static str,
+    /// The label of the button that files at once: the filing move of the
+    /// listed types' workflow.
+    submit_label: String,
     /// Step 1 of two: only the choice of the case type (a GET form).
     choose: bool,
     /// Step 2: the chosen type, fixed (its id and name; "" in the
@@ -213,11 +218,38 @@ enum Via {
     Post,
 }
 
-fn allowed_types(types: Vec<CaseType>, kind: Kind) -> Vec<CaseType> {
+/// The active types this form files: those whose workflow has the form's
+/// audience and lets the caller file.
+fn allowed_types(
+    types: Vec<CaseType>,
+    workflows: &Registry,
+    kind: Kind,
+    caller: &Caller,
+) -> Vec<CaseType> {
     types
         .into_iter()
-        .filter(|t| t.active && t.workflow == kind.workflow())
+        .filter(|t| {
+            t.active
+                && workflows
+                    .get(&t.workflow)
+                    .is_some_and(|w| w.audience == kind.audience() && w.may_file(caller.role))
+        })
         .collect()
+}
+
+/// The label of the button that files at once. A memo is sent by its
+/// workflow's filing move, whose name the button takes; a request is
+/// submitted.
+fn submit_label(tr: &Tr<'static>, workflows: &Registry, kind: Kind, types: &[CaseType]) -> String {
+    let filing = types
+        .iter()
+        .filter_map(|t| workflows.get(&t.workflow)?.filing_move())
+        .map(|m| m.action.as_str())
+        .next();
+    match (kind, filing) {
+        (Kind::Memo, Some(action)) => tr.t_code("action-", action),
+        _ => tr.t("submit-now"),
+    }
 }
 
 fn find_type<'a>(types: &'a [CaseType], id: &str) -> Option<&'a CaseType> {
@@ -243,7 +275,13 @@ async fn form_page(
         csrf,
         path,
     } = chrome(ctx, state).await;
-    let all = allowed_types(state.services.list_case_types().await?, kind);
+    let workflows = state.services.workflows();
+    let all = allowed_types(
+        state.services.list_case_types().await?,
+        workflows,
+        kind,
+        caller,
+    );
     let fixed = find_type(&all, &typed.case_type)
         .filter(|t| !errors.has("case_type_id") && (via == Via::Query || !t.fields.is_empty()));
     // Two steps only where a type has fields to fill.
@@ -281,6 +319,7 @@ async fn form_page(
     let other_errors = errors.others(&shown);
     let page = NewCasePage {
         memo: kind == Kind::Memo,
+        submit_label: submit_label(&tr, workflows, kind, &all),
         action: if kind == Kind::Memo {
             "/memos/new"
         } else {
@@ -322,7 +361,12 @@ async fn show(ctx: &PageCtx, state: &AppState, kind: Kind, q: Option<String>) ->
         if typed.case_type.is_empty() {
             errors.add("case_type_id", "field-required");
         } else {
-            let types = allowed_types(state.services.list_case_types().await?, kind);
+            let types = allowed_types(
+                state.services.list_case_types().await?,
+                state.services.workflows(),
+                kind,
+                caller,
+            );
             if find_type(&types, &typed.case_type).is_none() {
                 errors.add("case_type_id", "case-type-unknown");
             }
@@ -415,7 +459,12 @@ async fn file(ctx: &PageCtx, state: &AppState, kind: Kind, mp: Option<Multipart>
     };
     let submit = f.get("submit") == "1";
     let mut errors = FieldErrors::default();
-    let types = allowed_types(state.services.list_case_types().await?, kind);
+    let types = allowed_types(
+        state.services.list_case_types().await?,
+        state.services.workflows(),
+        kind,
+        caller,
+    );
     let case_type = match field_uuid(f, "case_type_id") {
         Ok(None) => {
             errors.add("case_type_id", "field-required");

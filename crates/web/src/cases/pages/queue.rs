@@ -1,6 +1,6 @@
 //! The queue (`/cases`) with its filters, and search (`/search`).
 
-use crate::cases::filter::{self, after, all_states, cursor_after, FilterInput, Form};
+use crate::cases::filter::{self, after, cursor_after, FilterInput, Form};
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::cursor;
@@ -17,7 +17,7 @@ use axum::response::Response;
 use chrono::{NaiveDate, Utc, Weekday};
 use diwan_domain::calendar::Calendar;
 use diwan_domain::cases::tracking::TrackingNumber;
-use diwan_domain::cases::workflow::{self, Clock};
+use diwan_domain::cases::workflow::{self, Clock, Registry};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::ErrorCode;
 use diwan_services::cases::CaseFilter;
@@ -72,7 +72,10 @@ impl RowMaker {
             .map(|t| {
                 (
                     t.id,
-                    (t.name(tr.code()).to_owned(), workflow::builtin(&t.workflow)),
+                    (
+                        t.name(tr.code()).to_owned(),
+                        state.services.workflows().get(&t.workflow).cloned(),
+                    ),
                 )
             })
             .collect();
@@ -191,6 +194,7 @@ fn typed<T: ToString>(read: Option<T>, sent: Option<&str>) -> String {
 fn parse_filter(
     f: &Fields,
     caller: &Caller,
+    workflows: &Registry,
     errors: &mut FieldErrors,
 ) -> Result<(CaseFilter, Echo), Fail> {
     let staff = !caller.role.is_municipal();
@@ -210,8 +214,9 @@ fn parse_filter(
         after: f.opt("after"),
         limit: None,
     };
-    let read = filter::read(&input, Form::Page);
-    if read.bad_cursor(Form::Page) {
+    let form = Form::Page(workflows);
+    let read = filter::read(&input, form);
+    if read.bad_cursor(form) {
         return Err(Fail::Page(ErrorCode::InvalidInput));
     }
     for (field, reason) in &read.errors {
@@ -284,7 +289,7 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
     let caller = signed_in(ctx)?;
     let f = Fields::from_query(q.as_deref());
     let mut errors = FieldErrors::default();
-    let (filter, echo) = parse_filter(&f, caller, &mut errors)?;
+    let (filter, echo) = parse_filter(&f, caller, state.services.workflows(), &mut errors)?;
     let Chrome {
         tr,
         user,
@@ -321,9 +326,12 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
     let cur_state = echo.states.first().cloned().unwrap_or_default();
     let mut states = vec![Opt::new("open", tr.t("open-cases"), &cur_state)];
     states.extend(
-        all_states()
+        state
+            .services
+            .workflows()
+            .states()
             .into_iter()
-            .map(|(s, _)| Opt::new(s.clone(), tr.t_code("state-", &s), &cur_state)),
+            .map(|s| Opt::new(s.code.clone(), tr.t_code("state-", &s.code), &cur_state)),
     );
     let type_opts = types
         .iter()
