@@ -17,7 +17,7 @@
 # status is non-zero when N is not 0.
 #
 # Environment: DIWAN_BIN (the binary; built with cargo when unset),
-# DIWAN_ST_EXAMPLES (examples per operation, default 12), DIWAN_ST_SEED
+# DIWAN_ST_EXAMPLES (examples per operation, default 25), DIWAN_ST_SEED
 # (the random seed, default a fixed one), DIWAN_ST_TIME_LIMIT (seconds per
 # caller, default 110).
 set -euo pipefail
@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 st_version=4.32.5
-examples=${DIWAN_ST_EXAMPLES:-12}
+examples=${DIWAN_ST_EXAMPLES:-25}
 seed=${DIWAN_ST_SEED:-20260309}
 time_limit=${DIWAN_ST_TIME_LIMIT:-110}
 password=diwan-demo-2026
