@@ -249,7 +249,7 @@ async fn run(
     // Organizations, people and case types through Diwan's own services.
     let t = std::time::Instant::now();
     let sqlite_path = target.data_dir.join("diwan.db");
-    let files = diwan_services::attachments::open_file_store(
+    let files = diwan_services::cases::attachments::open_file_store(
         &target.data_dir.join("files").to_string_lossy(),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -261,7 +261,7 @@ async fn run(
             let services =
                 diwan_services::Services::new(Arc::new(store.clone()), files, Default::default());
             let w = seed::build_world(&services, args.municipalities).await?;
-            store.writer_pool().close().await;
+            store.close().await;
             w
         }
         Some(url) => {

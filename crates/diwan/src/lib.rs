@@ -92,7 +92,7 @@ pub async fn build_services(s: &Settings) -> anyhow::Result<Services> {
         .files
         .clone()
         .unwrap_or_else(|| s.data_dir.join("files").to_string_lossy().into_owned());
-    let files = diwan_services::attachments::open_file_store(&files_url)
+    let files = diwan_services::cases::attachments::open_file_store(&files_url)
         .context("cannot open the file store")?;
     Ok(Services::new(store, files, s.services.clone()))
 }

@@ -138,7 +138,7 @@ fn explain(e: diwan_services::Error) -> anyhow::Error {
     let tr = diwan_web::i18n::I18n::global().tr(diwan_web::i18n::Lang::En);
     let mut msg = tr.t_code("error-", e.code().as_str());
     for (field, reason) in e.details() {
-        msg.push_str(&format!("\n  {field}: {}", tr.t(&reason.replace('_', "-"))));
+        msg.push_str(&format!("\n  {field}: {}", tr.t(reason.key())));
     }
     anyhow::anyhow!(msg)
 }

@@ -1,6 +1,7 @@
 //! Staff roles. A role says what a person may do; the organization they act
 //! for says on which cases.
 
+use crate::Reason;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -61,6 +62,6 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| crate::DomainError::invalid("role", "role-unknown"))
+            .ok_or_else(|| crate::DomainError::invalid("role", Reason::RoleUnknown))
     }
 }

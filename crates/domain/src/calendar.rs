@@ -1,6 +1,7 @@
 //! Working days. Deadlines count working days only: the weekend (Friday and
 //! Saturday in Libya) and each organization's holidays are skipped.
 
+use crate::Reason;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::collections::BTreeSet;
 
@@ -79,7 +80,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, crate::DomainError> {
         // Dates people mean lie within these years; outside them, date
         // arithmetic (a year of holidays, a deadline) could overflow.
         .filter(|d| (1900..=2999).contains(&d.year()))
-        .ok_or_else(|| crate::DomainError::invalid("date", "date-invalid"))
+        .ok_or_else(|| crate::DomainError::invalid("date", Reason::DateInvalid))
 }
 
 #[cfg(test)]

@@ -86,13 +86,168 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// A failure that people can be told about: a code, and details that say which
-/// input was wrong (field name to a translation key of the reason).
+/// Why a field was refused: a closed set, each reason a Fluent key (the
+/// same in every language file) of the sentence shown to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    FieldInvalid,
+    FieldRequired,
+    FieldTooLong,
+    FieldTooShort,
+    FieldUnknown,
+    AmountInvalid,
+    FileTooLarge,
+    FileTypeNotAllowed,
+    FileEmpty,
+    CaseTypeUnknown,
+    DepartmentUnknown,
+    DepartmentRequired,
+    AssigneeUnknown,
+    AssigneeRequired,
+    MessageRequired,
+    MoveNotAvailable,
+    RoleUnknown,
+    OrgKindUnknown,
+    TimeZoneUnknown,
+    ClockUnknown,
+    PasswordTooShort,
+    PasswordTooCommon,
+    PasswordSame,
+    PasswordMismatch,
+    PasswordCurrentWrong,
+    UsernameTaken,
+    DateInvalid,
+    TrackingNumberInvalid,
+    PrefixInvalid,
+    WorkflowDuplicate,
+    WorkflowCodeInvalid,
+    WorkflowDuplicateState,
+    WorkflowTerminatedStateOpen,
+    WorkflowUnknownState,
+    WorkflowInitialStateStarted,
+    WorkflowTransitionIncomplete,
+    WorkflowTransitionToInitial,
+    WorkflowAutoRouteInvalid,
+    WorkflowNoFilingMove,
+    BodyMalformed,
+    QueryMalformed,
+}
+
+impl Reason {
+    /// The reason's Fluent key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Reason::FieldInvalid => "field-invalid",
+            Reason::FieldRequired => "field-required",
+            Reason::FieldTooLong => "field-too-long",
+            Reason::FieldTooShort => "field-too-short",
+            Reason::FieldUnknown => "field-unknown",
+            Reason::AmountInvalid => "amount-invalid",
+            Reason::FileTooLarge => "file-too-large",
+            Reason::FileTypeNotAllowed => "file-type-not-allowed",
+            Reason::FileEmpty => "file-empty",
+            Reason::CaseTypeUnknown => "case-type-unknown",
+            Reason::DepartmentUnknown => "department-unknown",
+            Reason::DepartmentRequired => "department-required",
+            Reason::AssigneeUnknown => "assignee-unknown",
+            Reason::AssigneeRequired => "assignee-required",
+            Reason::MessageRequired => "message-required",
+            Reason::MoveNotAvailable => "move-not-available",
+            Reason::RoleUnknown => "role-unknown",
+            Reason::OrgKindUnknown => "org-kind-unknown",
+            Reason::TimeZoneUnknown => "time-zone-unknown",
+            Reason::ClockUnknown => "clock-unknown",
+            Reason::PasswordTooShort => "password-too-short",
+            Reason::PasswordTooCommon => "password-too-common",
+            Reason::PasswordSame => "password-same",
+            Reason::PasswordMismatch => "password-mismatch",
+            Reason::PasswordCurrentWrong => "password-current-wrong",
+            Reason::UsernameTaken => "username-taken",
+            Reason::DateInvalid => "date-invalid",
+            Reason::TrackingNumberInvalid => "tracking-number-invalid",
+            Reason::PrefixInvalid => "prefix-invalid",
+            Reason::WorkflowDuplicate => "workflow-duplicate",
+            Reason::WorkflowCodeInvalid => "workflow-code-invalid",
+            Reason::WorkflowDuplicateState => "workflow-duplicate-state",
+            Reason::WorkflowTerminatedStateOpen => "workflow-terminated-state-open",
+            Reason::WorkflowUnknownState => "workflow-unknown-state",
+            Reason::WorkflowInitialStateStarted => "workflow-initial-state-started",
+            Reason::WorkflowTransitionIncomplete => "workflow-transition-incomplete",
+            Reason::WorkflowTransitionToInitial => "workflow-transition-to-initial",
+            Reason::WorkflowAutoRouteInvalid => "workflow-auto-route-invalid",
+            Reason::WorkflowNoFilingMove => "workflow-no-filing-move",
+            Reason::BodyMalformed => "body-malformed",
+            Reason::QueryMalformed => "query-malformed",
+        }
+    }
+
+    /// Every reason, for documentation and for checking that each one is translated.
+    pub const ALL: [Reason; 41] = [
+        Reason::FieldInvalid,
+        Reason::FieldRequired,
+        Reason::FieldTooLong,
+        Reason::FieldTooShort,
+        Reason::FieldUnknown,
+        Reason::AmountInvalid,
+        Reason::FileTooLarge,
+        Reason::FileTypeNotAllowed,
+        Reason::FileEmpty,
+        Reason::CaseTypeUnknown,
+        Reason::DepartmentUnknown,
+        Reason::DepartmentRequired,
+        Reason::AssigneeUnknown,
+        Reason::AssigneeRequired,
+        Reason::MessageRequired,
+        Reason::MoveNotAvailable,
+        Reason::RoleUnknown,
+        Reason::OrgKindUnknown,
+        Reason::TimeZoneUnknown,
+        Reason::ClockUnknown,
+        Reason::PasswordTooShort,
+        Reason::PasswordTooCommon,
+        Reason::PasswordSame,
+        Reason::PasswordMismatch,
+        Reason::PasswordCurrentWrong,
+        Reason::UsernameTaken,
+        Reason::DateInvalid,
+        Reason::TrackingNumberInvalid,
+        Reason::PrefixInvalid,
+        Reason::WorkflowDuplicate,
+        Reason::WorkflowCodeInvalid,
+        Reason::WorkflowDuplicateState,
+        Reason::WorkflowTerminatedStateOpen,
+        Reason::WorkflowUnknownState,
+        Reason::WorkflowInitialStateStarted,
+        Reason::WorkflowTransitionIncomplete,
+        Reason::WorkflowTransitionToInitial,
+        Reason::WorkflowAutoRouteInvalid,
+        Reason::WorkflowNoFilingMove,
+        Reason::BodyMalformed,
+        Reason::QueryMalformed,
+    ];
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+/// A failure that people can be told about: a code, the fields that were
+/// wrong and why, and for a refusal that passes, when to try again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}{}", details.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())]
 pub struct DomainError {
     pub code: ErrorCode,
-    pub details: Vec<(String, String)>,
+    pub details: Vec<(String, Reason)>,
+    /// For `too_many_attempts`: seconds until an attempt is accepted again.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl DomainError {
@@ -100,11 +255,12 @@ impl DomainError {
         DomainError {
             code,
             details: Vec::new(),
+            retry_after_secs: None,
         }
     }
 
-    /// An invalid field: `reason` is a translation key such as `field-required`.
-    pub fn invalid(field: &str, reason: &str) -> Self {
+    /// An invalid field.
+    pub fn invalid(field: &str, reason: Reason) -> Self {
         DomainError::new(ErrorCode::InvalidInput).with(field, reason)
     }
 
@@ -116,8 +272,13 @@ impl DomainError {
         DomainError::new(ErrorCode::Forbidden)
     }
 
-    pub fn with(mut self, field: &str, reason: &str) -> Self {
-        self.details.push((field.to_owned(), reason.to_owned()));
+    pub fn with(mut self, field: &str, reason: Reason) -> Self {
+        self.details.push((field.to_owned(), reason));
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
         self
     }
 }

@@ -12,4 +12,4 @@ pub mod organizations;
 pub mod text;
 
 pub use accounts::Role;
-pub use error::{DomainError, ErrorCode};
+pub use error::{DomainError, ErrorCode, Reason};

@@ -1,6 +1,7 @@
 //! Organizations form a tree: the ministry, its departments and sections, and
 //! the municipalities under the ministry's oversight.
 
+use crate::Reason;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -32,7 +33,7 @@ impl FromStr for OrgKind {
             "department" => Ok(OrgKind::Department),
             "section" => Ok(OrgKind::Section),
             "municipality" => Ok(OrgKind::Municipality),
-            _ => Err(crate::DomainError::invalid("kind", "org-kind-unknown")),
+            _ => Err(crate::DomainError::invalid("kind", Reason::OrgKindUnknown)),
         }
     }
 }
@@ -43,5 +44,5 @@ pub const DEFAULT_TIME_ZONE: &str = "Africa/Tripoli";
 /// Checks an IANA time-zone name.
 pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, crate::DomainError> {
     name.parse::<chrono_tz::Tz>()
-        .map_err(|_| crate::DomainError::invalid("time_zone", "time-zone-unknown"))
+        .map_err(|_| crate::DomainError::invalid("time_zone", Reason::TimeZoneUnknown))
 }

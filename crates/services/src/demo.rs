@@ -596,7 +596,7 @@ impl Services {
                     .create_case(
                         &clerk,
                         NewCase {
-                            case_type_id: t.id,
+                            case_type_id: Some(t.id),
                             subject: subject.into(),
                             body: body.into(),
                             submit: stage > 0,
@@ -724,7 +724,7 @@ impl Services {
         self.create_case(
             &head_plan,
             NewCase {
-                case_type_id: memo.id,
+                case_type_id: Some(memo.id),
                 subject: "إحالة تقرير الإنفاق الربعي".into(),
                 body: "نحيل إليكم تقرير الإنفاق للربع الثالث لإبداء الرأي.".into(),
                 submit: true,
@@ -736,7 +736,7 @@ impl Services {
         self.create_case(
             &u("officer.proj"),
             NewCase {
-                case_type_id: memo.id,
+                case_type_id: Some(memo.id),
                 subject: "مسودة مذكرة بشأن معايير المشروعات".into(),
                 body: "مسودة قيد الإعداد.".into(),
                 ..NewCase::default()

@@ -3,9 +3,8 @@
 //! Several nodes may run it at once against one PostgreSQL database: the
 //! store marks each case overdue in exactly one of them.
 
-use crate::audit::record;
-use crate::cases::holders;
-use crate::notifications::notify;
+use crate::audit::entry;
+use crate::notifications::notices;
 use crate::organizations::today_in;
 use crate::{Result, Services};
 use serde_json::json;
@@ -25,20 +24,22 @@ impl Services {
             let m = self.ministry(&mut *tx).await?;
             let today = today_in(&m.time_zone, now);
             let marked = tx.mark_overdue(today, BATCH).await?;
+            let mut notifications = Vec::new();
+            let mut audit = Vec::new();
             for case in &marked {
-                let to = holders(&mut *tx, case).await?;
-                notify(&mut *tx, &to, "overdue", case, now).await?;
-                record(
-                    &mut *tx,
+                let to = self.holders(&mut *tx, case).await?;
+                notices(&mut notifications, &to, "overdue", case, now);
+                audit.push(entry(
                     None,
                     now,
                     "case.overdue",
                     "case",
                     Some(case.id.to_string()),
                     json!({"tracking_number": case.tracking_number, "due_date": case.due_date}),
-                )
-                .await?;
+                ));
             }
+            tx.insert_notifications(&notifications).await?;
+            tx.append_audit(&audit).await?;
             tx.commit().await?;
             total += marked.len();
             if (marked.len() as i64) < BATCH {

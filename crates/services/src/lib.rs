@@ -6,12 +6,13 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
-pub mod attachments;
 pub mod audit;
+pub mod cache;
 pub mod cases;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod frame;
 pub mod jobs;
 pub mod notifications;
 pub mod organizations;
@@ -48,6 +49,10 @@ pub struct Config {
     pub clock: clock::Clock,
     /// Workflows defined as data, known besides the shipped ones.
     pub workflows: Vec<Workflow>,
+    /// How long the case types, organizations, holidays and staff lists
+    /// kept in memory are trusted before they are read again: the longest a
+    /// change made on another node (or by `diwan admin`) goes unseen.
+    pub cache_ttl: Duration,
 }
 
 impl Default for Config {
@@ -62,6 +67,7 @@ impl Default for Config {
             sign_in_limits: accounts::throttle::Limits::default(),
             clock: clock::Clock::system(),
             workflows: Vec::new(),
+            cache_ttl: Duration::from_secs(10),
         }
     }
 }
@@ -76,9 +82,8 @@ pub struct Services {
     pub passwords: accounts::password::Hasher,
     /// Failed sign-ins per client address.
     pub sign_in_throttle: Arc<accounts::throttle::SignInThrottle>,
-    /// The ministry at the root of the tree never changes once created;
-    /// keeping it spares every filing a look-up of all organizations.
-    ministry: Arc<std::sync::OnceLock<diwan_store::Organization>>,
+    /// What rarely changes, kept in memory.
+    pub(crate) cache: Arc<cache::Cache>,
     /// The shipped workflows and those of the configuration.
     workflows: Arc<Registry>,
 }
@@ -108,8 +113,8 @@ impl Services {
             sign_in_throttle: Arc::new(accounts::throttle::SignInThrottle::new(
                 config.sign_in_limits,
             )),
+            cache: Arc::new(cache::Cache::new(config.cache_ttl)),
             config,
-            ministry: Arc::default(),
             workflows: Arc::new(workflows),
         })
     }
@@ -122,13 +127,9 @@ impl Services {
     /// The ministry at the root of the organization tree.
     pub(crate) async fn ministry(
         &self,
-        tx: &mut dyn diwan_store::Tx,
+        tx: &mut dyn diwan_store::ReadTx,
     ) -> Result<diwan_store::Organization> {
-        if let Some(m) = self.ministry.get() {
-            return Ok(m.clone());
-        }
-        let m = organizations::ministry(tx).await?;
-        Ok(self.ministry.get_or_init(|| m).clone())
+        organizations::ministry(&self.cache, tx).await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -13,13 +13,29 @@ pub async fn notify(
     case: &Case,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut seen = Vec::with_capacity(users.len());
+    let mut out = Vec::new();
+    notices(&mut out, users, kind, case, now);
+    tx.insert_notifications(&out).await?;
+    Ok(())
+}
+
+/// Adds to `out` one notification about `case` for each of `users` who has
+/// none of this kind about it in `out` yet.
+pub fn notices(
+    out: &mut Vec<Notification>,
+    users: &[Uuid],
+    kind: &str,
+    case: &Case,
+    now: DateTime<Utc>,
+) {
     for u in users {
-        if seen.contains(u) {
+        if out
+            .iter()
+            .any(|n| n.user_id == *u && n.kind == kind && n.case_id == Some(case.id))
+        {
             continue;
         }
-        seen.push(*u);
-        tx.insert_notification(&Notification {
+        out.push(Notification {
             id: Uuid::now_v7(),
             user_id: *u,
             case_id: Some(case.id),
@@ -27,10 +43,8 @@ pub async fn notify(
             tracking_number: case.tracking_number.clone(),
             at: now,
             read_at: None,
-        })
-        .await?;
+        });
     }
-    Ok(())
 }
 
 impl Services {
@@ -44,6 +58,20 @@ impl Services {
         Ok(tx
             .list_notifications(caller.user_id, unread_only, limit.clamp(1, 200))
             .await?)
+    }
+
+    /// The notification centre's page.
+    pub async fn notifications_page(
+        &self,
+        caller: &Caller,
+        limit: i64,
+    ) -> Result<crate::frame::Shown<Vec<Notification>>> {
+        let mut tx = self.store.read().await?;
+        let body = tx
+            .list_notifications(caller.user_id, false, limit.clamp(1, 200))
+            .await?;
+        let frame = self.frame_in(&mut *tx, caller).await?;
+        Ok(crate::frame::Shown { frame, body })
     }
 
     pub async fn unread_count(&self, caller: &Caller) -> Result<i64> {

@@ -1,11 +1,13 @@
 //! Organizations and their calendars.
 
 use crate::audit::record;
+use crate::cache::Cache;
 use crate::{Caller, Error, Result, Services};
 use chrono::{DateTime, NaiveDate, Utc};
 use diwan_domain::calendar::Calendar;
 use diwan_domain::organizations::{parse_time_zone, OrgKind};
-use diwan_store::{Organization, Tx};
+use diwan_domain::Reason;
+use diwan_store::{Organization, ReadTx};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -22,15 +24,16 @@ pub struct NewOrg {
 }
 
 /// The calendar that counts a case's deadline: the ministry's holidays and
-/// the holding organization's own, over the Libyan weekend.
-pub async fn calendar_for(tx: &mut dyn Tx, org_ids: &[Uuid], from: NaiveDate) -> Result<Calendar> {
-    let to = from + chrono::Duration::days(800);
+/// the holding organization's own, over the Libyan weekend. Every deadline,
+/// due-soon mark and badge is counted on it.
+pub async fn calendar_for(
+    cache: &Cache,
+    tx: &mut dyn ReadTx,
+    org_ids: &[Uuid],
+) -> Result<Calendar> {
     let mut days = Vec::new();
     for id in org_ids {
-        days.extend(
-            tx.holidays(*id, from - chrono::Duration::days(400), to)
-                .await?,
-        );
+        days.extend(cache.holidays(tx, *id).await?.iter().copied());
     }
     Ok(Calendar::new(
         vec![chrono::Weekday::Fri, chrono::Weekday::Sat],
@@ -44,12 +47,23 @@ pub fn today_in(tz: &str, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
 }
 
+/// The first instant of `day` in the time zone `tz`.
+pub fn start_of_day(tz: &str, day: NaiveDate) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let tz = parse_time_zone(tz).unwrap_or(chrono_tz::Africa::Tripoli);
+    tz.from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// The root of the tree: the ministry.
-pub async fn ministry(tx: &mut dyn Tx) -> Result<Organization> {
-    tx.list_orgs()
+pub async fn ministry(cache: &Cache, tx: &mut dyn ReadTx) -> Result<Organization> {
+    cache
+        .orgs(tx)
         .await?
-        .into_iter()
+        .iter()
         .find(|o| o.kind == OrgKind::Ministry && o.parent_id.is_none())
+        .cloned()
         .ok_or_else(|| Error::Internal("no ministry organization".into()))
 }
 
@@ -68,7 +82,7 @@ impl Services {
             ("name_fr", &n.name_fr),
         ] {
             if v.trim().is_empty() {
-                return Err(Error::invalid(f, "field-required"));
+                return Err(Error::invalid(f, Reason::FieldRequired));
             }
         }
         let now = self.now();
@@ -76,9 +90,9 @@ impl Services {
         if let Some(p) = n.parent_id {
             tx.get_org(p)
                 .await?
-                .ok_or_else(|| Error::invalid("parent_id", "field-invalid"))?;
+                .ok_or_else(|| Error::invalid("parent_id", Reason::FieldInvalid))?;
         } else if n.kind != OrgKind::Ministry {
-            return Err(Error::invalid("parent_id", "field-required"));
+            return Err(Error::invalid("parent_id", Reason::FieldRequired));
         }
         let org = Organization {
             id: Uuid::now_v7(),
@@ -103,6 +117,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_orgs();
         Ok(org)
     }
 
@@ -132,6 +147,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_holidays(org_id);
         Ok(())
     }
 
@@ -152,6 +168,20 @@ impl Services {
     /// another municipality's cases.
     pub async fn list_orgs(&self) -> Result<Vec<Organization>> {
         let mut tx = self.store.read().await?;
-        Ok(tx.list_orgs().await?)
+        Ok(self.cache.orgs(&mut *tx).await?.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_start_at_midnight_in_tripoli() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(
+            start_of_day("Africa/Tripoli", d).unwrap().to_rfc3339(),
+            "2026-03-08T22:00:00+00:00"
+        );
     }
 }

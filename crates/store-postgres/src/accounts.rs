@@ -25,17 +25,6 @@ fn user_from(r: &PgRow) -> Result<User> {
     })
 }
 
-fn session_from(r: &PgRow) -> Result<Session> {
-    Ok(Session {
-        token_hash: r.try_get("token_hash").map_err(db)?,
-        user_id: r.try_get("user_id").map_err(db)?,
-        csrf_token: r.try_get("csrf_token").map_err(db)?,
-        created_at: r.try_get("created_at").map_err(db)?,
-        expires_at: r.try_get("expires_at").map_err(db)?,
-        ip: r.try_get("ip").map_err(db)?,
-    })
-}
-
 fn token_from(r: &PgRow) -> Result<ApiToken> {
     Ok(ApiToken {
         id: r.try_get("id").map_err(db)?,
@@ -47,6 +36,114 @@ fn token_from(r: &PgRow) -> Result<ApiToken> {
         expires_at: r.try_get("expires_at").map_err(db)?,
         revoked_at: r.try_get("revoked_at").map_err(db)?,
     })
+}
+
+#[async_trait]
+impl UserRead for PostgresTx {
+    async fn get_user(&mut self, id: Uuid) -> Result<Option<User>> {
+        let r = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.conn().await?)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(user_from).transpose()
+    }
+
+    async fn user_by_username(&mut self, username: &str) -> Result<Option<User>> {
+        // The same expression as the unique index, so the look-up uses it.
+        let r = sqlx::query("SELECT * FROM users WHERE lower(username) = lower($1)")
+            .bind(username)
+            .fetch_optional(self.conn().await?)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(user_from).transpose()
+    }
+
+    async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>> {
+        // SQLite sorts its NOCASE user names without regard to case.
+        let rows = sqlx::query(r#"SELECT * FROM users WHERE ($1::uuid IS NULL OR org_id = $1) ORDER BY lower(username) COLLATE "C""#)
+            .bind(org_id)
+            .fetch_all(self.conn().await?)
+            .await
+            .map_err(db)?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn count_users(&mut self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.conn().await?)
+            .await
+            .map_err(db)
+    }
+
+    async fn session_by_hash(&mut self, h: &[u8]) -> Result<Option<(Session, User)>> {
+        let r = sqlx::query(
+            "SELECT s.token_hash AS s_token_hash, s.user_id AS s_user_id, s.csrf_token AS s_csrf_token,
+                    s.created_at AS s_created_at, s.expires_at AS s_expires_at, s.ip AS s_ip, u.*
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(h)
+        .fetch_optional(self.conn().await?)
+        .await
+        .map_err(db)?;
+        let Some(r) = r else { return Ok(None) };
+        let session = Session {
+            token_hash: r.try_get("s_token_hash").map_err(db)?,
+            user_id: r.try_get("s_user_id").map_err(db)?,
+            csrf_token: r.try_get("s_csrf_token").map_err(db)?,
+            created_at: r.try_get("s_created_at").map_err(db)?,
+            expires_at: r.try_get("s_expires_at").map_err(db)?,
+            ip: r.try_get("s_ip").map_err(db)?,
+        };
+        Ok(Some((session, user_from(&r)?)))
+    }
+
+    async fn api_token_by_hash(&mut self, h: &[u8]) -> Result<Option<(ApiToken, User)>> {
+        let r = sqlx::query(
+            "SELECT t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, t.token_hash AS t_token_hash,
+                    t.scopes AS t_scopes, t.created_at AS t_created_at, t.expires_at AS t_expires_at,
+                    t.revoked_at AS t_revoked_at, u.*
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(h)
+        .fetch_optional(self.conn().await?)
+        .await
+        .map_err(db)?;
+        let Some(r) = r else { return Ok(None) };
+        let token = ApiToken {
+            id: r.try_get("t_id").map_err(db)?,
+            user_id: r.try_get("t_user_id").map_err(db)?,
+            name: r.try_get("t_name").map_err(db)?,
+            token_hash: r.try_get("t_token_hash").map_err(db)?,
+            scopes: r.try_get("t_scopes").map_err(db)?,
+            created_at: r.try_get("t_created_at").map_err(db)?,
+            expires_at: r.try_get("t_expires_at").map_err(db)?,
+            revoked_at: r.try_get("t_revoked_at").map_err(db)?,
+        };
+        Ok(Some((token, user_from(&r)?)))
+    }
+
+    async fn get_users(&mut self, ids: &[Uuid]) -> Result<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query("SELECT * FROM users WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(self.conn().await?)
+            .await
+            .map_err(db)?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>> {
+        let rows =
+            sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
+                .bind(user_id)
+                .fetch_all(self.conn().await?)
+                .await
+                .map_err(db)?;
+        rows.iter().map(token_from).collect()
+    }
 }
 
 #[async_trait]
@@ -64,46 +161,10 @@ impl UserRepo for PostgresTx {
             .bind(u.failed_attempts)
             .bind(u.locked_until)
             .bind(u.created_at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
-    }
-
-    async fn get_user(&mut self, id: Uuid) -> Result<Option<User>> {
-        let r = sqlx::query("SELECT * FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        r.as_ref().map(user_from).transpose()
-    }
-
-    async fn user_by_username(&mut self, username: &str) -> Result<Option<User>> {
-        // The same expression as the unique index, so the look-up uses it.
-        let r = sqlx::query("SELECT * FROM users WHERE lower(username) = lower($1)")
-            .bind(username)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        r.as_ref().map(user_from).transpose()
-    }
-
-    async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>> {
-        // SQLite sorts its NOCASE user names without regard to case.
-        let rows = sqlx::query(r#"SELECT * FROM users WHERE ($1::uuid IS NULL OR org_id = $1) ORDER BY lower(username) COLLATE "C""#)
-            .bind(org_id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        rows.iter().map(user_from).collect()
-    }
-
-    async fn count_users(&mut self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db)
     }
 
     async fn record_sign_in_failure(
@@ -120,7 +181,7 @@ impl UserRepo for PostgresTx {
         .bind(id)
         .bind(threshold)
         .bind(lock_until)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn().await?)
         .await
         .map_err(db)?;
         Ok((
@@ -132,7 +193,7 @@ impl UserRepo for PostgresTx {
     async fn record_sign_in_success(&mut self, id: Uuid) -> Result<()> {
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -142,7 +203,7 @@ impl UserRepo for PostgresTx {
         sqlx::query("UPDATE users SET password_hash = $2, failed_attempts = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
             .bind(hash)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -152,7 +213,7 @@ impl UserRepo for PostgresTx {
         sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
             .bind(id)
             .bind(locale)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -166,26 +227,17 @@ impl UserRepo for PostgresTx {
             .bind(s.created_at)
             .bind(s.expires_at)
             .bind(&s.ip)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
-    }
-
-    async fn session_by_hash(&mut self, h: &[u8]) -> Result<Option<Session>> {
-        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
-            .bind(h)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        r.as_ref().map(session_from).transpose()
     }
 
     async fn touch_session(&mut self, h: &[u8], expires_at: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE sessions SET expires_at = $2 WHERE token_hash = $1")
             .bind(h)
             .bind(expires_at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -194,7 +246,7 @@ impl UserRepo for PostgresTx {
     async fn end_session(&mut self, h: &[u8]) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(h)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -203,7 +255,7 @@ impl UserRepo for PostgresTx {
     async fn end_user_sessions(&mut self, user_id: Uuid) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -213,7 +265,7 @@ impl UserRepo for PostgresTx {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user_id)
             .bind(keep)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -229,29 +281,10 @@ impl UserRepo for PostgresTx {
             .bind(t.created_at)
             .bind(t.expires_at)
             .bind(t.revoked_at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(())
-    }
-
-    async fn api_token_by_hash(&mut self, h: &[u8]) -> Result<Option<ApiToken>> {
-        let r = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
-            .bind(h)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        r.as_ref().map(token_from).transpose()
-    }
-
-    async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>> {
-        let rows =
-            sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
-                .bind(user_id)
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(db)?;
-        rows.iter().map(token_from).collect()
     }
 
     async fn revoke_api_token(
@@ -264,7 +297,7 @@ impl UserRepo for PostgresTx {
             .bind(id)
             .bind(user_id)
             .bind(at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(r.rows_affected() == 1)
@@ -276,7 +309,7 @@ impl UserRepo for PostgresTx {
         )
         .bind(user_id)
         .bind(at)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await
         .map_err(db)?;
         Ok(r.rows_affected())

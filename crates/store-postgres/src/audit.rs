@@ -1,7 +1,7 @@
 //! The audit trail on PostgreSQL: appended to and searched, never changed.
 
 use crate::convert::*;
-use crate::PostgresTx;
+use crate::{PostgresTx, Write};
 use async_trait::async_trait;
 use diwan_store::*;
 use sqlx::postgres::PgRow;
@@ -22,26 +22,26 @@ fn audit_from(r: &PgRow) -> Result<AuditRecord> {
     })
 }
 
-#[async_trait]
-impl AuditRepo for PostgresTx {
-    async fn append_audit(&mut self, a: &AuditRecord) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (id, at, actor_id, actor_name, org_id, action, object_type, object_id, ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(a.id)
-            .bind(a.at)
-            .bind(a.actor_id)
-            .bind(&a.actor_name)
-            .bind(a.org_id)
-            .bind(&a.action)
-            .bind(&a.object_type)
-            .bind(&a.object_id)
-            .bind(&a.ip)
-            .bind(&a.details)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
+/// Appends one multi-row INSERT of audit records (for a batch of
+/// held-back writes).
+pub(crate) fn push_append(qb: &mut QueryBuilder<'_, Postgres>, rows: &[AuditRecord]) {
+    qb.push("INSERT INTO audit_log (id, at, actor_id, actor_name, org_id, action, object_type, object_id, ip, details) ");
+    qb.push_values(rows, |mut b, a| {
+        b.push_bind(a.id)
+            .push_bind(a.at)
+            .push_bind(a.actor_id)
+            .push_bind(a.actor_name.clone())
+            .push_bind(a.org_id)
+            .push_bind(a.action.clone())
+            .push_bind(a.object_type.clone())
+            .push_bind(a.object_id.clone())
+            .push_bind(a.ip.clone())
+            .push_bind(a.details.clone());
+    });
+}
 
+#[async_trait]
+impl AuditRead for PostgresTx {
     async fn search_audit(&mut self, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
         let mut qb: QueryBuilder<Postgres> =
             QueryBuilder::new("SELECT * FROM audit_log WHERE true");
@@ -76,7 +76,17 @@ impl AuditRepo for PostgresTx {
         }
         qb.push(" ORDER BY at DESC, id DESC LIMIT ")
             .push_bind(q.limit);
-        let rows = qb.build().fetch_all(&mut *self.tx).await.map_err(db)?;
+        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
         rows.iter().map(audit_from).collect()
+    }
+}
+
+#[async_trait]
+impl AuditRepo for PostgresTx {
+    async fn append_audit(&mut self, r: &[AuditRecord]) -> Result<()> {
+        if !r.is_empty() {
+            self.hold(Write::Audit(r.to_vec()));
+        }
+        Ok(())
     }
 }

@@ -2,13 +2,13 @@
 //! counts, history, messages, attachments and the overdue sweep.
 
 use crate::convert::*;
-use crate::PostgresTx;
+use crate::{PostgresTx, Write};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use diwan_domain::cases::workflow::Scope;
 use diwan_store::*;
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 fn case_type_from(r: &PgRow) -> Result<CaseType> {
@@ -70,7 +70,7 @@ fn case_from(r: &PgRow) -> Result<Case> {
 /// The columns of a queue line, also those that the sort keys need.
 macro_rules! case_row_columns {
     () => {
-        "c.id, c.tracking_number, c.case_type_id, c.subject, c.state, c.filer_org_id, c.holder_org_id, c.holder_since, \
+        "c.id, c.tracking_number, c.case_type_id, c.subject, c.state, c.clock, c.filer_org_id, c.holder_org_id, c.holder_since, \
          c.assignee_id, c.due_date, c.overdue, c.submitted_at, c.created_at, c.updated_at"
     };
 }
@@ -82,6 +82,7 @@ fn case_row_from(r: &PgRow) -> Result<CaseRow> {
         case_type_id: r.try_get("case_type_id").map_err(db)?,
         subject: r.try_get("subject").map_err(db)?,
         state: r.try_get("state").map_err(db)?,
+        clock: parse(&r.try_get::<String, _>("clock").map_err(db)?, "clock")?,
         filer_org_id: r.try_get("filer_org_id").map_err(db)?,
         holder_org_id: r.try_get("holder_org_id").map_err(db)?,
         holder_since: r.try_get("holder_since").map_err(db)?,
@@ -171,55 +172,196 @@ const COMMON_MATCHES: i64 = 2000;
 
 /// Whether a text query matches at least [`COMMON_MATCHES`] cases (counted
 /// only that far).
-async fn common_terms(
-    tx: &mut sqlx::Transaction<'static, Postgres>,
-    tsquery: &str,
-) -> Result<bool> {
+async fn common_terms(conn: &mut PgConnection, tsquery: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE search_vector @@ to_tsquery('simple', $1) LIMIT $2) t",
     )
     .bind(tsquery)
     .bind(COMMON_MATCHES)
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await
     .map_err(db)?;
     Ok(n >= COMMON_MATCHES)
 }
 
-#[async_trait]
-impl CaseRepo for PostgresTx {
-    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active, field_defs)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, workflow = EXCLUDED.workflow, prefix = EXCLUDED.prefix,
-               name_ar = EXCLUDED.name_ar, name_en = EXCLUDED.name_en, name_fr = EXCLUDED.name_fr,
-               default_department_id = EXCLUDED.default_department_id, auto_route = EXCLUDED.auto_route,
-               deadline_days = EXCLUDED.deadline_days, active = EXCLUDED.active, field_defs = EXCLUDED.field_defs",
-        )
-        .bind(t.id)
-        .bind(&t.code)
-        .bind(&t.workflow)
-        .bind(&t.prefix)
-        .bind(&t.name_ar)
-        .bind(&t.name_en)
-        .bind(&t.name_fr)
-        .bind(t.default_department_id)
-        .bind(t.auto_route)
-        .bind(t.deadline_days)
-        .bind(t.active)
-        .bind(serde_json::to_value(&t.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db)?;
-        Ok(())
+/// Appends the scope and every filter of `q` but its cursor; `ts` is the
+/// text query of its terms (`Some(None)` when they can match nothing).
+/// With `common`, the match is written so that the GIN index cannot serve
+/// it, and the query walks the queue's index instead.
+fn push_filters(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    q: &CaseQuery,
+    ts: Option<&Option<String>>,
+    common: bool,
+) {
+    push_scope(qb, &q.scope);
+    if !q.states.is_empty() {
+        qb.push(" AND c.state = ANY(")
+            .push_bind(q.states.clone())
+            .push(")");
     }
+    if let Some(v) = q.case_type_id {
+        qb.push(" AND c.case_type_id = ").push_bind(v);
+    }
+    if let Some(v) = q.filer_org_id {
+        qb.push(" AND c.filer_org_id = ").push_bind(v);
+    }
+    if let Some(v) = q.holder_org_id {
+        qb.push(" AND c.holder_org_id = ").push_bind(v);
+    }
+    if let Some(v) = q.assignee_id {
+        qb.push(" AND c.assignee_id = ").push_bind(v);
+    }
+    if let Some(v) = q.overdue {
+        qb.push(" AND c.overdue = ").push_bind(v);
+    }
+    if let Some(v) = q.due_by {
+        qb.push(" AND c.clock = 'running' AND c.due_date <= ")
+            .push_bind(v);
+    }
+    if let Some(v) = q.created_from {
+        qb.push(" AND c.created_at >= ").push_bind(v);
+    }
+    if let Some(v) = q.created_to {
+        qb.push(" AND c.created_at < ").push_bind(v);
+    }
+    match ts {
+        Some(Some(t)) => {
+            qb.push(if common {
+                " AND (c.search_vector || ''::tsvector) @@ to_tsquery('simple', "
+            } else {
+                " AND c.search_vector @@ to_tsquery('simple', "
+            })
+            .push_bind(t.clone())
+            .push(")");
+        }
+        Some(None) => {
+            qb.push(" AND false");
+        }
+        None => {}
+    }
+}
 
+/// Appends the INSERT of a case (for a batch of held-back writes).
+pub(crate) fn push_insert_case(qb: &mut QueryBuilder<'_, Postgres>, c: &Case) {
+    qb.push(concat!("INSERT INTO cases (", case_columns!(), ") "));
+    qb.push_values([c], |mut b, c| {
+        b.push_bind(c.id)
+            .push_bind(c.case_type_id)
+            .push_bind(c.tracking_number.clone())
+            .push_bind(c.subject.clone())
+            .push_bind(c.body.clone())
+            .push_bind(c.fields.clone())
+            .push_bind(c.filer_org_id)
+            .push_bind(c.filer_user_id)
+            .push_bind(c.holder_org_id)
+            .push_bind(c.holder_since)
+            .push_bind(c.assignee_id)
+            .push_bind(c.state.clone())
+            .push_bind(c.clock.as_str())
+            .push_bind(c.due_date)
+            .push_bind(c.paused_days_left)
+            .push_bind(c.overdue)
+            .push_bind(c.submitted_at)
+            .push_bind(c.closed_at)
+            .push_bind(c.created_at)
+            .push_bind(c.updated_at)
+            .push_bind(c.search_text.clone());
+    });
+}
+
+/// Appends the UPDATE of a case's mutable columns.
+pub(crate) fn push_update_case(qb: &mut QueryBuilder<'_, Postgres>, c: &Case) {
+    qb.push("UPDATE cases SET subject = ")
+        .push_bind(c.subject.clone())
+        .push(", body = ")
+        .push_bind(c.body.clone())
+        .push(", fields = ")
+        .push_bind(c.fields.clone())
+        .push(", holder_org_id = ")
+        .push_bind(c.holder_org_id)
+        .push(", holder_since = ")
+        .push_bind(c.holder_since)
+        .push(", assignee_id = ")
+        .push_bind(c.assignee_id)
+        .push(", state = ")
+        .push_bind(c.state.clone())
+        .push(", clock = ")
+        .push_bind(c.clock.as_str())
+        .push(", due_date = ")
+        .push_bind(c.due_date)
+        .push(", paused_days_left = ")
+        .push_bind(c.paused_days_left)
+        .push(", overdue = ")
+        .push_bind(c.overdue)
+        .push(", submitted_at = ")
+        .push_bind(c.submitted_at)
+        .push(", closed_at = ")
+        .push_bind(c.closed_at)
+        .push(", updated_at = ")
+        .push_bind(c.updated_at)
+        .push(", search_text = ")
+        .push_bind(c.search_text.clone())
+        .push(" WHERE id = ")
+        .push_bind(c.id);
+}
+
+/// Appends one multi-row INSERT of history.
+pub(crate) fn push_insert_events(qb: &mut QueryBuilder<'_, Postgres>, rows: &[CaseEvent]) {
+    qb.push("INSERT INTO case_events (id, case_id, at, actor_id, action, from_state, to_state, holder_org_id, assignee_id) ");
+    qb.push_values(rows, |mut b, e| {
+        b.push_bind(e.id)
+            .push_bind(e.case_id)
+            .push_bind(e.at)
+            .push_bind(e.actor_id)
+            .push_bind(e.action.clone())
+            .push_bind(e.from_state.clone())
+            .push_bind(e.to_state.clone())
+            .push_bind(e.holder_org_id)
+            .push_bind(e.assignee_id);
+    });
+}
+
+/// Appends the INSERT of a message.
+pub(crate) fn push_insert_message(qb: &mut QueryBuilder<'_, Postgres>, m: &Message) {
+    qb.push("INSERT INTO case_messages (id, case_id, at, author_id, author_org_id, internal, kind, body) ");
+    qb.push_values([m], |mut b, m| {
+        b.push_bind(m.id)
+            .push_bind(m.case_id)
+            .push_bind(m.at)
+            .push_bind(m.author_id)
+            .push_bind(m.author_org_id)
+            .push_bind(m.internal)
+            .push_bind(m.kind.clone())
+            .push_bind(m.body.clone());
+    });
+}
+
+/// Appends the INSERT of an attachment's record.
+pub(crate) fn push_insert_attachment(qb: &mut QueryBuilder<'_, Postgres>, a: &Attachment) {
+    qb.push("INSERT INTO attachments (id, case_id, message_id, filename, content_type, size, sha256, storage_key, uploaded_by, internal, at) ");
+    qb.push_values([a], |mut b, a| {
+        b.push_bind(a.id)
+            .push_bind(a.case_id)
+            .push_bind(a.message_id)
+            .push_bind(a.filename.clone())
+            .push_bind(a.content_type.clone())
+            .push_bind(a.size)
+            .push_bind(a.sha256.clone())
+            .push_bind(a.storage_key.clone())
+            .push_bind(a.uploaded_by)
+            .push_bind(a.internal)
+            .push_bind(a.at);
+    });
+}
+
+#[async_trait]
+impl CaseRead for PostgresTx {
     async fn list_case_types(&mut self) -> Result<Vec<CaseType>> {
         let rows = sqlx::query(
             r#"SELECT * FROM case_types ORDER BY workflow COLLATE "C", code COLLATE "C""#,
         )
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(case_type_from).collect()
@@ -228,88 +370,10 @@ impl CaseRepo for PostgresTx {
     async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>> {
         let r = sqlx::query("SELECT * FROM case_types WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(case_type_from).transpose()
-    }
-
-    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64> {
-        // The upsert locks the sequence's row until the transaction ends, so
-        // two nodes filing at once get consecutive numbers and never the same.
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO tracking_sequences (prefix, year, last) VALUES ($1, $2, 1)
-             ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + 1 RETURNING last",
-        )
-        .bind(prefix)
-        .bind(year)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(db)?;
-        u64::try_from(n)
-            .map_err(|_| StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {n}")))
-    }
-
-    async fn insert_case(&mut self, c: &Case) -> Result<()> {
-        sqlx::query(concat!(
-            "INSERT INTO cases (",
-            case_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-        ))
-        .bind(c.id)
-        .bind(c.case_type_id)
-        .bind(&c.tracking_number)
-        .bind(&c.subject)
-        .bind(&c.body)
-        .bind(&c.fields)
-        .bind(c.filer_org_id)
-        .bind(c.filer_user_id)
-        .bind(c.holder_org_id)
-        .bind(c.holder_since)
-        .bind(c.assignee_id)
-        .bind(&c.state)
-        .bind(c.clock.as_str())
-        .bind(c.due_date)
-        .bind(c.paused_days_left)
-        .bind(c.overdue)
-        .bind(c.submitted_at)
-        .bind(c.closed_at)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .bind(&c.search_text)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db)?;
-        Ok(())
-    }
-
-    async fn update_case(&mut self, c: &Case) -> Result<()> {
-        sqlx::query(
-            "UPDATE cases SET subject = $2, body = $3, fields = $4, holder_org_id = $5, holder_since = $6, assignee_id = $7, state = $8,
-               clock = $9, due_date = $10, paused_days_left = $11, overdue = $12, submitted_at = $13, closed_at = $14, updated_at = $15,
-               search_text = $16
-             WHERE id = $1",
-        )
-        .bind(c.id)
-        .bind(&c.subject)
-        .bind(&c.body)
-        .bind(&c.fields)
-        .bind(c.holder_org_id)
-        .bind(c.holder_since)
-        .bind(c.assignee_id)
-        .bind(&c.state)
-        .bind(c.clock.as_str())
-        .bind(c.due_date)
-        .bind(c.paused_days_left)
-        .bind(c.overdue)
-        .bind(c.submitted_at)
-        .bind(c.closed_at)
-        .bind(c.updated_at)
-        .bind(&c.search_text)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db)?;
-        Ok(())
     }
 
     async fn get_case(&mut self, id: Uuid) -> Result<Option<Case>> {
@@ -328,7 +392,7 @@ impl CaseRepo for PostgresTx {
         };
         let r = sqlx::query(sql)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(case_from).transpose()
@@ -341,7 +405,7 @@ impl CaseRepo for PostgresTx {
             " FROM cases WHERE tracking_number = $1"
         ))
         .bind(tracking)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn().await?)
         .await
         .map_err(db)?;
         r.as_ref().map(case_from).transpose()
@@ -368,7 +432,7 @@ impl CaseRepo for PostgresTx {
         // written so that the GIN index cannot serve it, the queue's index is
         // walked and a page needs only a few hundred rows checked.
         let common = match &ts {
-            Some(Some(t)) => common_terms(&mut self.tx, t).await?,
+            Some(Some(t)) => common_terms(self.conn().await?, t).await?,
             _ => false,
         };
         let search = ts.is_some() && !common;
@@ -383,52 +447,7 @@ impl CaseRepo for PostgresTx {
         } else {
             qb.push("cases c WHERE true");
         }
-        push_scope(&mut qb, &q.scope);
-        if !q.states.is_empty() {
-            qb.push(" AND c.state = ANY(")
-                .push_bind(q.states.clone())
-                .push(")");
-        }
-        if let Some(v) = q.case_type_id {
-            qb.push(" AND c.case_type_id = ").push_bind(v);
-        }
-        if let Some(v) = q.filer_org_id {
-            qb.push(" AND c.filer_org_id = ").push_bind(v);
-        }
-        if let Some(v) = q.holder_org_id {
-            qb.push(" AND c.holder_org_id = ").push_bind(v);
-        }
-        if let Some(v) = q.assignee_id {
-            qb.push(" AND c.assignee_id = ").push_bind(v);
-        }
-        if let Some(v) = q.overdue {
-            qb.push(" AND c.overdue = ").push_bind(v);
-        }
-        if let Some(v) = q.due_by {
-            qb.push(" AND c.clock = 'running' AND c.due_date <= ")
-                .push_bind(v);
-        }
-        if let Some(v) = q.created_from {
-            qb.push(" AND c.created_at >= ").push_bind(v);
-        }
-        if let Some(v) = q.created_to {
-            qb.push(" AND c.created_at < ").push_bind(v);
-        }
-        match &ts {
-            Some(Some(t)) => {
-                qb.push(if common {
-                    " AND (c.search_vector || ''::tsvector) @@ to_tsquery('simple', "
-                } else {
-                    " AND c.search_vector @@ to_tsquery('simple', "
-                })
-                .push_bind(t.clone())
-                .push(")");
-            }
-            Some(None) => {
-                qb.push(" AND false");
-            }
-            None => {}
-        }
+        push_filters(&mut qb, q, ts.as_ref(), common);
         let (col, op, dir) = match (q.sort, q.descending) {
             (SortKey::Updated, true) => ("c.updated_at", "<", "DESC"),
             (SortKey::Updated, false) => ("c.updated_at", ">", "ASC"),
@@ -460,8 +479,20 @@ impl CaseRepo for PostgresTx {
         }
         qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
             .push_bind(q.limit);
-        let rows = qb.build().fetch_all(&mut *self.tx).await.map_err(db)?;
+        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
         rows.iter().map(case_row_from).collect()
+    }
+
+    async fn count_matching(&mut self, q: &CaseQuery, bound: i64) -> Result<i64> {
+        let ts = (!q.terms.is_empty()).then(|| tsquery(&q.terms));
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE true");
+        push_filters(&mut qb, q, ts.as_ref(), false);
+        qb.push(" LIMIT ").push_bind(bound).push(") t");
+        qb.build_query_scalar()
+            .fetch_one(self.conn().await?)
+            .await
+            .map_err(db)
     }
 
     async fn count_cases(&mut self, q: &CaseCount) -> Result<CaseCounts> {
@@ -478,7 +509,7 @@ impl CaseRepo for PostgresTx {
         if let Some(v) = q.holder_org_id {
             qb.push(" AND c.holder_org_id = ").push_bind(v);
         }
-        let r = qb.build().fetch_one(&mut *self.tx).await.map_err(db)?;
+        let r = qb.build().fetch_one(self.conn().await?).await.map_err(db)?;
         Ok(CaseCounts {
             open: r.try_get("open").map_err(db)?,
             overdue: r.try_get("overdue").map_err(db)?,
@@ -487,46 +518,13 @@ impl CaseRepo for PostgresTx {
         })
     }
 
-    async fn insert_event(&mut self, e: &CaseEvent) -> Result<()> {
-        sqlx::query("INSERT INTO case_events (id, case_id, at, actor_id, action, from_state, to_state, holder_org_id, assignee_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(e.id)
-            .bind(e.case_id)
-            .bind(e.at)
-            .bind(e.actor_id)
-            .bind(&e.action)
-            .bind(&e.from_state)
-            .bind(&e.to_state)
-            .bind(e.holder_org_id)
-            .bind(e.assignee_id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-
     async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>> {
         let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY at, id")
             .bind(case_id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(event_from).collect()
-    }
-
-    async fn insert_message(&mut self, m: &Message) -> Result<()> {
-        sqlx::query("INSERT INTO case_messages (id, case_id, at, author_id, author_org_id, internal, kind, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(m.id)
-            .bind(m.case_id)
-            .bind(m.at)
-            .bind(m.author_id)
-            .bind(m.author_org_id)
-            .bind(m.internal)
-            .bind(&m.kind)
-            .bind(&m.body)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
     }
 
     async fn list_messages(
@@ -537,35 +535,16 @@ impl CaseRepo for PostgresTx {
         let rows = sqlx::query("SELECT * FROM case_messages WHERE case_id = $1 AND ($2::boolean OR NOT internal) ORDER BY at, id")
             .bind(case_id)
             .bind(include_internal)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(message_from).collect()
     }
 
-    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()> {
-        sqlx::query("INSERT INTO attachments (id, case_id, message_id, filename, content_type, size, sha256, storage_key, uploaded_by, internal, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-            .bind(a.id)
-            .bind(a.case_id)
-            .bind(a.message_id)
-            .bind(&a.filename)
-            .bind(&a.content_type)
-            .bind(a.size)
-            .bind(&a.sha256)
-            .bind(&a.storage_key)
-            .bind(a.uploaded_by)
-            .bind(a.internal)
-            .bind(a.at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-
     async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>> {
         let rows = sqlx::query("SELECT * FROM attachments WHERE case_id = $1 ORDER BY at, id")
             .bind(case_id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(attachment_from).collect()
@@ -574,10 +553,84 @@ impl CaseRepo for PostgresTx {
     async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>> {
         let r = sqlx::query("SELECT * FROM attachments WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(attachment_from).transpose()
+    }
+
+    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE clock = 'running' AND overdue = false AND due_date < $1")
+            .bind(today)
+            .fetch_one(self.conn().await?)
+            .await
+            .map_err(db)
+    }
+}
+
+#[async_trait]
+impl CaseRepo for PostgresTx {
+    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO case_types (id, code, workflow, prefix, name_ar, name_en, name_fr, default_department_id, auto_route, deadline_days, active, field_defs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, workflow = EXCLUDED.workflow, prefix = EXCLUDED.prefix,
+               name_ar = EXCLUDED.name_ar, name_en = EXCLUDED.name_en, name_fr = EXCLUDED.name_fr,
+               default_department_id = EXCLUDED.default_department_id, auto_route = EXCLUDED.auto_route,
+               deadline_days = EXCLUDED.deadline_days, active = EXCLUDED.active, field_defs = EXCLUDED.field_defs",
+        )
+        .bind(t.id)
+        .bind(&t.code)
+        .bind(&t.workflow)
+        .bind(&t.prefix)
+        .bind(&t.name_ar)
+        .bind(&t.name_en)
+        .bind(&t.name_fr)
+        .bind(t.default_department_id)
+        .bind(t.auto_route)
+        .bind(t.deadline_days)
+        .bind(t.active)
+        .bind(serde_json::to_value(&t.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64> {
+        // The upsert locks the sequence's row until the transaction ends, so
+        // two nodes filing at once get consecutive numbers and never the same.
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO tracking_sequences (prefix, year, last) VALUES ($1, $2, 1)
+             ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + 1 RETURNING last",
+        )
+        .bind(prefix)
+        .bind(year)
+        .fetch_one(self.conn().await?)
+        .await
+        .map_err(db)?;
+        u64::try_from(n)
+            .map_err(|_| StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {n}")))
+    }
+
+    async fn insert_case(&mut self, c: &Case) -> Result<()> {
+        self.hold(Write::Case(c.clone()));
+        Ok(())
+    }
+
+    async fn update_case(&mut self, c: &Case) -> Result<()> {
+        self.hold(Write::CaseUpdate(c.clone()));
+        Ok(())
+    }
+
+    async fn insert_message(&mut self, m: &Message) -> Result<()> {
+        self.hold(Write::Message(m.clone()));
+        Ok(())
+    }
+
+    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()> {
+        self.hold(Write::Attachment(a.clone()));
+        Ok(())
     }
 
     async fn mark_overdue(&mut self, today: NaiveDate, limit: i64) -> Result<Vec<Case>> {
@@ -594,17 +647,16 @@ impl CaseRepo for PostgresTx {
         ))
         .bind(today)
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(case_from).collect()
     }
 
-    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE clock = 'running' AND overdue = false AND due_date < $1")
-            .bind(today)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db)
+    async fn insert_events(&mut self, e: &[CaseEvent]) -> Result<()> {
+        if !e.is_empty() {
+            self.hold(Write::Events(e.to_vec()));
+        }
+        Ok(())
     }
 }

@@ -26,15 +26,17 @@ mod cases;
 mod convert;
 mod notifications;
 mod organizations;
+mod pending;
 
 use async_trait::async_trait;
-use diwan_store::{PoolStats, Readiness, Result, Store, StoreError, Tx};
+use diwan_store::{PoolStats, ReadTx, Readiness, Result, Store, StoreError, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgConnection, PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
 
 pub(crate) use convert::db;
+pub(crate) use pending::Write;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -51,7 +53,11 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to the database at a `postgres://` URL.
     pub async fn connect(url: &str) -> Result<Self> {
-        let opts = PgConnectOptions::from_str(url).map_err(db)?;
+        // Diwan's statements are short and many: compiling a plan to machine
+        // code costs more than it saves on any of them.
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(db)?
+            .options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
@@ -68,13 +74,30 @@ impl PostgresStore {
     }
 }
 
-/// A transaction on PostgreSQL.
+/// A transaction on PostgreSQL, with the writes it holds back.
 pub struct PostgresTx {
     pub(crate) tx: sqlx::Transaction<'static, Postgres>,
     /// Whether the transaction was opened `READ ONLY`. PostgreSQL refuses
     /// `SELECT … FOR UPDATE` there, and a transaction that cannot write has no
     /// use for row locks, so reads skip the lock.
     pub(crate) read_only: bool,
+    pub(crate) pending: Vec<Write>,
+}
+
+impl PostgresTx {
+    /// The connection, once the writes held back have been sent.
+    pub(crate) async fn conn(&mut self) -> Result<&mut PgConnection> {
+        if !self.pending.is_empty() {
+            let writes = std::mem::take(&mut self.pending);
+            pending::send(&mut self.tx, &writes).await?;
+        }
+        Ok(&mut *self.tx)
+    }
+
+    /// Holds back a write until the next read or the commit.
+    pub(crate) fn hold(&mut self, w: Write) {
+        pending::push(&mut self.pending, w);
+    }
 }
 
 #[async_trait]
@@ -83,16 +106,18 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx {
             tx: self.pool.begin().await.map_err(db)?,
             read_only: false,
+            pending: Vec::new(),
         }))
     }
 
-    async fn read(&self) -> Result<Box<dyn Tx>> {
+    async fn read(&self) -> Result<Box<dyn ReadTx>> {
         // Read-only transactions take no row locks and cannot write by
         // mistake; opening them with one BEGIN costs no extra round trip.
         let tx = self.pool.begin_with("BEGIN READ ONLY").await.map_err(db)?;
         Ok(Box::new(PostgresTx {
             tx,
             read_only: true,
+            pending: Vec::new(),
         }))
     }
 
@@ -147,9 +172,12 @@ impl Store for PostgresStore {
     }
 }
 
+impl ReadTx for PostgresTx {}
+
 #[async_trait]
 impl Tx for PostgresTx {
-    async fn commit(self: Box<Self>) -> Result<()> {
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        self.conn().await?;
         self.tx.commit().await.map_err(db)
     }
 }

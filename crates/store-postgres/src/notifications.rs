@@ -1,12 +1,12 @@
 //! Notifications on PostgreSQL.
 
 use crate::convert::*;
-use crate::PostgresTx;
+use crate::{PostgresTx, Write};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diwan_store::*;
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 fn notification_from(r: &PgRow) -> Result<Notification> {
@@ -21,23 +21,25 @@ fn notification_from(r: &PgRow) -> Result<Notification> {
     })
 }
 
-#[async_trait]
-impl NotificationRepo for PostgresTx {
-    async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
-        sqlx::query("INSERT INTO notifications (id, user_id, case_id, kind, tracking_number, at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(n.id)
-            .bind(n.user_id)
-            .bind(n.case_id)
-            .bind(&n.kind)
-            .bind(&n.tracking_number)
-            .bind(n.at)
-            .bind(n.read_at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
+/// Appends one multi-row INSERT of notifications (for a batch of
+/// held-back writes).
+pub(crate) fn push_insert(qb: &mut QueryBuilder<'_, Postgres>, rows: &[Notification]) {
+    qb.push(
+        "INSERT INTO notifications (id, user_id, case_id, kind, tracking_number, at, read_at) ",
+    );
+    qb.push_values(rows, |mut b, n| {
+        b.push_bind(n.id)
+            .push_bind(n.user_id)
+            .push_bind(n.case_id)
+            .push_bind(n.kind.clone())
+            .push_bind(n.tracking_number.clone())
+            .push_bind(n.at)
+            .push_bind(n.read_at);
+    });
+}
 
+#[async_trait]
+impl NotificationRead for PostgresTx {
     async fn list_notifications(
         &mut self,
         user_id: Uuid,
@@ -48,7 +50,7 @@ impl NotificationRepo for PostgresTx {
             .bind(user_id)
             .bind(unread_only)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(notification_from).collect()
@@ -59,11 +61,14 @@ impl NotificationRepo for PostgresTx {
             "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
         )
         .bind(user_id)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn().await?)
         .await
         .map_err(db)
     }
+}
 
+#[async_trait]
+impl NotificationRepo for PostgresTx {
     async fn mark_notification_read(
         &mut self,
         user_id: Uuid,
@@ -74,9 +79,15 @@ impl NotificationRepo for PostgresTx {
             .bind(user_id)
             .bind(id)
             .bind(at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(db)?;
         Ok(r.rows_affected())
+    }
+    async fn insert_notifications(&mut self, n: &[Notification]) -> Result<()> {
+        if !n.is_empty() {
+            self.hold(Write::Notifications(n.to_vec()));
+        }
+        Ok(())
     }
 }

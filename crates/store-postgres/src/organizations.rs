@@ -24,28 +24,11 @@ fn org_from(r: &PgRow) -> Result<Organization> {
 }
 
 #[async_trait]
-impl OrgRepo for PostgresTx {
-    async fn insert_org(&mut self, o: &Organization) -> Result<()> {
-        sqlx::query("INSERT INTO organizations (id, parent_id, kind, code, name_ar, name_en, name_fr, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(o.id)
-            .bind(o.parent_id)
-            .bind(o.kind.as_str())
-            .bind(&o.code)
-            .bind(&o.name_ar)
-            .bind(&o.name_en)
-            .bind(&o.name_fr)
-            .bind(&o.time_zone)
-            .bind(o.created_at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-
+impl OrgRead for PostgresTx {
     async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>> {
         let r = sqlx::query("SELECT * FROM organizations WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(org_from).transpose()
@@ -55,21 +38,10 @@ impl OrgRepo for PostgresTx {
         let rows = sqlx::query(
             r#"SELECT * FROM organizations ORDER BY kind COLLATE "C", code COLLATE "C""#,
         )
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(org_from).collect()
-    }
-
-    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()> {
-        sqlx::query("INSERT INTO holidays (org_id, day, name) VALUES ($1, $2, $3) ON CONFLICT (org_id, day) DO UPDATE SET name = EXCLUDED.name")
-            .bind(org_id)
-            .bind(day)
-            .bind(name)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
     }
 
     async fn holidays(
@@ -84,8 +56,39 @@ impl OrgRepo for PostgresTx {
         .bind(org_id)
         .bind(from)
         .bind(to)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)
+    }
+}
+
+#[async_trait]
+impl OrgRepo for PostgresTx {
+    async fn insert_org(&mut self, o: &Organization) -> Result<()> {
+        sqlx::query("INSERT INTO organizations (id, parent_id, kind, code, name_ar, name_en, name_fr, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(o.id)
+            .bind(o.parent_id)
+            .bind(o.kind.as_str())
+            .bind(&o.code)
+            .bind(&o.name_ar)
+            .bind(&o.name_en)
+            .bind(&o.name_fr)
+            .bind(&o.time_zone)
+            .bind(o.created_at)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()> {
+        sqlx::query("INSERT INTO holidays (org_id, day, name) VALUES ($1, $2, $3) ON CONFLICT (org_id, day) DO UPDATE SET name = EXCLUDED.name")
+            .bind(org_id)
+            .bind(day)
+            .bind(name)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 }

@@ -1,8 +1,15 @@
 //! Diwan on SQLite: the embedded default, in WAL mode.
 //!
-//! One connection writes and several read. Every write transaction goes
-//! through the single writer, so transactions never race each other for the
-//! database lock; readers see a consistent snapshot thanks to WAL.
+//! One connection writes and several read. The writing connection belongs
+//! to a task ([`writer`]) that lends it to one transaction at a time and
+//! commits the transactions waiting at the same moment together (group
+//! commit), each in its own savepoint; readers see a consistent snapshot
+//! thanks to WAL and are opened read-only.
+//!
+//! A transaction holds back the writes that answer nothing and sends them
+//! as one multi-statement round trip ([`pending`]) before its next read or
+//! with its commit: each statement costs a trip to SQLite's worker thread,
+//! and a filing is many statements.
 //!
 //! The statements are kept by capability (`organizations`, `accounts`,
 //! `cases`, `audit`, `notifications`), one repository trait each; `convert`
@@ -15,23 +22,28 @@ mod cases;
 mod convert;
 mod notifications;
 mod organizations;
+mod pending;
+mod writer;
 
 use async_trait::async_trait;
-use diwan_store::{PoolStats, Readiness, Result, Store, StoreError, Tx};
+use diwan_store::{PoolStats, ReadTx, Readiness, Result, Store, StoreError, Tx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::oneshot;
 
 pub(crate) use convert::db;
+pub(crate) use pending::Write;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: writer::Writer,
     reader: SqlitePool,
 }
 
@@ -63,13 +75,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-8000")
             .pragma("temp_store", "memory");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.clone())
-            .await
-            .map_err(db)?;
+        let conn = SqliteConnection::connect_with(&opts).await.map_err(db)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
@@ -77,37 +83,94 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await
             .map_err(db)?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer: writer::Writer::start(conn),
+            reader,
+        })
     }
 
-    /// The writer pool, for tools (the benchmark) that load data in bulk.
-    pub fn writer_pool(&self) -> &SqlitePool {
-        &self.writer
+    /// The writing connection alone, outside any transaction, for tools
+    /// (the benchmark) and migrations. Other writers wait until it is
+    /// dropped.
+    pub async fn exclusive(&self) -> Result<impl DerefMut<Target = SqliteConnection>> {
+        self.writer.lease(writer::Kind::Exclusive).await
+    }
+
+    /// Closes the readers; the writer closes when the last copy of the
+    /// store is dropped.
+    pub async fn close(&self) {
+        self.reader.close().await;
     }
 }
 
-/// A transaction on SQLite.
+/// The connection of a transaction: the writer's, on loan, or a reader's.
+pub(crate) enum Conn {
+    Write(writer::Lease),
+    Read(sqlx::Transaction<'static, Sqlite>),
+}
+
+impl Deref for Conn {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            Conn::Write(l) => l,
+            Conn::Read(t) => t,
+        }
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            Conn::Write(l) => l,
+            Conn::Read(t) => t,
+        }
+    }
+}
+
+/// A transaction on SQLite, with the writes it holds back.
 pub struct SqliteTx {
-    pub(crate) tx: sqlx::Transaction<'static, Sqlite>,
+    pub(crate) tx: Conn,
+    pub(crate) pending: Vec<Write>,
+}
+
+impl SqliteTx {
+    /// The connection, once the writes held back have been sent.
+    pub(crate) async fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        if !self.pending.is_empty() {
+            let writes = std::mem::take(&mut self.pending);
+            pending::send(&mut self.tx, &writes, None).await?;
+        }
+        Ok(&mut *self.tx)
+    }
+
+    /// Holds back a write until the next read or the commit.
+    pub(crate) fn hold(&mut self, w: Write) {
+        pending::push(&mut self.pending, w);
+    }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let lease = self.writer.lease(writer::Kind::Transaction).await?;
         Ok(Box::new(SqliteTx {
-            tx: self.writer.begin().await.map_err(db)?,
+            tx: Conn::Write(lease),
+            pending: Vec::new(),
         }))
     }
 
-    async fn read(&self) -> Result<Box<dyn Tx>> {
+    async fn read(&self) -> Result<Box<dyn ReadTx>> {
         Ok(Box::new(SqliteTx {
-            tx: self.reader.begin().await.map_err(db)?,
+            tx: Conn::Read(self.reader.begin().await.map_err(db)?),
+            pending: Vec::new(),
         }))
     }
 
     async fn migrate(&self) -> Result<()> {
+        let mut conn = self.writer.lease(writer::Kind::Exclusive).await?;
         MIGRATOR
-            .run(&self.writer)
+            .run_direct(&mut *conn)
             .await
             .map_err(|e| StoreError::Database(Box::new(e)))
     }
@@ -135,9 +198,10 @@ impl Store for SqliteStore {
     }
 
     fn pool_stats(&self) -> PoolStats {
+        // The writer's one connection, and the readers'.
         PoolStats {
-            size: self.writer.size() + self.reader.size(),
-            idle: (self.writer.num_idle() + self.reader.num_idle()) as u32,
+            size: 1 + self.reader.size(),
+            idle: self.reader.num_idle() as u32,
         }
     }
 
@@ -167,9 +231,29 @@ impl Store for SqliteStore {
     }
 }
 
+impl ReadTx for SqliteTx {}
+
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await.map_err(db)
+        let SqliteTx { tx, pending } = *self;
+        let mut lease = match tx {
+            Conn::Write(lease) => lease,
+            // A reader's transaction is never handed out as a `Tx`.
+            Conn::Read(_) => return Err(StoreError::Unsupported("commit on a reader")),
+        };
+        // The held-back writes and the savepoint's release go in one trip;
+        // if a write fails, the release does not run and the lease goes back
+        // as abandoned, which rolls the savepoint back.
+        pending::send(&mut lease, &pending, Some(writer::SAVEPOINT)).await?;
+        let (done, durable) = oneshot::channel();
+        lease.give_back(writer::Outcome::Released(done));
+        match durable.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Database(e.into())),
+            Err(_) => Err(StoreError::Database(
+                "the database writer stopped before the commit".into(),
+            )),
+        }
     }
 }

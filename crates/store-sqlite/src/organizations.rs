@@ -24,28 +24,11 @@ fn org_from(r: &SqliteRow) -> Result<Organization> {
 }
 
 #[async_trait]
-impl OrgRepo for SqliteTx {
-    async fn insert_org(&mut self, o: &Organization) -> Result<()> {
-        sqlx::query("INSERT INTO organizations (id, parent_id, kind, code, name_ar, name_en, name_fr, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(o.id)
-            .bind(o.parent_id)
-            .bind(o.kind.as_str())
-            .bind(&o.code)
-            .bind(&o.name_ar)
-            .bind(&o.name_en)
-            .bind(&o.name_fr)
-            .bind(&o.time_zone)
-            .bind(ts(o.created_at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-
+impl OrgRead for SqliteTx {
     async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>> {
         let r = sqlx::query("SELECT * FROM organizations WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(org_from).transpose()
@@ -53,21 +36,10 @@ impl OrgRepo for SqliteTx {
 
     async fn list_orgs(&mut self) -> Result<Vec<Organization>> {
         let rows = sqlx::query("SELECT * FROM organizations ORDER BY kind, code")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(org_from).collect()
-    }
-
-    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()> {
-        sqlx::query("INSERT INTO holidays (org_id, day, name) VALUES ($1, $2, $3) ON CONFLICT (org_id, day) DO UPDATE SET name = excluded.name")
-            .bind(org_id)
-            .bind(date(day))
-            .bind(name)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
-        Ok(())
     }
 
     async fn holidays(
@@ -82,9 +54,40 @@ impl OrgRepo for SqliteTx {
         .bind(org_id)
         .bind(date(from))
         .bind(date(to))
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
         days.iter().map(|d| from_date(d)).collect()
+    }
+}
+
+#[async_trait]
+impl OrgRepo for SqliteTx {
+    async fn insert_org(&mut self, o: &Organization) -> Result<()> {
+        sqlx::query("INSERT INTO organizations (id, parent_id, kind, code, name_ar, name_en, name_fr, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(o.id)
+            .bind(o.parent_id)
+            .bind(o.kind.as_str())
+            .bind(&o.code)
+            .bind(&o.name_ar)
+            .bind(&o.name_en)
+            .bind(&o.name_fr)
+            .bind(&o.time_zone)
+            .bind(ts(o.created_at))
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()> {
+        sqlx::query("INSERT INTO holidays (org_id, day, name) VALUES ($1, $2, $3) ON CONFLICT (org_id, day) DO UPDATE SET name = excluded.name")
+            .bind(org_id)
+            .bind(date(day))
+            .bind(name)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 }

@@ -47,12 +47,23 @@ pub struct ApiToken {
 }
 
 #[async_trait]
-pub trait UserRepo {
-    async fn insert_user(&mut self, user: &User) -> Result<()>;
+pub trait UserRead {
     async fn get_user(&mut self, id: Uuid) -> Result<Option<User>>;
+    /// The people of `ids` that exist, in no particular order.
+    async fn get_users(&mut self, ids: &[Uuid]) -> Result<Vec<User>>;
     async fn user_by_username(&mut self, username: &str) -> Result<Option<User>>;
     async fn list_users(&mut self, org_id: Option<Uuid>) -> Result<Vec<User>>;
     async fn count_users(&mut self) -> Result<i64>;
+    /// The session whose token hashes to `token_hash`, with its person.
+    async fn session_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<(Session, User)>>;
+    /// The API token that hashes to `token_hash`, with its person.
+    async fn api_token_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<(ApiToken, User)>>;
+    async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>>;
+}
+
+#[async_trait]
+pub trait UserRepo: UserRead {
+    async fn insert_user(&mut self, user: &User) -> Result<()>;
     /// Counts one failed sign-in in a single statement (never read, then
     /// written back, so concurrent failures all count) and locks the account
     /// until `lock_until` when the count reaches `threshold`. Returns the new
@@ -68,7 +79,6 @@ pub trait UserRepo {
     async fn set_locale(&mut self, id: Uuid, locale: &str) -> Result<()>;
 
     async fn insert_session(&mut self, s: &Session) -> Result<()>;
-    async fn session_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<Session>>;
     async fn touch_session(&mut self, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<()>;
     async fn end_session(&mut self, token_hash: &[u8]) -> Result<()>;
     async fn end_user_sessions(&mut self, user_id: Uuid) -> Result<()>;
@@ -76,8 +86,6 @@ pub trait UserRepo {
     async fn end_other_sessions(&mut self, user_id: Uuid, keep: &[u8]) -> Result<()>;
 
     async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()>;
-    async fn api_token_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<ApiToken>>;
-    async fn list_api_tokens(&mut self, user_id: Uuid) -> Result<Vec<ApiToken>>;
     async fn revoke_api_token(
         &mut self,
         user_id: Uuid,

@@ -36,8 +36,13 @@ pub struct AuditQuery {
 }
 
 #[async_trait]
-pub trait AuditRepo {
-    /// Appends an audit record. There is deliberately no way to change one.
-    async fn append_audit(&mut self, r: &AuditRecord) -> Result<()>;
+pub trait AuditRead {
     async fn search_audit(&mut self, q: &AuditQuery) -> Result<Vec<AuditRecord>>;
+}
+
+#[async_trait]
+pub trait AuditRepo: AuditRead {
+    /// Appends audit records, in one statement; may be held back until the
+    /// next read or the commit. There is deliberately no way to change one.
+    async fn append_audit(&mut self, r: &[AuditRecord]) -> Result<()>;
 }

@@ -78,6 +78,8 @@ pub struct CaseRow {
     pub case_type_id: Uuid,
     pub subject: String,
     pub state: String,
+    /// What the deadline clock does in the case's state.
+    pub clock: Clock,
     pub filer_org_id: Uuid,
     pub holder_org_id: Option<Uuid>,
     pub holder_since: Option<DateTime<Utc>>,
@@ -214,38 +216,52 @@ pub struct Attachment {
 }
 
 #[async_trait]
-pub trait CaseRepo {
-    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()>;
+pub trait CaseRead {
     async fn list_case_types(&mut self) -> Result<Vec<CaseType>>;
     async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>>;
-
-    /// Takes the next number of the per-prefix, per-year sequence.
-    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64>;
-    async fn insert_case(&mut self, c: &Case) -> Result<()>;
-    /// Saves every mutable column of a case.
-    async fn update_case(&mut self, c: &Case) -> Result<()>;
-    /// Reads a case and, on backends that can, locks it until the transaction ends.
+    /// Reads a case and, in a transaction that writes on backends that can,
+    /// locks it until the transaction ends.
     async fn get_case(&mut self, id: Uuid) -> Result<Option<Case>>;
     async fn case_by_tracking(&mut self, tracking: &str) -> Result<Option<Case>>;
     async fn list_cases(&mut self, q: &CaseQuery) -> Result<Vec<CaseRow>>;
+    /// How many cases `q` matches (its cursor and limit aside), counted no
+    /// further than `bound`.
+    async fn count_matching(&mut self, q: &CaseQuery, bound: i64) -> Result<i64>;
     async fn count_cases(&mut self, q: &CaseCount) -> Result<CaseCounts>;
-
-    async fn insert_event(&mut self, e: &CaseEvent) -> Result<()>;
     async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>>;
-    async fn insert_message(&mut self, m: &Message) -> Result<()>;
     async fn list_messages(
         &mut self,
         case_id: Uuid,
         include_internal: bool,
     ) -> Result<Vec<Message>>;
-    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()>;
     async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>>;
     async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>>;
+    /// How many cases wait to be marked overdue (the job queue's depth).
+    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait CaseRepo: CaseRead {
+    async fn upsert_case_type(&mut self, t: &CaseType) -> Result<()>;
+
+    /// Takes the next number of the per-prefix, per-year sequence. On
+    /// PostgreSQL this locks the sequence's row until the transaction ends,
+    /// so a use case takes it as late as it can.
+    async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64>;
+    /// Adds a case; may be held back until the next read or the commit.
+    async fn insert_case(&mut self, c: &Case) -> Result<()>;
+    /// Saves every mutable column of a case; may be held back until the
+    /// next read or the commit.
+    async fn update_case(&mut self, c: &Case) -> Result<()>;
+    /// Adds history, in one statement; may be held back.
+    async fn insert_events(&mut self, e: &[CaseEvent]) -> Result<()>;
+    /// Adds a message; may be held back.
+    async fn insert_message(&mut self, m: &Message) -> Result<()>;
+    /// Adds an attachment's record; may be held back.
+    async fn insert_attachment(&mut self, a: &Attachment) -> Result<()>;
 
     /// Marks as overdue every case whose clock runs and whose due date is
     /// before `today`, and returns them. Safe to run on several nodes at once:
     /// each case is returned by exactly one run.
     async fn mark_overdue(&mut self, today: NaiveDate, limit: i64) -> Result<Vec<Case>>;
-    /// How many cases wait to be marked overdue (the job queue's depth).
-    async fn pending_overdue(&mut self, today: NaiveDate) -> Result<i64>;
 }

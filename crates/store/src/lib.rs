@@ -1,9 +1,21 @@
 //! Diwan's storage contract.
 //!
 //! Services see the database only through these traits. A [`Store`] hands out
-//! transactions; a [`Tx`] offers one narrow, domain-shaped trait per area
-//! (organizations, people and sign-in, cases, audit, notifications). Each
-//! backend crate implements them with plain SQL of its own.
+//! transactions of two kinds: a [`ReadTx`], which can only read, and a
+//! [`Tx`], which can also write and must be committed. Each offers one
+//! narrow, domain-shaped trait per area (organizations, people and sign-in,
+//! cases, audit, notifications), split in two: the area's reads
+//! (`OrgRead`, `UserRead`, `CaseRead`, `AuditRead`, `NotificationRead`)
+//! and its writes (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`,
+//! `NotificationRepo`). Each backend crate implements them with plain SQL
+//! of its own.
+//!
+//! Writes that answer nothing — new and changed cases, history, messages,
+//! attachments, audit records, notifications — may be held by the backend
+//! and sent together, in the order they were made, before the
+//! transaction's next read and at its commit, so that a use case costs few
+//! round trips. An error such a write causes is reported by the call that
+//! sends it: the next read, or the commit.
 //!
 //! Architecture invariant: there is no method that updates or deletes an audit
 //! record; the backends also refuse such statements with triggers.
@@ -62,9 +74,12 @@ pub trait Store: Send + Sync + 'static {
     /// Opens a transaction. Every change of state and its audit record go
     /// through one transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>>;
-    /// Opens a transaction that only reads. On SQLite it runs beside the
-    /// single writer instead of queueing behind it.
-    async fn read(&self) -> Result<Box<dyn Tx>>;
+    /// Opens a transaction that only reads: it has no method that writes,
+    /// and the database refuses writes on it too (SQLite's readers are
+    /// opened read-only, PostgreSQL's transaction is `READ ONLY`). On
+    /// SQLite it runs beside the single writer instead of queueing behind
+    /// it. Dropping it ends it.
+    async fn read(&self) -> Result<Box<dyn ReadTx>>;
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<()>;
     /// Whether the database answers and every migration has been applied.
@@ -79,9 +94,16 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
-/// A transaction. Dropping it without [`Tx::commit`] rolls it back.
+/// A transaction that reads: the reads of every area.
+pub trait ReadTx: OrgRead + UserRead + CaseRead + AuditRead + NotificationRead + Send {}
+
+/// A transaction that reads and writes. Dropping it without [`Tx::commit`]
+/// rolls it back, writes held back included.
 #[async_trait]
-pub trait Tx: OrgRepo + UserRepo + CaseRepo + AuditRepo + NotificationRepo + Send {
+pub trait Tx: ReadTx + OrgRepo + UserRepo + CaseRepo + AuditRepo + NotificationRepo + Send {
+    /// Sends the writes held back and commits. Returns once the changes are
+    /// durable: on SQLite, when the group of transactions it was committed
+    /// with is.
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

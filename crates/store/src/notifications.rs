@@ -19,8 +19,7 @@ pub struct Notification {
 }
 
 #[async_trait]
-pub trait NotificationRepo {
-    async fn insert_notification(&mut self, n: &Notification) -> Result<()>;
+pub trait NotificationRead {
     async fn list_notifications(
         &mut self,
         user_id: Uuid,
@@ -28,6 +27,13 @@ pub trait NotificationRepo {
         limit: i64,
     ) -> Result<Vec<Notification>>;
     async fn count_unread(&mut self, user_id: Uuid) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait NotificationRepo: NotificationRead {
+    /// Adds notifications, in one statement; may be held back until the
+    /// next read or the commit.
+    async fn insert_notifications(&mut self, n: &[Notification]) -> Result<()>;
     async fn mark_notification_read(
         &mut self,
         user_id: Uuid,

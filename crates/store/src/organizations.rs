@@ -33,15 +33,19 @@ impl Organization {
 }
 
 #[async_trait]
-pub trait OrgRepo {
-    async fn insert_org(&mut self, org: &Organization) -> Result<()>;
+pub trait OrgRead {
     async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>>;
     async fn list_orgs(&mut self) -> Result<Vec<Organization>>;
-    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()>;
     async fn holidays(
         &mut self,
         org_id: Uuid,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<NaiveDate>>;
+}
+
+#[async_trait]
+pub trait OrgRepo: OrgRead {
+    async fn insert_org(&mut self, org: &Organization) -> Result<()>;
+    async fn insert_holiday(&mut self, org_id: Uuid, day: NaiveDate, name: &str) -> Result<()>;
 }

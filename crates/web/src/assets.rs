@@ -137,7 +137,8 @@ mod tests {
     #[test]
     fn stylesheet_is_small_and_direction_neutral() {
         let (css, _) = get("diwan.css").unwrap();
-        assert!(css.len() < 8 * 1024, "diwan.css is {} bytes", css.len());
+        // Under 10 KiB: one round trip on a weak connection, cached after.
+        assert!(css.len() < 10 * 1024, "diwan.css is {} bytes", css.len());
         let css = std::str::from_utf8(css).unwrap();
         // Physical sides would break one of the two directions.
         for physical in [

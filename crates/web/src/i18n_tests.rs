@@ -66,6 +66,25 @@ fn keys_the_pages_rely_on_exist() {
     }
 }
 
+/// Every error code and every reason a field can be refused for is said
+/// in every language: the closed sets and the files cannot drift apart.
+#[test]
+fn every_error_code_and_reason_is_translated() {
+    for lang in Lang::ALL {
+        for code in diwan_domain::ErrorCode::ALL {
+            let key = code.translation_key();
+            assert!(i18n().has(lang, &key), "{lang} lacks {key}");
+        }
+        for reason in diwan_domain::Reason::ALL {
+            assert!(
+                i18n().has(lang, reason.key()),
+                "{lang} lacks {}",
+                reason.key()
+            );
+        }
+    }
+}
+
 #[test]
 fn no_isolation_marks_and_no_leftover_placeholders() {
     let tr = i18n().tr(Lang::Ar);

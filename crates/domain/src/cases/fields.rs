@@ -6,6 +6,7 @@
 use crate::calendar::parse_date;
 use crate::text::normalize_digits;
 use crate::DomainError;
+use crate::Reason;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -107,12 +108,12 @@ pub fn validate(defs: &[FieldDef], values: &Value) -> Result<Value, DomainError>
     let obj = match values {
         Value::Null => &empty,
         Value::Object(o) => o,
-        _ => return Err(DomainError::invalid("fields", "field-invalid")),
+        _ => return Err(DomainError::invalid("fields", Reason::FieldInvalid)),
     };
     let mut err = DomainError::new(crate::ErrorCode::InvalidInput);
     for k in obj.keys() {
         if !defs.iter().any(|d| &d.code == k) {
-            err = err.with(&format!("fields.{k}"), "field-unknown");
+            err = err.with(&format!("fields.{k}"), Reason::FieldUnknown);
         }
     }
     let mut out = Map::new();
@@ -125,7 +126,7 @@ pub fn validate(defs: &[FieldDef], values: &Value) -> Result<Value, DomainError>
         };
         let Some(raw) = raw else {
             if d.required {
-                err = err.with(&key, "field-required");
+                err = err.with(&key, Reason::FieldRequired);
             }
             continue;
         };
@@ -134,7 +135,7 @@ pub fn validate(defs: &[FieldDef], values: &Value) -> Result<Value, DomainError>
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             _ => {
-                err = err.with(&key, "field-invalid");
+                err = err.with(&key, Reason::FieldInvalid);
                 continue;
             }
         };
@@ -142,9 +143,9 @@ pub fn validate(defs: &[FieldDef], values: &Value) -> Result<Value, DomainError>
             FieldKind::Text { max } => {
                 let t = text.trim();
                 if t.chars().count() > *max {
-                    Err("field-too-long")
+                    Err(Reason::FieldTooLong)
                 } else if t.chars().any(|c| c.is_control() && c != '\n') {
-                    Err("field-invalid")
+                    Err(Reason::FieldInvalid)
                 } else {
                     Ok(Value::String(t.to_owned()))
                 }
@@ -156,21 +157,21 @@ pub fn validate(defs: &[FieldDef], values: &Value) -> Result<Value, DomainError>
                     .map_or((false, t.as_str()), |r| (true, r));
                 match crate::text::parse_number(digits).and_then(|n| i64::try_from(n).ok()) {
                     Some(n) => Ok(Value::from(if neg { -n } else { n })),
-                    None => Err("field-invalid"),
+                    None => Err(Reason::FieldInvalid),
                 }
             }
             FieldKind::Date => parse_date(&text)
                 .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
-                .map_err(|_| "date-invalid"),
+                .map_err(|_| Reason::DateInvalid),
             FieldKind::Money { decimals, .. } => parse_money(&text, *decimals)
                 .map(Value::from)
-                .ok_or("amount-invalid"),
+                .ok_or(Reason::AmountInvalid),
             FieldKind::Choice { options } => {
                 let t = text.trim();
                 if options.iter().any(|o| o == t) {
                     Ok(Value::String(t.to_owned()))
                 } else {
-                    Err("field-invalid")
+                    Err(Reason::FieldInvalid)
                 }
             }
         };

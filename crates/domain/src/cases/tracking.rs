@@ -4,6 +4,7 @@
 
 use crate::text::normalize_digits;
 use crate::DomainError;
+use crate::Reason;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -22,7 +23,7 @@ impl TrackingNumber {
         if !(2000..=9999).contains(&year) || seq == 0 || seq > 999_999_999 {
             return Err(DomainError::invalid(
                 "tracking_number",
-                "tracking-number-invalid",
+                Reason::TrackingNumberInvalid,
             ));
         }
         Ok(TrackingNumber { prefix, year, seq })
@@ -44,7 +45,7 @@ pub fn parse_prefix(s: &str) -> Result<String, DomainError> {
     if (2..=6).contains(&p.len()) && p.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(p)
     } else {
-        Err(DomainError::invalid("prefix", "prefix-invalid"))
+        Err(DomainError::invalid("prefix", Reason::PrefixInvalid))
     }
 }
 
@@ -59,7 +60,7 @@ impl FromStr for TrackingNumber {
     /// Accepts what people type: any case, Arabic-Indic digits, spaces or
     /// slashes instead of dashes, and surrounding blanks.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || DomainError::invalid("tracking_number", "tracking-number-invalid");
+        let bad = || DomainError::invalid("tracking_number", Reason::TrackingNumberInvalid);
         let s = normalize_digits(s.trim()).replace([' ', '/', '_', '\u{2013}', '\u{2212}'], "-");
         let mut parts = s.split('-').filter(|p| !p.is_empty());
         let (Some(prefix), Some(year), Some(seq), None) =

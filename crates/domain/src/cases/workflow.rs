@@ -15,6 +15,7 @@
 //! be further ones, defined as data. The engine never moves a case along a
 //! transition its workflow does not define.
 
+use crate::Reason;
 use crate::{DomainError, ErrorCode, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -55,7 +56,7 @@ impl std::str::FromStr for Clock {
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
-        .ok_or_else(|| DomainError::invalid("clock", "clock-unknown"))
+        .ok_or_else(|| DomainError::invalid("clock", Reason::ClockUnknown))
     }
 }
 
@@ -337,42 +338,42 @@ impl Workflow {
     /// itself needs a department and nothing else, and the filer has a move
     /// that files a draft.
     pub fn validate(&self) -> Result<(), DomainError> {
-        let bad = |why: &str| DomainError::invalid("workflow", why);
+        let bad = |why: Reason| DomainError::invalid("workflow", why);
         if !is_code(&self.code) {
-            return Err(bad("workflow-code-invalid"));
+            return Err(bad(Reason::WorkflowCodeInvalid));
         }
         for (i, s) in self.states.iter().enumerate() {
             if !is_code(&s.code) {
-                return Err(bad("workflow-code-invalid"));
+                return Err(bad(Reason::WorkflowCodeInvalid));
             }
             if self.states[..i].iter().any(|o| o.code == s.code) {
-                return Err(bad("workflow-duplicate-state"));
+                return Err(bad(Reason::WorkflowDuplicateState));
             }
             if s.terminated && s.clock != Clock::Stopped {
-                return Err(bad("workflow-terminated-state-open"));
+                return Err(bad(Reason::WorkflowTerminatedStateOpen));
             }
         }
         let initial = self
             .state(&self.initial)
-            .ok_or_else(|| bad("workflow-unknown-state"))?;
+            .ok_or_else(|| bad(Reason::WorkflowUnknownState))?;
         if initial.clock != Clock::NotStarted {
-            return Err(bad("workflow-initial-state-started"));
+            return Err(bad(Reason::WorkflowInitialStateStarted));
         }
         for t in &self.transitions {
             if !is_code(&t.action) {
-                return Err(bad("workflow-code-invalid"));
+                return Err(bad(Reason::WorkflowCodeInvalid));
             }
             if t.roles.is_empty()
                 || t.from.is_empty()
                 || t.notifies.iter().any(|n| !is_code(&n.kind))
             {
-                return Err(bad("workflow-transition-incomplete"));
+                return Err(bad(Reason::WorkflowTransitionIncomplete));
             }
             if self.state(&t.to).is_none() || t.from.iter().any(|f| self.state(f).is_none()) {
-                return Err(bad("workflow-unknown-state"));
+                return Err(bad(Reason::WorkflowUnknownState));
             }
             if t.to == self.initial {
-                return Err(bad("workflow-transition-to-initial"));
+                return Err(bad(Reason::WorkflowTransitionToInitial));
             }
             // The system names the case type's default department and
             // nothing else: no officer, no message.
@@ -381,11 +382,11 @@ impl Workflow {
                     || t.needs(Needs::Assignee)
                     || t.needs(Needs::Message))
             {
-                return Err(bad("workflow-auto-route-invalid"));
+                return Err(bad(Reason::WorkflowAutoRouteInvalid));
             }
         }
         if self.filing_move().is_none() {
-            return Err(bad("workflow-no-filing-move"));
+            return Err(bad(Reason::WorkflowNoFilingMove));
         }
         Ok(())
     }
@@ -475,9 +476,9 @@ impl Workflow {
         if !Scope::for_actor(actor).can_see(case) {
             return Err(DomainError::not_found());
         }
-        let t = self
-            .transition(case.state, action)
-            .ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition).with("action", action))?;
+        let t = self.transition(case.state, action).ok_or_else(|| {
+            DomainError::new(ErrorCode::InvalidTransition).with("action", Reason::MoveNotAvailable)
+        })?;
         if actor.role.is_read_only()
             || !t.roles.contains(&actor.role)
             || !self.is_party(t.party, actor, case)
@@ -830,7 +831,7 @@ impl Registry {
     pub fn register(&mut self, wf: Workflow) -> Result<(), DomainError> {
         wf.validate()?;
         if self.get(&wf.code).is_some() {
-            return Err(DomainError::invalid("workflow", "workflow-duplicate"));
+            return Err(DomainError::invalid("workflow", Reason::WorkflowDuplicate));
         }
         self.workflows.push(wf);
         Ok(())

@@ -1,6 +1,7 @@
 //! Tests of `workflow`, kept beside it so that the module stays readable.
 
 use super::*;
+use crate::Reason;
 use proptest::prelude::*;
 
 fn ids() -> (Uuid, Uuid, Uuid, Uuid) {
@@ -241,7 +242,7 @@ fn a_workflow_defined_as_data_registers_once() {
     assert!(r.open_states().iter().any(|s| s == "lodged"));
     assert_eq!(
         r.register(wf).unwrap_err().details[0].1,
-        "workflow-duplicate"
+        Reason::WorkflowDuplicate
     );
     let mut shipped = municipal_request();
     shipped.transitions.pop();
@@ -255,26 +256,26 @@ fn a_workflow_defined_as_data_registers_once() {
 fn incoherent_data_is_refused() {
     let reason = |v: serde_json::Value| {
         let wf: Workflow = serde_json::from_value(v).unwrap();
-        wf.validate().unwrap_err().details[0].1.clone()
+        wf.validate().unwrap_err().details[0].1
     };
     let mut v = permit_json();
     v["states"][0]["clock"] = "running".into();
-    assert_eq!(reason(v), "workflow-initial-state-started");
+    assert_eq!(reason(v), Reason::WorkflowInitialStateStarted);
     let mut v = permit_json();
     v["states"][1]["terminated"] = true.into();
-    assert_eq!(reason(v), "workflow-terminated-state-open");
+    assert_eq!(reason(v), Reason::WorkflowTerminatedStateOpen);
     let mut v = permit_json();
     v["transitions"][0]["to"] = "refused".into();
-    assert_eq!(reason(v), "workflow-no-filing-move");
+    assert_eq!(reason(v), Reason::WorkflowNoFilingMove);
     let mut v = permit_json();
     v["transitions"][1]["auto_route"] = true.into();
-    assert_eq!(reason(v), "workflow-auto-route-invalid");
+    assert_eq!(reason(v), Reason::WorkflowAutoRouteInvalid);
     let mut v = permit_json();
     v["transitions"][1]["action"] = "Grant it".into();
-    assert_eq!(reason(v), "workflow-code-invalid");
+    assert_eq!(reason(v), Reason::WorkflowCodeInvalid);
     let mut v = permit_json();
     v["transitions"][0]["notifies"][0]["kind"] = "".into();
-    assert_eq!(reason(v), "workflow-transition-incomplete");
+    assert_eq!(reason(v), Reason::WorkflowTransitionIncomplete);
 }
 
 // ------------------------------------------------------------------

@@ -10,9 +10,11 @@ pub mod password;
 pub mod throttle;
 
 use crate::audit::record;
+use crate::frame::Shown;
 use crate::{Caller, Error, Result, Services};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use diwan_domain::Reason;
 use diwan_domain::{DomainError, ErrorCode, Role};
 use diwan_store::{ApiToken, Session, User};
 use rand::RngCore;
@@ -95,7 +97,7 @@ fn check_username(u: &str) -> Result<String> {
     if ok {
         Ok(u)
     } else {
-        Err(Error::invalid("username", "field-invalid"))
+        Err(Error::invalid("username", Reason::FieldInvalid))
     }
 }
 
@@ -126,7 +128,7 @@ impl Services {
                 metrics::counter!("diwan_sign_in_throttled_total").increment(1);
                 let minutes = ((until - now).num_seconds().max(0) + 59) / 60;
                 return Err(DomainError::new(ErrorCode::TooManyAttempts)
-                    .with("retry_after_minutes", &minutes.to_string())
+                    .retry_after(minutes as u64 * 60)
                     .into());
             }
         };
@@ -273,7 +275,7 @@ impl Services {
         let h = token_hash(token);
         let mut tx = self.store.read().await?;
         if token.starts_with(SESSION_PREFIX) {
-            let Some(s) = tx.session_by_hash(&h).await? else {
+            let Some((s, u)) = tx.session_by_hash(&h).await? else {
                 return Ok(None);
             };
             let max_age =
@@ -282,9 +284,9 @@ impl Services {
             if s.expires_at <= now || hard_end <= now {
                 return Ok(None);
             }
-            let Some(u) = tx.get_user(s.user_id).await?.filter(|u| u.active) else {
+            if !u.active {
                 return Ok(None);
-            };
+            }
             drop(tx);
             // Sliding expiry, written at most every few minutes to spare the
             // writer, and never past the session's absolute end.
@@ -296,15 +298,15 @@ impl Services {
             }
             Ok(Some((caller_from(&u, ip, None), Some(s.csrf_token))))
         } else if token.starts_with(API_TOKEN_PREFIX) {
-            let Some(t) = tx.api_token_by_hash(&h).await? else {
+            let Some((t, u)) = tx.api_token_by_hash(&h).await? else {
                 return Ok(None);
             };
             if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
                 return Ok(None);
             }
-            let Some(u) = tx.get_user(t.user_id).await?.filter(|u| u.active) else {
+            if !u.active {
                 return Ok(None);
-            };
+            }
             Ok(Some((caller_from(&u, ip, Some(t.scopes)), None)))
         } else {
             Ok(None)
@@ -322,7 +324,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         let mut revoked = None;
         if token.starts_with(API_TOKEN_PREFIX) {
-            if let Some(t) = tx.api_token_by_hash(&h).await? {
+            if let Some((t, _)) = tx.api_token_by_hash(&h).await? {
                 tx.revoke_api_token(caller.user_id, t.id, now).await?;
                 revoked = Some(t.id.to_string());
             }
@@ -361,9 +363,9 @@ impl Services {
             return Err(Error::invalid(
                 "name",
                 if name.is_empty() {
-                    "field-required"
+                    Reason::FieldRequired
                 } else {
-                    "field-too-long"
+                    Reason::FieldTooLong
                 },
             ));
         }
@@ -372,11 +374,11 @@ impl Services {
             match s.as_str() {
                 "read" | "write" if !granted.contains(s) => granted.push(s.clone()),
                 "read" | "write" => {}
-                _ => return Err(Error::invalid("scopes", "field-invalid")),
+                _ => return Err(Error::invalid("scopes", Reason::FieldInvalid)),
             }
         }
         if granted.is_empty() {
-            return Err(Error::invalid("scopes", "field-required"));
+            return Err(Error::invalid("scopes", Reason::FieldRequired));
         }
         if caller.role.is_read_only() {
             granted.retain(|s| s == "read");
@@ -407,6 +409,14 @@ impl Services {
         .await?;
         tx.commit().await?;
         Ok((t, token))
+    }
+
+    /// The page of a person's API tokens.
+    pub async fn tokens_page(&self, caller: &Caller) -> Result<Shown<Vec<ApiToken>>> {
+        let mut tx = self.store.read().await?;
+        let body = tx.list_api_tokens(caller.user_id).await?;
+        let frame = self.frame_in(&mut *tx, caller).await?;
+        Ok(Shown { frame, body })
     }
 
     pub async fn list_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiToken>> {
@@ -447,10 +457,10 @@ impl Services {
         let username = check_username(&n.username)?;
         let display_name = diwan_domain::text::clean_line(&n.display_name, 121);
         if display_name.is_empty() {
-            return Err(Error::invalid("display_name", "field-required"));
+            return Err(Error::invalid("display_name", Reason::FieldRequired));
         }
         if display_name.chars().count() > 120 {
-            return Err(Error::invalid("display_name", "field-too-long"));
+            return Err(Error::invalid("display_name", Reason::FieldTooLong));
         }
         let hash = match n.password_hash {
             Some(h) => h,
@@ -464,10 +474,10 @@ impl Services {
         let org = tx
             .get_org(n.org_id)
             .await?
-            .ok_or_else(|| Error::invalid("org_id", "field-invalid"))?;
+            .ok_or_else(|| Error::invalid("org_id", Reason::FieldInvalid))?;
         let municipal_org = org.kind == diwan_domain::organizations::OrgKind::Municipality;
         if n.role.is_municipal() != municipal_org {
-            return Err(Error::invalid("org_id", "field-invalid"));
+            return Err(Error::invalid("org_id", Reason::FieldInvalid));
         }
         let user = User {
             id: Uuid::now_v7(),
@@ -483,7 +493,9 @@ impl Services {
             created_at: now,
         };
         tx.insert_user(&user).await.map_err(|e| match e {
-            diwan_store::StoreError::Conflict(_) => Error::invalid("username", "username-taken"),
+            diwan_store::StoreError::Conflict(_) => {
+                Error::invalid("username", Reason::UsernameTaken)
+            }
             e => e.into(),
         })?;
         record(
@@ -497,7 +509,19 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_staff(user.org_id);
         Ok(user)
+    }
+
+    /// The administration page of accounts.
+    pub async fn users_page(&self, caller: &Caller) -> Result<Shown<Vec<User>>> {
+        if !matches!(caller.role, Role::Admin | Role::Auditor) {
+            return Err(Error::not_found());
+        }
+        let mut tx = self.store.read().await?;
+        let body = tx.list_users(None).await?;
+        let frame = self.frame_in(&mut *tx, caller).await?;
+        Ok(Shown { frame, body })
     }
 
     pub async fn list_users(&self, caller: &Caller) -> Result<Vec<User>> {
@@ -581,10 +605,13 @@ impl Services {
             .ok_or_else(Error::not_found)?;
         drop(tx);
         if !self.passwords.verify(current, &user.password_hash).await? {
-            return Err(Error::invalid("current_password", "password-current-wrong"));
+            return Err(Error::invalid(
+                "current_password",
+                Reason::PasswordCurrentWrong,
+            ));
         }
         if current == new {
-            return Err(Error::invalid("new_password", "password-same"));
+            return Err(Error::invalid("new_password", Reason::PasswordSame));
         }
         password::check_policy(new, &[&user.username, &user.display_name]).map_err(
             |e| match e {
@@ -621,7 +648,7 @@ impl Services {
 
     pub async fn set_locale(&self, caller: &Caller, locale: &str) -> Result<()> {
         if !matches!(locale, "ar" | "en" | "fr") {
-            return Err(Error::invalid("lang", "field-invalid"));
+            return Err(Error::invalid("lang", Reason::FieldInvalid));
         }
         let mut tx = self.store.begin().await?;
         tx.set_locale(caller.user_id, locale).await?;

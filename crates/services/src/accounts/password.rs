@@ -12,6 +12,7 @@
 use crate::{Error, Result};
 use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use diwan_domain::Reason;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
@@ -203,17 +204,17 @@ fn internal(e: impl std::fmt::Display) -> Error {
 pub fn check_policy(password: &str, personal: &[&str]) -> Result<()> {
     let n = password.chars().count();
     if n < MIN_PASSWORD {
-        return Err(Error::invalid("password", "password-too-short"));
+        return Err(Error::invalid("password", Reason::PasswordTooShort));
     }
     if n > MAX_PASSWORD {
-        return Err(Error::invalid("password", "field-too-long"));
+        return Err(Error::invalid("password", Reason::FieldTooLong));
     }
     if password.chars().any(diwan_domain::text::is_forbidden_char) {
-        return Err(Error::invalid("password", "field-invalid"));
+        return Err(Error::invalid("password", Reason::FieldInvalid));
     }
     let score = zxcvbn::zxcvbn(password, personal).score();
     if (score as u8) < 3 {
-        return Err(Error::invalid("password", "password-too-common"));
+        return Err(Error::invalid("password", Reason::PasswordTooCommon));
     }
     Ok(())
 }
@@ -259,20 +260,23 @@ mod tests {
     #[test]
     fn policy_refuses_short_common_and_personal_passwords() {
         let reason = |p: &str, personal: &[&str]| match check_policy(p, personal) {
-            Ok(()) => "ok".to_owned(),
-            Err(e) => e.details()[0].1.clone(),
+            Ok(()) => None,
+            Err(e) => Some(e.details()[0].1),
         };
-        assert_eq!(reason("short-pass1", &[]), "password-too-short");
-        assert_eq!(reason("password1234", &[]), "password-too-common");
-        assert_eq!(reason("123456789012", &[]), "password-too-common");
-        assert_eq!(reason("qwertyuiopas", &[]), "password-too-common");
+        assert_eq!(reason("short-pass1", &[]), Some(Reason::PasswordTooShort));
+        assert_eq!(reason("password1234", &[]), Some(Reason::PasswordTooCommon));
+        assert_eq!(reason("123456789012", &[]), Some(Reason::PasswordTooCommon));
+        assert_eq!(reason("qwertyuiopas", &[]), Some(Reason::PasswordTooCommon));
         assert_eq!(
             reason("clerk.tripoli1", &["clerk.tripoli"]),
-            "password-too-common"
+            Some(Reason::PasswordTooCommon)
         );
-        assert_eq!(reason("pass\u{0}word-long-enough", &[]), "field-invalid");
-        assert_eq!(reason("بلدية طرابلس المركز ٢٠٢٦", &[]), "ok");
-        assert_eq!(reason("correct horse battery staple", &[]), "ok");
-        assert_eq!(reason(&"x".repeat(300), &[]), "field-too-long");
+        assert_eq!(
+            reason("pass\u{0}word-long-enough", &[]),
+            Some(Reason::FieldInvalid)
+        );
+        assert_eq!(reason("بلدية طرابلس المركز ٢٠٢٦", &[]), None);
+        assert_eq!(reason("correct horse battery staple", &[]), None);
+        assert_eq!(reason(&"x".repeat(300), &[]), Some(Reason::FieldTooLong));
     }
 }

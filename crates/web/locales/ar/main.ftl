@@ -101,6 +101,9 @@ file-type-not-allowed = نوع الملف غير مسموح به.
 file-empty = الملف المرفق فارغ.
 role-unknown = الدور المحدد غير معروف.
 username-taken = اسم المستخدم محجوز لحساب آخر.
+move-not-available = لا يمكن اتخاذ هذا الإجراء على المعاملة في حالتها الحالية.
+body-malformed = تعذّرت قراءة البيانات المرسلة.
+query-malformed = تعذّرت قراءة معايير الطلب.
 
 ## Case states
 
@@ -222,6 +225,7 @@ cases-count =
         [many] { $count } معاملةً
        *[other] { $count } معاملة
     }
+cases-count-more = أكثر من { $count } معاملة
 overdue-only = المتأخرة فقط
 due-soon-only = التي يحين موعدها قريبًا فقط
 
@@ -331,7 +335,6 @@ size-mb = { $size } ميغابايت
 results = النتائج
 no-results = لا توجد نتائج.
 search-query = عبارة البحث
-cases-more = وتوجد معاملات أخرى في الصفحة التالية
 first-page = العودة إلى الصفحة الأولى
 pagination = التنقل بين الصفحات
 quick-filters = عروض سريعة

@@ -95,6 +95,9 @@ file-type-not-allowed = This type of file is not allowed.
 file-empty = The attached file is empty.
 role-unknown = Unknown role.
 username-taken = This username is already in use.
+move-not-available = This action cannot be taken on the case as it stands.
+body-malformed = The data sent could not be read.
+query-malformed = The parameters of the request could not be read.
 
 ## Case states
 
@@ -213,6 +216,7 @@ cases-count =
         [one] { $count } case
        *[other] { $count } cases
     }
+cases-count-more = More than { $count } cases
 overdue-only = Overdue only
 due-soon-only = Due soon only
 
@@ -319,7 +323,6 @@ size-mb = { $size } MB
 results = Results
 no-results = No results.
 search-query = Search for
-cases-more = more on the next page
 first-page = Back to the first page
 pagination = Pages
 quick-filters = Quick views

@@ -96,6 +96,9 @@ file-type-not-allowed = Ce type de fichier n’est pas autorisé.
 file-empty = Le fichier joint est vide.
 role-unknown = Rôle inconnu.
 username-taken = Cet identifiant est déjà utilisé.
+move-not-available = Cette action n’est pas possible sur le dossier dans son état actuel.
+body-malformed = Les données envoyées n’ont pas pu être lues.
+query-malformed = Les paramètres de la requête n’ont pas pu être lus.
 
 ## Case states
 
@@ -214,6 +217,7 @@ cases-count =
         [one] { $count } dossier
        *[other] { $count } dossiers
     }
+cases-count-more = Plus de { $count } dossiers
 overdue-only = En retard uniquement
 due-soon-only = Échéance proche uniquement
 
@@ -320,7 +324,6 @@ size-mb = { $size } Mo
 results = Résultats
 no-results = Aucun résultat.
 search-query = Rechercher
-cases-more = d’autres dossiers sur la page suivante
 first-page = Retour à la première page
 pagination = Pagination
 quick-filters = Vues rapides

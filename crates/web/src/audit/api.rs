@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use diwan_domain::Reason;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -121,7 +122,8 @@ async fn audit(
         None => 50,
         Some(s) => diwan_domain::text::parse_number(s)
             .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| ApiError::invalid("limit", "field-invalid"))? as i64,
+            .ok_or_else(|| ApiError::invalid("limit", Reason::FieldInvalid))?
+            as i64,
     };
     let q = diwan_store::AuditQuery {
         actor_id: None,
@@ -139,7 +141,7 @@ async fn audit(
             None => None,
             Some(b) => Some(
                 cursor::decode_before(b)
-                    .ok_or_else(|| ApiError::invalid("before", "field-invalid"))?,
+                    .ok_or_else(|| ApiError::invalid("before", Reason::FieldInvalid))?,
             ),
         },
         limit,

@@ -1,6 +1,6 @@
 //! The audit trail, for auditors and administrators: `/audit`.
 
-use crate::i18n::{time_zone_or_default, Tr};
+use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::cursor;
 use crate::kit::form::{read_day, Fields};
@@ -13,9 +13,10 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use diwan_domain::organizations::OrgKind;
+use chrono::NaiveDate;
+use diwan_domain::Reason;
 use diwan_domain::{ErrorCode, Role};
+use diwan_services::frame::Shown;
 use diwan_store::AuditQuery;
 use uuid::Uuid;
 
@@ -50,15 +51,6 @@ struct AuditPage {
     next_url: String,
 }
 
-/// The start of a day in the ministry's time zone, as an instant.
-fn start_of(day: NaiveDate, tz: &str) -> Option<DateTime<Utc>> {
-    let local = day.and_hms_opt(0, 0, 0)?;
-    time_zone_or_default(tz)
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// The audit page.
 pub fn routes() -> Routes {
     Routes::new().get("/audit", search)
@@ -80,18 +72,6 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
         return Err(Fail::Page(ErrorCode::NotFound));
     }
     let f = Fields::from_query(q.as_deref());
-    let Chrome {
-        tr,
-        user,
-        csrf,
-        path,
-    } = chrome(ctx, state).await;
-    let orgs = Orgs::load(state, &tr).await?;
-    let ministry_tz = orgs
-        .of_kind(&[OrgKind::Ministry])
-        .next()
-        .map(|o| o.time_zone.clone())
-        .unwrap_or_default();
     let mut errors = FieldErrors::default();
     let mut query = AuditQuery {
         limit: PAGE + 1,
@@ -103,20 +83,20 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
     if !org.is_empty() {
         match Uuid::try_parse(&org) {
             Ok(id) => query.org_id = Some(id),
-            Err(_) => errors.add("org", "field-invalid"),
+            Err(_) => errors.add("org", Reason::FieldInvalid),
         }
     }
     let action = f.opt("action").unwrap_or("").to_owned();
     if !action.is_empty() {
         if action.chars().count() > 100 {
-            errors.add("action", "field-too-long");
+            errors.add("action", Reason::FieldTooLong);
         }
         query.action_prefix = Some(action.clone());
     }
     let object = f.opt("object").unwrap_or("").to_owned();
     if !object.is_empty() {
         if object.chars().count() > 100 {
-            errors.add("object", "field-too-long");
+            errors.add("object", Reason::FieldTooLong);
         }
         query.object_id = Some(object.clone());
     }
@@ -136,21 +116,27 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
     };
     let (from_day, from) = day("from", &mut errors);
     let (to_day, to) = day("to", &mut errors);
-    query.from = from_day.and_then(|d| start_of(d, &ministry_tz));
-    query.to = to_day
-        .and_then(|d| d.succ_opt())
-        .and_then(|d| start_of(d, &ministry_tz));
     if let Some(b) = f.opt("before") {
         query.before = Some(cursor::decode_before(b).ok_or(Fail::Page(ErrorCode::InvalidInput))?);
     }
-
+    let run = errors.is_empty();
+    let Shown {
+        frame,
+        body: mut found,
+    } = state
+        .services
+        .audit_page(caller, query, Some(&actor), (from_day, to_day), run)
+        .await?;
+    let Chrome {
+        tr,
+        user,
+        csrf,
+        path,
+    } = chrome(ctx, &frame);
+    let orgs = Orgs::of(&frame, &tr);
     let mut rows = Vec::new();
     let mut next_url = String::new();
-    if errors.is_empty() {
-        let mut found = state
-            .services
-            .search_audit(caller, query, Some(&actor))
-            .await?;
+    if run {
         let more = found.len() as i64 > PAGE;
         found.truncate(PAGE as usize);
         if let (true, Some(last)) = (more, found.last()) {
@@ -230,18 +216,4 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
         next_url,
     };
     Ok(render_status(status, &page))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_start_in_tripoli() {
-        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
-        assert_eq!(
-            start_of(d, "Africa/Tripoli").unwrap().to_rfc3339(),
-            "2026-03-08T22:00:00+00:00"
-        );
-    }
 }

@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use diwan_domain::ErrorCode;
-use diwan_services::cases::{Move, NewCase};
+use diwan_domain::Reason;
+use diwan_services::cases::{Move, NewCase, Upload};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -119,12 +120,14 @@ async fn create_case(
         .create_case(
             &c,
             NewCase {
-                case_type_id: r.case_type_id,
+                case_type_id: Some(r.case_type_id),
+                audience: None,
                 subject: r.subject,
                 body: r.body,
                 fields: r.fields,
                 submit: r.submit,
                 department_id: r.department_id,
+                ..NewCase::default()
             },
         )
         .await?;
@@ -221,6 +224,7 @@ async fn transition(
         department_id: r.department_id,
         assignee_id: r.assignee_id,
         message: r.message,
+        file: None,
     };
     Ok(Json(CaseDto::from(
         state.services.transition(&c, id, mv).await?,
@@ -255,9 +259,9 @@ async fn upload_attachment(
 ) -> Result<(StatusCode, Json<AttachmentDto>), ApiError> {
     // A body that is not a multipart form is refused as the API refuses
     // any malformed body: as JSON.
-    let mut mp = mp.map_err(|r| ApiError {
-        code: ErrorCode::InvalidInput,
-        details: vec![("body".into(), r.body_text().chars().take(300).collect())],
+    let mut mp = mp.map_err(|r| {
+        tracing::debug!(reason = %r.body_text(), "not a multipart body");
+        ApiError::invalid("body", Reason::BodyMalformed)
     })?;
     let mut file = None;
     let mut internal = false;
@@ -282,10 +286,19 @@ async fn upload_attachment(
             _ => {}
         }
     }
-    let (name, bytes) = file.ok_or_else(|| ApiError::invalid("file", "field-required"))?;
+    let (name, bytes) = file.ok_or_else(|| ApiError::invalid("file", Reason::FieldRequired))?;
     let a = state
         .services
-        .add_attachment(&c, id, &name, bytes, internal)
+        .add_attachment(
+            &c,
+            id,
+            Upload {
+                filename: name,
+                data: bytes,
+                truncated: false,
+            },
+            internal,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(AttachmentDto::from(a))))
 }
@@ -295,10 +308,11 @@ pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError 
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError {
             code: ErrorCode::PayloadTooLarge,
-            details: vec![("file".into(), "file-too-large".into())],
+            details: vec![("file".into(), Reason::FileTooLarge)],
+            retry_after_secs: None,
         }
     } else {
-        ApiError::invalid("file", "field-invalid")
+        ApiError::invalid("file", Reason::FieldInvalid)
     }
 }
 
@@ -348,7 +362,7 @@ pub fn file_response(a: &diwan_store::Attachment, got: object_store_result::GetR
 
 /// Re-exported so the web crate needs no direct dependency on object_store.
 pub mod object_store_result {
-    pub use diwan_services::attachments::GetResult;
+    pub use diwan_services::cases::attachments::GetResult;
 }
 
 /// Open, overdue, due-soon and paused counts per department (or for the caller's municipality).

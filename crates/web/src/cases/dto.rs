@@ -6,7 +6,7 @@ use crate::kit::error::ApiError;
 use crate::kit::openapi::text;
 use crate::organizations::api::OrgDto;
 use chrono::{DateTime, NaiveDate, Utc};
-use diwan_services::cases::CaseFilter;
+use diwan_services::cases::queues::CaseFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{
     KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
@@ -499,7 +499,7 @@ impl CaseListParams {
         };
         let read = filter::read(&input, Form::Api);
         match read.errors.first() {
-            Some((param, reason)) => Err(ApiError::invalid(param, reason)),
+            Some((param, reason)) => Err(ApiError::invalid(param, *reason)),
             None => Ok(read.filter),
         }
     }

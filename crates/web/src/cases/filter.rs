@@ -11,7 +11,8 @@
 use crate::kit::cursor;
 use crate::kit::form::{read_bool, read_day, read_uuid};
 use diwan_domain::cases::workflow::Registry;
-use diwan_services::cases::CaseFilter;
+use diwan_domain::Reason;
+use diwan_services::cases::queues::CaseFilter;
 use diwan_store::{CaseRow, Cursor, SortKey};
 
 /// Who sent the filters.
@@ -57,7 +58,7 @@ pub struct FilterInput<'a> {
 #[derive(Debug, Default)]
 pub struct ReadFilter {
     pub filter: CaseFilter,
-    pub errors: Vec<(&'static str, &'static str)>,
+    pub errors: Vec<(&'static str, Reason)>,
 }
 
 impl ReadFilter {
@@ -77,23 +78,23 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
         None | Some("" | "updated") => f.sort = SortKey::Updated,
         Some("created") => f.sort = SortKey::Created,
         Some("due") => f.sort = SortKey::Due,
-        Some(_) => errors.push(("sort", "field-invalid")),
+        Some(_) => errors.push(("sort", Reason::FieldInvalid)),
     }
     match input.order {
         None | Some("" | "desc") => f.ascending = false,
         Some("asc") => f.ascending = true,
-        Some(_) => errors.push(("order", "field-invalid")),
+        Some(_) => errors.push(("order", Reason::FieldInvalid)),
     }
     if let Some(a) = input.after.filter(|a| !a.is_empty()) {
         match after(a, f.sort) {
             Some(c) => f.after = Some(c),
-            None => errors.push((form.cursor_param(), "field-invalid")),
+            None => errors.push((form.cursor_param(), Reason::FieldInvalid)),
         }
     }
     if let Some(s) = input.limit.map(str::trim).filter(|s| !s.is_empty()) {
         match diwan_domain::text::parse_number(s).filter(|n| (1..=100).contains(n)) {
             Some(n) => f.limit = Some(n as i64),
-            None => errors.push(("limit", "field-invalid")),
+            None => errors.push(("limit", Reason::FieldInvalid)),
         }
     }
     match form {
@@ -115,7 +116,7 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
                 } else if known.iter().any(|k| k.code == *s) {
                     f.states.push((*s).to_owned());
                 } else {
-                    errors.push(("state", "field-invalid"));
+                    errors.push(("state", Reason::FieldInvalid));
                 }
             }
         }
@@ -162,11 +163,11 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
     if matches!(form, Form::Page(_)) {
         if let (Some(a), Some(b)) = (f.from, f.to) {
             if a > b {
-                errors.push(("to", "date-invalid"));
+                errors.push(("to", Reason::DateInvalid));
             }
         }
         if input.q.is_some_and(|q| q.chars().count() > 200) {
-            errors.push(("q", "field-too-long"));
+            errors.push(("q", Reason::FieldTooLong));
         }
     }
     out
@@ -221,9 +222,9 @@ mod tests {
         assert_eq!(
             r.errors,
             [
-                ("sort", "field-invalid"),
-                ("type", "field-invalid"),
-                ("overdue", "field-invalid")
+                ("sort", Reason::FieldInvalid),
+                ("type", Reason::FieldInvalid),
+                ("overdue", Reason::FieldInvalid)
             ]
         );
         assert_eq!(r.filter.states, ["routed", "assigned"]);
@@ -245,8 +246,8 @@ mod tests {
         assert!(r.filter.states.iter().any(|s| s == "routed"));
         assert_eq!(r.filter.overdue, None);
         assert!(r.filter.due_soon);
-        assert!(r.errors.contains(&("state", "field-invalid")));
-        assert!(r.errors.contains(&("to", "date-invalid")));
+        assert!(r.errors.contains(&("state", Reason::FieldInvalid)));
+        assert!(r.errors.contains(&("to", Reason::DateInvalid)));
         // A due-date cursor does not fit the default sort.
         assert!(r.bad_cursor(Form::Page(&workflows)));
     }

@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use diwan_domain::cases::workflow::{Audience, Clock, Registry, Workflow};
 use diwan_domain::ErrorCode;
-use diwan_services::cases::{CaseFilter, NewCase};
+use diwan_domain::Reason;
+use diwan_services::cases::queues::CaseFilter;
+use diwan_services::cases::NewCase;
 use diwan_store::{Case, CaseRow, CaseType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -228,22 +230,13 @@ fn instance_of_row(wf: Option<&Workflow>, r: &CaseRow) -> ProcessInstance {
     }
 }
 
-/// The workflow cases of the type `case_type_id` follow.
-fn workflow_of<'w>(
-    workflows: &'w Registry,
-    types: &[CaseType],
-    case_type_id: Uuid,
-) -> Option<&'w Workflow> {
-    let t = types.iter().find(|t| t.id == case_type_id)?;
-    workflows.get(&t.workflow)
-}
-
-async fn find_type(state: &AppState, id: &str) -> Result<CaseType, ApiError> {
-    let types = state.services.list_case_types().await?;
-    types
-        .into_iter()
-        .find(|t| t.id.to_string() == id || t.code == id)
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))
+/// A refusal of the adapter as the services carry it.
+fn domain(e: ApiError) -> diwan_services::Error {
+    diwan_services::Error::Domain(diwan_domain::DomainError {
+        code: e.code,
+        details: e.details,
+        retry_after_secs: e.retry_after_secs,
+    })
 }
 
 fn type_from_definition(
@@ -270,22 +263,25 @@ fn type_from_definition(
         .or_else(|| workflows.default_for(audience).map(|w| w.code.clone()))
         .unwrap_or_default();
     if workflows.get(&wf).is_none() {
-        return Err(ApiError::invalid("processBody.workflow", "field-invalid"));
+        return Err(ApiError::invalid(
+            "processBody.workflow",
+            Reason::FieldInvalid,
+        ));
     }
     let name = d.name.trim();
     if name.is_empty() {
-        return Err(ApiError::invalid("name", "field-required"));
+        return Err(ApiError::invalid("name", Reason::FieldRequired));
     }
     let deadline = match get("deadline_days") {
         Some(v) => diwan_domain::text::parse_number(&v)
             .and_then(|n| i32::try_from(n).ok())
             .filter(|n| (0..=365).contains(n))
-            .ok_or_else(|| ApiError::invalid("processBody.deadline_days", "field-invalid"))?,
+            .ok_or_else(|| ApiError::invalid("processBody.deadline_days", Reason::FieldInvalid))?,
         None => base.map_or(10, |b| b.deadline_days),
     };
     let dept = match get("default_department_id").filter(|v| !v.is_empty()) {
         Some(v) => Some(Uuid::parse_str(&v).map_err(|_| {
-            ApiError::invalid("processBody.default_department_id", "field-invalid")
+            ApiError::invalid("processBody.default_department_id", Reason::FieldInvalid)
         })?),
         None => base.and_then(|b| b.default_department_id),
     };
@@ -296,7 +292,7 @@ fn type_from_definition(
         workflow: wf,
         prefix: get("prefix")
             .or_else(|| base.map(|b| b.prefix.clone()))
-            .ok_or_else(|| ApiError::invalid("processBody.prefix", "field-required"))?,
+            .ok_or_else(|| ApiError::invalid("processBody.prefix", Reason::FieldRequired))?,
         name_ar: get("name_ar")
             .or_else(|| base.map(|b| b.name_ar.clone()))
             .unwrap_or_else(|| label.clone()),
@@ -315,7 +311,7 @@ fn type_from_definition(
         active: d.is_executable.unwrap_or(true),
         fields: match get("fields") {
             Some(json) => serde_json::from_str(&json)
-                .map_err(|_| ApiError::invalid("processBody.fields", "field-invalid"))?,
+                .map_err(|_| ApiError::invalid("processBody.fields", Reason::FieldInvalid))?,
             None => base.map(|b| b.fields.clone()).unwrap_or_default(),
         },
     })
@@ -328,15 +324,8 @@ async fn get_process_list(
     ApiCaller(_c): ApiCaller,
 ) -> Result<Json<Vec<Process>>, ApiError> {
     let workflows = state.services.workflows();
-    Ok(Json(
-        state
-            .services
-            .list_case_types()
-            .await?
-            .iter()
-            .map(|t| process(workflows, t))
-            .collect(),
-    ))
+    let types = state.services.list_case_types().await?;
+    Ok(Json(types.iter().map(|t| process(workflows, t)).collect()))
 }
 
 /// Adds a process: a new case type on one of Diwan's workflows (administrators).
@@ -366,7 +355,7 @@ async fn get_process(
 ) -> Result<Json<Process>, ApiError> {
     Ok(Json(process(
         state.services.workflows(),
-        &find_type(&state, &id).await?,
+        &state.services.case_type_by_key(&id).await?,
     )))
 }
 
@@ -378,9 +367,13 @@ async fn update_process(
     ApiPath(id): ApiPath<String>,
     ApiJson(d): ApiJson<ProcessDefinition>,
 ) -> Result<StatusCode, ApiError> {
-    let base = find_type(&state, &id).await?;
-    let t = type_from_definition(state.services.workflows(), base.id, &d, Some(&base))?;
-    state.services.save_case_type(Some(&c), t).await?;
+    let workflows = state.services.workflows();
+    state
+        .services
+        .change_case_type(&c, &id, |base| {
+            type_from_definition(workflows, base.id, &d, Some(&base)).map_err(domain)
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -391,10 +384,9 @@ async fn delete_process(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let t = find_type(&state, &id).await?;
     state
         .services
-        .save_case_type(Some(&c), CaseType { active: false, ..t })
+        .change_case_type(&c, &id, |t| Ok(CaseType { active: false, ..t }))
         .await?;
     Ok(StatusCode::OK)
 }
@@ -412,7 +404,6 @@ async fn start(
     ApiPath(id): ApiPath<String>,
     ApiJson(p): ApiJson<ProcessInstancePayload>,
 ) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
-    let t = find_type(&state, &id).await?;
     let values = p.instance_values.unwrap_or_default();
     let get = |code: &str| {
         values
@@ -432,26 +423,46 @@ async fn start(
     let _ = p.process_started_by;
     let department_id = match get("department_id") {
         Some(v) => Some(
-            Uuid::parse_str(&v).map_err(|_| ApiError::invalid("department_id", "field-invalid"))?,
+            Uuid::parse_str(&v)
+                .map_err(|_| ApiError::invalid("department_id", Reason::FieldInvalid))?,
         ),
         None => None,
     };
-    let case = state
+    // The process is named by its id or its code.
+    let (case_type_id, case_type_code) = match Uuid::parse_str(&id) {
+        Ok(u) => (Some(u), None),
+        Err(_) => (None, Some(id)),
+    };
+    let filed = state
         .services
-        .create_case(
+        .create_typed(
             &c,
             NewCase {
-                case_type_id: t.id,
+                case_type_id,
+                case_type_code,
                 subject: get("subject").unwrap_or_default(),
                 body: get("body").unwrap_or_default(),
                 fields: Some(serde_json::Value::Object(fields)),
                 submit: true,
                 department_id,
+                ..NewCase::default()
             },
         )
-        .await?;
-    let wf = state.services.workflows().get(&t.workflow);
-    Ok((StatusCode::CREATED, Json(status(wf, &case))))
+        .await
+        .map_err(|e| {
+            // A process nobody has is not found, as on every other path.
+            let unknown = e
+                .details()
+                .iter()
+                .any(|(f, r)| f == "case_type_id" && *r == Reason::CaseTypeUnknown);
+            if unknown {
+                ApiError::new(ErrorCode::NotFound)
+            } else {
+                ApiError::from(e)
+            }
+        })?;
+    let wf = state.services.workflows().get(&filed.case_type.workflow);
+    Ok((StatusCode::CREATED, Json(status(wf, &filed.case))))
 }
 
 /// Lists instances, optionally of one process (the newest hundred).
@@ -461,26 +472,22 @@ async fn list_instances(
     ApiCaller(c): ApiCaller,
     ApiQuery(p): ApiQuery<InstanceParams>,
 ) -> Result<Json<Vec<ProcessInstance>>, ApiError> {
-    let case_type_id = match p.process_id.filter(|s| !s.is_empty()) {
-        Some(id) => Some(find_type(&state, &id).await?.id),
-        None => None,
-    };
+    let key = p.process_id.filter(|s| !s.is_empty());
     let rows = state
         .services
-        .list_cases(
+        .list_typed(
             &c,
+            key.as_deref(),
             CaseFilter {
-                case_type_id,
                 limit: Some(100),
                 ..CaseFilter::default()
             },
         )
         .await?;
-    let types = state.services.list_case_types().await?;
     let workflows = state.services.workflows();
     Ok(Json(
         rows.iter()
-            .map(|r| instance_of_row(workflow_of(workflows, &types, r.case_type_id), r))
+            .map(|(r, t)| instance_of_row(t.as_ref().and_then(|t| workflows.get(&t.workflow)), r))
             .collect(),
     ))
 }
@@ -500,6 +507,7 @@ async fn get_instance(
         case_type_id: v.case.case_type_id,
         subject: v.case.subject.clone(),
         state: v.case.state.clone(),
+        clock: v.case.clock,
         filer_org_id: v.case.filer_org_id,
         holder_org_id: v.case.holder_org_id,
         holder_since: v.case.holder_since,
@@ -522,10 +530,9 @@ async fn stop(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<InstanceStatus>), ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::new(ErrorCode::NotFound))?;
-    let case = state.services.withdraw(&c, id).await?;
-    let types = state.services.list_case_types().await?;
-    let wf = workflow_of(state.services.workflows(), &types, case.case_type_id);
-    let mut s = status(wf, &case);
+    let stopped = state.services.withdraw_typed(&c, id).await?;
+    let wf = state.services.workflows().get(&stopped.case_type.workflow);
+    let mut s = status(wf, &stopped.case);
     s.state = "stopped".into();
     Ok((StatusCode::CREATED, Json(s)))
 }

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::CookieJar;
 use diwan_domain::ErrorCode;
+use diwan_services::frame::Frame;
 use diwan_services::Caller;
 use std::net::SocketAddr;
 
@@ -171,19 +172,16 @@ impl PageCtx {
         !self.csrf.is_empty() && constant_time_eq(&self.csrf, sent)
     }
 
-    /// The navigation's view of the signed-in person.
-    pub async fn nav(&self, state: &AppState) -> Option<NavUser> {
+    /// The navigation's view of the signed-in person, from the page's frame.
+    pub fn nav(&self, frame: &Frame) -> Option<NavUser> {
         let c = self.caller.as_ref()?;
         let tr = self.tr();
-        let org_name = match state.services.list_orgs().await {
-            Ok(orgs) => orgs
-                .into_iter()
-                .find(|o| o.id == c.org_id)
-                .map(|o| o.name(tr.code()).to_owned())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        let unread = state.services.unread_count(c).await.unwrap_or(0);
+        let org_name = frame
+            .orgs
+            .iter()
+            .find(|o| o.id == c.org_id)
+            .map(|o| o.name(tr.code()).to_owned())
+            .unwrap_or_default();
         Some(NavUser {
             display_name: c.display_name.clone(),
             org_name,
@@ -198,7 +196,7 @@ impl PageCtx {
             ),
             is_admin: c.role == diwan_domain::Role::Admin,
             is_auditor: c.role == diwan_domain::Role::Auditor,
-            unread,
+            unread: frame.unread,
         })
     }
 }

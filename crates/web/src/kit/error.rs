@@ -9,7 +9,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use diwan_domain::ErrorCode;
+use diwan_domain::{ErrorCode, Reason};
 use serde::Serialize;
 
 /// The HTTP status of an error code (the table lives with the codes).
@@ -22,7 +22,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: ErrorCode,
-    pub details: Vec<(String, String)>,
+    pub details: Vec<(String, Reason)>,
+    /// Seconds until a refused attempt is accepted again (`Retry-After`).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -30,12 +32,14 @@ impl ApiError {
         ApiError {
             code,
             details: Vec::new(),
+            retry_after_secs: None,
         }
     }
-    pub fn invalid(field: &str, reason: &str) -> Self {
+    pub fn invalid(field: &str, reason: Reason) -> Self {
         ApiError {
             code: ErrorCode::InvalidInput,
-            details: vec![(field.into(), reason.into())],
+            details: vec![(field.into(), reason)],
+            retry_after_secs: None,
         }
     }
 }
@@ -48,6 +52,7 @@ impl From<diwan_services::Error> for ApiError {
         ApiError {
             code: e.code(),
             details: e.details().to_vec(),
+            retry_after_secs: e.retry_after_secs(),
         }
     }
 }
@@ -57,14 +62,21 @@ impl From<diwan_domain::DomainError> for ApiError {
         ApiError {
             code: e.code,
             details: e.details,
+            retry_after_secs: e.retry_after_secs,
         }
     }
 }
 
-fn rejection_reason(body_text: &str) -> String {
-    // Axum's rejection texts are English and technical; they are kept as a
-    // detail for developers while the message itself is translated.
-    body_text.chars().take(300).collect()
+/// A request the extractors could not read. Axum's texts are English and
+/// technical: they go to the log for developers, the client gets a reason
+/// of the closed set.
+fn malformed(code: ErrorCode, field: &str, reason: Reason, text: &str) -> ApiError {
+    tracing::debug!(field, reason = %text.chars().take(300).collect::<String>(), "malformed request");
+    ApiError {
+        code,
+        details: vec![(field.into(), reason)],
+        retry_after_secs: None,
+    }
 }
 
 impl From<JsonRejection> for ApiError {
@@ -74,19 +86,18 @@ impl From<JsonRejection> for ApiError {
         } else {
             ErrorCode::InvalidInput
         };
-        ApiError {
-            code,
-            details: vec![("body".into(), rejection_reason(&r.body_text()))],
-        }
+        malformed(code, "body", Reason::BodyMalformed, &r.body_text())
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError {
-            code: ErrorCode::InvalidInput,
-            details: vec![("query".into(), rejection_reason(&r.body_text()))],
-        }
+        malformed(
+            ErrorCode::InvalidInput,
+            "query",
+            Reason::QueryMalformed,
+            &r.body_text(),
+        )
     }
 }
 
@@ -99,10 +110,12 @@ impl From<PathRejection> for ApiError {
 
 impl From<FormRejection> for ApiError {
     fn from(r: FormRejection) -> Self {
-        ApiError {
-            code: ErrorCode::InvalidInput,
-            details: vec![("form".into(), rejection_reason(&r.body_text()))],
-        }
+        malformed(
+            ErrorCode::InvalidInput,
+            "form",
+            Reason::BodyMalformed,
+            &r.body_text(),
+        )
     }
 }
 
@@ -110,13 +123,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(self.code);
         let mut res = status.into_response();
-        if let Some(minutes) = self
-            .details
-            .iter()
-            .find(|(k, _)| k == "retry_after_minutes")
-            .and_then(|(_, v)| v.parse::<u64>().ok())
-        {
-            if let Ok(v) = header::HeaderValue::from_str(&(minutes * 60).to_string()) {
+        if let Some(secs) = self.retry_after_secs {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
@@ -144,15 +152,7 @@ pub fn error_body(i18n: &I18n, lang: Lang, e: &ApiError) -> ErrorBody {
         details: e
             .details
             .iter()
-            .map(|(field, reason)| {
-                let key = reason.replace('_', "-");
-                let msg = if i18n.has(lang, &key) {
-                    tr.t(&key)
-                } else {
-                    reason.clone()
-                };
-                (field.clone(), msg)
-            })
+            .map(|(field, reason)| (field.clone(), tr.t(reason.key())))
             .collect(),
     }
 }

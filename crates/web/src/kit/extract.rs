@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::Json;
 use chrono::NaiveDate;
 use diwan_domain::ErrorCode;
+use diwan_domain::Reason;
 use uuid::Uuid;
 
 /// JSON bodies whose rejections become Diwan's JSON errors. Every string in
@@ -24,10 +25,31 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
         clean_json(&mut value);
         serde_json::from_value(value)
             .map(ApiJson)
-            .map_err(|e| ApiError {
-                code: ErrorCode::InvalidInput,
-                details: vec![("body".into(), e.to_string().chars().take(300).collect())],
-            })
+            .map_err(|e| body_error(&e.to_string()))
+    }
+}
+
+/// What a body that does not fit its type gets wrong, from serde's words:
+/// a missing or unknown field is named; anything else is the body's.
+fn body_error(text: &str) -> ApiError {
+    let named = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .filter(|f| !f.is_empty() && f.len() <= 64)
+            .map(str::to_owned)
+    };
+    let (field, reason) = if let Some(f) = named("missing field `") {
+        (f, Reason::FieldRequired)
+    } else if let Some(f) = named("unknown field `") {
+        (f, Reason::FieldUnknown)
+    } else {
+        ("body".to_owned(), Reason::BodyMalformed)
+    };
+    tracing::debug!(%field, text = %text.chars().take(300).collect::<String>(), "body refused");
+    ApiError {
+        code: ErrorCode::InvalidInput,
+        details: vec![(field, reason)],
+        retry_after_secs: None,
     }
 }
 
@@ -54,7 +76,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Api
         let fields = Fields::from_query(parts.uri.query());
         let uri: axum::http::Uri = format!("/?{}", fields.encode())
             .parse()
-            .map_err(|_| ApiError::invalid("query", "field-invalid"))?;
+            .map_err(|_| ApiError::invalid("query", Reason::QueryMalformed))?;
         Ok(ApiQuery(Query::<T>::try_from_uri(&uri)?.0))
     }
 }

@@ -4,8 +4,8 @@
 
 use axum::extract::Multipart;
 use axum::http::StatusCode;
-use bytes::Bytes;
 use chrono::NaiveDate;
+use diwan_domain::Reason;
 use uuid::Uuid;
 
 /// The name/value pairs of a form or query string, in order.
@@ -136,41 +136,39 @@ pub fn given(v: Option<&str>) -> Option<&str> {
 }
 
 /// An identifier, when one is given; the reason when it is not one.
-pub fn read_uuid(v: Option<&str>) -> Result<Option<Uuid>, &'static str> {
+pub fn read_uuid(v: Option<&str>) -> Result<Option<Uuid>, Reason> {
     match given(v) {
         None => Ok(None),
-        Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| "field-invalid"),
+        Some(s) => Uuid::parse_str(s)
+            .map(Some)
+            .map_err(|_| Reason::FieldInvalid),
     }
 }
 
 /// A yes or no (`1`, `true`, `on`, `yes` or `0`, `false`, `off`, `no`),
 /// when one is given; the reason when it is neither.
-pub fn read_bool(v: Option<&str>) -> Result<Option<bool>, &'static str> {
+pub fn read_bool(v: Option<&str>) -> Result<Option<bool>, Reason> {
     match given(v) {
         None => Ok(None),
         Some("1" | "true" | "on" | "yes") => Ok(Some(true)),
         Some("0" | "false" | "off" | "no") => Ok(Some(false)),
-        Some(_) => Err("field-invalid"),
+        Some(_) => Err(Reason::FieldInvalid),
     }
 }
 
 /// A day (YYYY-MM-DD, any digits), when one is given; the reason when it
 /// is not one.
-pub fn read_day(v: Option<&str>) -> Result<Option<NaiveDate>, &'static str> {
+pub fn read_day(v: Option<&str>) -> Result<Option<NaiveDate>, Reason> {
     match given(v) {
         None => Ok(None),
         Some(s) => diwan_domain::calendar::parse_date(s)
             .map(Some)
-            .map_err(|_| "date-invalid"),
+            .map_err(|_| Reason::DateInvalid),
     }
 }
 
 /// A file sent with a form.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub filename: String,
-    pub data: Bytes,
-}
+pub use diwan_services::cases::Upload;
 
 /// What a multipart form sent. Reading stops at the first broken part; the
 /// fields read until then are kept so that the form can be shown again.
@@ -207,7 +205,11 @@ pub async fn read_multipart(mp: Option<Multipart>) -> MultipartForm {
             match field.bytes().await {
                 Ok(data) => {
                     if !filename.is_empty() || !data.is_empty() {
-                        out.file = Some(Upload { filename, data });
+                        out.file = Some(Upload {
+                            filename,
+                            data,
+                            truncated: false,
+                        });
                     }
                 }
                 Err(e) => {
@@ -230,6 +232,20 @@ pub async fn read_multipart(mp: Option<Multipart>) -> MultipartForm {
         }
     }
     out
+}
+
+impl MultipartForm {
+    /// The file sent, as the services take it: one cut off at the size
+    /// limit is marked so.
+    pub fn upload(&self) -> Option<Upload> {
+        if self.too_large {
+            return Some(Upload {
+                truncated: true,
+                ..Upload::default()
+            });
+        }
+        self.file.clone()
+    }
 }
 
 fn mark(out: &mut MultipartForm, status: StatusCode) {

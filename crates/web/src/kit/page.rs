@@ -15,7 +15,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use diwan_domain::organizations::OrgKind;
-use diwan_domain::ErrorCode;
+use diwan_domain::{ErrorCode, Reason};
+use diwan_services::frame::Frame;
 use diwan_services::Caller;
 use diwan_store::Organization;
 use std::collections::{BTreeMap, HashMap};
@@ -91,12 +92,27 @@ pub struct Chrome {
     pub path: String,
 }
 
-pub async fn chrome(ctx: &PageCtx, state: &AppState) -> Chrome {
+/// The page's frame as the base layout shows it: the frame comes from the
+/// page's one service call.
+pub fn chrome(ctx: &PageCtx, frame: &Frame) -> Chrome {
     Chrome {
         tr: ctx.tr(),
-        user: ctx.nav(state).await,
+        user: ctx.nav(frame),
         csrf: ctx.csrf.clone(),
         path: ctx.path.clone(),
+    }
+}
+
+/// The frame alone, for pages that show nothing else and for error pages.
+/// A failure to read it leaves the navigation bare rather than failing the
+/// page.
+pub async fn frame_only(ctx: &PageCtx, state: &AppState) -> Frame {
+    match state.services.frame(ctx.caller.as_ref()).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = ?e, "the page frame could not be read");
+            Frame::default()
+        }
     }
 }
 
@@ -112,12 +128,13 @@ struct ErrorPage {
 
 /// The translated error page for `code`, with the status that code means.
 pub async fn error_page(ctx: &PageCtx, state: &AppState, code: ErrorCode) -> Response {
+    let frame = frame_only(ctx, state).await;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
+    } = chrome(ctx, &frame);
     render_status(
         status_of(code),
         &ErrorPage {
@@ -307,12 +324,13 @@ pub struct Orgs {
 }
 
 impl Orgs {
-    pub async fn load(state: &AppState, tr: &Tr<'static>) -> Result<Orgs, Fail> {
-        let mut list = state.services.list_orgs().await?;
+    /// The frame's organizations, sorted by their names in the page's language.
+    pub fn of(frame: &Frame, tr: &Tr<'static>) -> Orgs {
+        let mut list = frame.orgs.to_vec();
         let lang = tr.code();
         list.sort_by(|a, b| a.name(lang).cmp(b.name(lang)));
         let by_id = list.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
-        Ok(Orgs { list, by_id, lang })
+        Orgs { list, by_id, lang }
     }
 
     pub fn get(&self, id: Uuid) -> Option<&Organization> {
@@ -352,10 +370,7 @@ impl Orgs {
 }
 
 /// The people the caller may know about, for showing names and for
-/// choosing assignees: everybody for administrators and auditors, the
-/// officers and heads of the ministry's units for other ministry staff, and
-/// only themselves for municipal staff. (The services offer no general
-/// look-up of names by id.)
+/// choosing assignees (see [`Frame::people`]).
 #[derive(Debug, Default)]
 pub struct People {
     pub names: HashMap<Uuid, String>,
@@ -364,31 +379,14 @@ pub struct People {
 }
 
 impl People {
-    pub async fn load(state: &AppState, caller: &Caller, orgs: &Orgs) -> People {
-        use diwan_domain::Role;
+    pub fn of(frame: &Frame) -> People {
         let mut p = People::default();
-        let assignable = |r: Role| matches!(r, Role::Officer | Role::DepartmentHead);
-        if matches!(caller.role, Role::Admin | Role::Auditor) {
-            if let Ok(users) = state.services.list_users(caller).await {
-                for u in users {
-                    if u.active && assignable(u.role) {
-                        p.staff.push((u.id, u.display_name.clone(), u.org_id));
-                    }
-                    p.names.insert(u.id, u.display_name);
-                }
+        for u in &frame.people {
+            if u.assignable {
+                p.staff.push((u.id, u.name.clone(), u.org_id));
             }
-        } else if !caller.role.is_municipal() {
-            for o in orgs.of_kind(&[OrgKind::Ministry, OrgKind::Department, OrgKind::Section]) {
-                if let Ok(users) = state.services.department_staff(caller, o.id).await {
-                    for u in users {
-                        p.staff.push((u.id, u.display_name.clone(), u.org_id));
-                        p.names.insert(u.id, u.display_name);
-                    }
-                }
-            }
+            p.names.insert(u.id, u.name.clone());
         }
-        p.names.insert(caller.user_id, caller.display_name.clone());
-        p.staff.sort_by(|a, b| a.1.cmp(&b.1));
         p
     }
 
@@ -401,14 +399,10 @@ impl People {
 /// The summary and the per-field reasons of a form the services refused.
 /// Only input errors point at fields; a refused move or a conflict is told
 /// as a whole.
-pub fn form_failure(
-    state: &AppState,
-    tr: &Tr<'static>,
-    e: &diwan_services::Error,
-) -> (String, FieldErrors) {
+pub fn form_failure(tr: &Tr<'static>, e: &diwan_services::Error) -> (String, FieldErrors) {
     let errors = match e.code() {
         ErrorCode::InvalidInput | ErrorCode::PayloadTooLarge | ErrorCode::UnsupportedMediaType => {
-            FieldErrors::from_details(state, tr, e.details())
+            FieldErrors::from_details(e.details())
         }
         _ => FieldErrors::default(),
     };
@@ -424,38 +418,31 @@ pub fn summary(tr: &Tr<'static>, code: ErrorCode, errors: &FieldErrors) -> Strin
     }
 }
 
-/// The reasons of an invalid form, by field. Reasons that are not message
-/// ids (they should all be) read as "not valid".
+/// The reasons of an invalid form, by field; the first reason of a field
+/// is the one shown.
 #[derive(Debug, Clone, Default)]
-pub struct FieldErrors(pub BTreeMap<String, String>);
+pub struct FieldErrors(pub BTreeMap<String, Reason>);
 
 impl FieldErrors {
-    pub fn from_details(
-        state: &AppState,
-        tr: &Tr<'static>,
-        details: &[(String, String)],
-    ) -> FieldErrors {
-        let mut map = BTreeMap::new();
+    pub fn from_details(details: &[(String, Reason)]) -> FieldErrors {
+        let mut e = FieldErrors::default();
         for (field, reason) in details {
-            let key = reason.replace('_', "-");
-            let key = if state.i18n.has(tr.lang(), &key) {
-                key
-            } else {
-                "field-invalid".to_owned()
-            };
-            map.entry(field.clone()).or_insert(key);
+            e.add(field, *reason);
         }
-        FieldErrors(map)
+        e
     }
 
-    pub fn add(&mut self, field: &str, reason: &str) {
-        self.0
-            .entry(field.to_owned())
-            .or_insert_with(|| reason.to_owned());
+    pub fn add(&mut self, field: &str, reason: Reason) {
+        self.0.entry(field.to_owned()).or_insert(reason);
     }
 
-    pub fn get(&self, field: &str) -> &str {
-        self.0.get(field).map(String::as_str).unwrap_or("")
+    /// The Fluent key of the field's reason, or "" when it has none.
+    pub fn get(&self, field: &str) -> &'static str {
+        self.0.get(field).map(|r| r.key()).unwrap_or("")
+    }
+
+    pub fn reason(&self, field: &str) -> Option<Reason> {
+        self.0.get(field).copied()
     }
 
     pub fn has(&self, field: &str) -> bool {
@@ -466,12 +453,12 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// Fields whose reason no visible input shows.
-    pub fn others(&self, shown: &[&str]) -> Vec<String> {
+    /// The keys of the reasons of fields no visible input shows.
+    pub fn others(&self, shown: &[&str]) -> Vec<&'static str> {
         self.0
             .iter()
             .filter(|(f, _)| !shown.contains(&f.as_str()))
-            .map(|(_, r)| r.clone())
+            .map(|(_, r)| r.key())
             .collect()
     }
 }

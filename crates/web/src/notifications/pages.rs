@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
+use diwan_services::frame::Shown;
 use uuid::Uuid;
 
 pub struct NotificationView {
@@ -48,14 +49,14 @@ pub async fn list(ctx: PageCtx, State(state): State<AppState>) -> Response {
 
 async fn list_inner(ctx: &PageCtx, state: &AppState) -> PageResult {
     let caller = signed_in(ctx)?;
-    let found = state.services.notifications(caller, false, 100).await?;
+    let Shown { frame, body: found } = state.services.notifications_page(caller, 100).await?;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
-    let orgs = Orgs::load(state, &tr).await?;
+    } = chrome(ctx, &frame);
+    let orgs = Orgs::of(&frame, &tr);
     let tz = orgs.tz(caller.org_id);
     let items: Vec<NotificationView> = found
         .iter()

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use diwan_domain::Reason;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -229,9 +230,9 @@ async fn add_holiday(
     ApiJson(r): ApiJson<HolidayRequest>,
 ) -> Result<StatusCode, ApiError> {
     let day = diwan_domain::calendar::parse_date(&r.day)
-        .map_err(|_| ApiError::invalid("day", "date-invalid"))?;
+        .map_err(|_| ApiError::invalid("day", Reason::DateInvalid))?;
     if r.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "field-required"));
+        return Err(ApiError::invalid("name", Reason::FieldRequired));
     }
     state
         .services

@@ -2,7 +2,7 @@
 
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
-use crate::kit::page::{chrome, render, Chrome};
+use crate::kit::page::{chrome, frame_only, render, Chrome};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -68,7 +68,7 @@ pub async fn show(ctx: PageCtx, State(state): State<AppState>) -> Response {
         user,
         csrf,
         path,
-    } = chrome(&ctx, &state).await;
+    } = chrome(&ctx, &frame_only(&ctx, &state).await);
     let page = ApiPage {
         tr,
         user,

@@ -6,8 +6,8 @@ use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::error::status_of;
 use crate::kit::form::Fields;
 use crate::kit::page::{
-    check_csrf, chrome, finish, form_failure, path_id, render_status, see_other, signed_in, Chrome,
-    FieldErrors, Orgs, PageResult,
+    check_csrf, chrome, finish, form_failure, frame_only, path_id, render_status, see_other,
+    signed_in, Chrome, FieldErrors, Orgs, PageResult,
 };
 use crate::AppState;
 use askama::Template;
@@ -16,6 +16,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use diwan_domain::ErrorCode;
+use diwan_domain::Reason;
+use diwan_services::frame::Shown;
 use diwan_services::Caller;
 
 pub struct TokenView {
@@ -64,14 +66,14 @@ async fn page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> PageResult {
-    let list = state.services.list_api_tokens(caller).await?;
+    let Shown { frame, body: list } = state.services.tokens_page(caller).await?;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
-    let orgs = Orgs::load(state, &tr).await?;
+    } = chrome(ctx, &frame);
+    let orgs = Orgs::of(&frame, &tr);
     let tz = orgs.tz(caller.org_id);
     let tokens = list
         .iter()
@@ -170,7 +172,7 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
         Some(v) => match diwan_domain::text::parse_number(v) {
             Some(n) if (1..=3650).contains(&n) => Some(n as u32),
             _ => {
-                errors.add("days", "field-invalid");
+                errors.add("days", Reason::FieldInvalid);
                 None
             }
         },
@@ -216,7 +218,7 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
             if e.code() == ErrorCode::Internal {
                 return Err(e.into());
             }
-            let (error, errors) = form_failure(state, &tr, &e);
+            let (error, errors) = form_failure(&tr, &e);
             page(
                 ctx,
                 state,
@@ -276,7 +278,7 @@ async fn password_page(
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
+    } = chrome(ctx, &frame_only(ctx, state).await);
     let p = PasswordPage {
         tr,
         user,
@@ -323,7 +325,7 @@ async fn change_password_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> 
     let new = f.get("new_password");
     if new != f.get("confirm_password") {
         let mut errors = FieldErrors::default();
-        errors.add("confirm_password", "password-mismatch");
+        errors.add("confirm_password", Reason::PasswordMismatch);
         return password_page(
             ctx,
             state,
@@ -342,7 +344,7 @@ async fn change_password_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> 
         Ok(()) => Ok(see_other("/account/password?changed=1")),
         Err(e) if e.code() == ErrorCode::Internal => Err(e.into()),
         Err(e) => {
-            let (error, errors) = form_failure(state, &tr, &e);
+            let (error, errors) = form_failure(&tr, &e);
             password_page(ctx, state, false, error, errors, status_of(e.code())).await
         }
     }

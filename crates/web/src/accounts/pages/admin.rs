@@ -14,8 +14,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
+use diwan_domain::Reason;
 use diwan_domain::{ErrorCode, Role};
 use diwan_services::accounts::NewUser;
+use diwan_services::frame::Shown;
 use diwan_services::Caller;
 use uuid::Uuid;
 
@@ -75,15 +77,18 @@ async fn page(
     reset_failed: Option<(Uuid, String)>,
     status: StatusCode,
 ) -> PageResult {
-    let mut list = state.services.list_users(caller).await?;
+    let Shown {
+        frame,
+        body: mut list,
+    } = state.services.users_page(caller).await?;
     list.sort_by(|a, b| a.username.cmp(&b.username));
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
-    let orgs = Orgs::load(state, &tr).await?;
+    } = chrome(ctx, &frame);
+    let orgs = Orgs::of(&frame, &tr);
     let users = list
         .iter()
         .map(|u| UserView {
@@ -174,36 +179,36 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
     let mut errors = FieldErrors::default();
     let role = match f.opt("role") {
         None => {
-            errors.add("role", "field-required");
+            errors.add("role", Reason::FieldRequired);
             None
         }
         Some(r) => match r.parse::<Role>() {
             Ok(r) => Some(r),
             Err(_) => {
-                errors.add("role", "role-unknown");
+                errors.add("role", Reason::RoleUnknown);
                 None
             }
         },
     };
     let org_id = match f.opt("org_id") {
         None => {
-            errors.add("org_id", "field-required");
+            errors.add("org_id", Reason::FieldRequired);
             None
         }
         Some(v) => match Uuid::try_parse(v) {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.add("org_id", "field-invalid");
+                errors.add("org_id", Reason::FieldInvalid);
                 None
             }
         },
     };
     // The service stops at the first problem; these show all at once.
     if typed.display_name.is_empty() {
-        errors.add("display_name", "field-required");
+        errors.add("display_name", Reason::FieldRequired);
     }
     if f.get("password").chars().count() < 10 {
-        errors.add("password", "password-too-short");
+        errors.add("password", Reason::PasswordTooShort);
     }
     let (Some(role), Some(org_id), true) = (role, org_id, errors.is_empty()) else {
         return page(
@@ -231,7 +236,7 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
         Ok(_) => Ok(see_other("/admin/users?done=created")),
         Err(e) if e.code() == ErrorCode::Internal => Err(e.into()),
         Err(e) => {
-            let (error, errors) = form_failure(state, &tr, &e);
+            let (error, errors) = form_failure(&tr, &e);
             page(
                 ctx,
                 state,
@@ -273,13 +278,13 @@ async fn reset_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -> 
         Err(e) if matches!(e.code(), ErrorCode::Internal | ErrorCode::NotFound) => Err(e.into()),
         Err(e) => {
             let tr = ctx.tr();
-            let errors = FieldErrors::from_details(state, &tr, e.details());
+            let errors = FieldErrors::from_details(e.details());
             let reason = errors
                 .0
                 .values()
                 .next()
-                .cloned()
-                .unwrap_or_else(|| "field-invalid".to_owned());
+                .map(|r| r.key().to_owned())
+                .unwrap_or_else(|| Reason::FieldInvalid.key().to_owned());
             let error = tr.t("form-errors");
             page(
                 ctx,

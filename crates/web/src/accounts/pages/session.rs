@@ -16,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use bytes::Bytes;
 use diwan_domain::ErrorCode;
+use diwan_domain::Reason;
+use diwan_services::frame::Frame;
 
 /// `GET /`: the queue for people signed in, the sign-in page otherwise.
 pub async fn home(ctx: PageCtx) -> Response {
@@ -76,7 +78,8 @@ pub async fn sign_in_form(
     if ctx.caller.is_some() {
         return see_other(if next.is_empty() { "/cases" } else { &next });
     }
-    let Chrome { tr, user, path, .. } = chrome(&ctx, &state).await;
+    // Nobody is signed in here: the frame has nothing to show.
+    let Chrome { tr, user, path, .. } = chrome(&ctx, &Frame::default());
     let token = jar
         .get(SIGN_IN_COOKIE)
         .map(|c| c.value().to_owned())
@@ -117,10 +120,10 @@ pub async fn sign_in(
     let next = f.opt("next").and_then(local_path).unwrap_or("").to_owned();
     let mut errors = FieldErrors::default();
     if username.is_empty() {
-        errors.add("username", "field-required");
+        errors.add("username", Reason::FieldRequired);
     }
     if password.is_empty() {
-        errors.add("password", "field-required");
+        errors.add("password", Reason::FieldRequired);
     }
     let failure = if !csrf_ok {
         ErrorCode::CsrfFailed
@@ -156,7 +159,8 @@ pub async fn sign_in(
             }
         }
     };
-    let Chrome { tr, user, path, .. } = chrome(&ctx, &state).await;
+    // Nobody is signed in here: the frame has nothing to show.
+    let Chrome { tr, user, path, .. } = chrome(&ctx, &Frame::default());
     let error = tr.t_code("error-", failure.as_str());
     let token = diwan_services::accounts::new_form_token();
     let page = SignInPage {

@@ -3,7 +3,6 @@
 //! download of an attachment.
 
 use super::case::{case_page, Extra};
-use super::upload::{check_upload, status_for};
 use crate::kit::auth::PageCtx;
 use crate::kit::form::{read_multipart, Fields};
 use crate::kit::page::{
@@ -17,6 +16,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use diwan_domain::ErrorCode;
+use diwan_domain::Reason;
 use diwan_services::cases::Move;
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ fn form_uuid(f: &Fields, name: &str, errors: &mut FieldErrors) -> Option<Uuid> {
     match Uuid::try_parse(v) {
         Ok(id) => Some(id),
         Err(_) => {
-            errors.add(name, "field-invalid");
+            errors.add(name, Reason::FieldInvalid);
             None
         }
     }
@@ -63,30 +63,6 @@ async fn transition_inner(
     let department_id = form_uuid(f, "department_id", &mut errors);
     let assignee_id = form_uuid(f, "assignee_id", &mut errors);
     let message = f.opt("message").map(|_| f.get("message").to_owned());
-    if form.too_large {
-        errors.add("file", "file-too-large");
-    }
-    // A move that closes the case to new files (a final answer, a
-    // refusal) takes its file first; the message it needs is checked here
-    // so that no file is left behind.
-    let mut file_first = false;
-    if let Some(file) = &form.file {
-        check_upload(state, file, &mut errors);
-        // What the move needs and does is its workflow's; when it cannot
-        // be known, the move itself reports why.
-        let planned = state
-            .services
-            .planned_move(caller, id, &action)
-            .await
-            .ok()
-            .flatten();
-        if let Some(p) = planned.filter(|p| p.file_first) {
-            file_first = true;
-            if p.needs_message && message.is_none() {
-                errors.add("message", "message-required");
-            }
-        }
-    }
     let typed = |mut extra: Extra| {
         extra.message = f.get("message").to_owned();
         extra.department = f.get("department_id").trim().to_owned();
@@ -94,40 +70,21 @@ async fn transition_inner(
         extra
     };
     if !errors.is_empty() {
-        let status = status_for(&errors);
-        let mut extra = typed(Extra::invalid(
+        let extra = typed(Extra::invalid(
             ctx,
             &form_name,
             errors,
             ErrorCode::InvalidInput,
         ));
-        extra.status = status;
         return case_page(ctx, state, caller, id, extra).await;
     }
-    let mut file = form.file;
-    if file_first {
-        if let Some(up) = file.take() {
-            if let Err(e) = state
-                .services
-                .add_attachment(caller, id, &up.filename, up.data, false)
-                .await
-            {
-                return case_page(
-                    ctx,
-                    state,
-                    caller,
-                    id,
-                    typed(Extra::failed(ctx, state, &form_name, &e)),
-                )
-                .await;
-            }
-        }
-    }
+    // The move and its file are saved together, or neither is.
     let mv = Move {
         action: action.clone(),
         department_id,
         assignee_id,
         message,
+        file: form.upload(),
     };
     if let Err(e) = state.services.transition(caller, id, mv).await {
         if e.code() == ErrorCode::NotFound {
@@ -138,25 +95,9 @@ async fn transition_inner(
             state,
             caller,
             id,
-            typed(Extra::failed(ctx, state, &form_name, &e)),
+            typed(Extra::failed(ctx, &form_name, &e)),
         )
         .await;
-    }
-    if let Some(up) = file {
-        if let Err(e) = state
-            .services
-            .add_attachment(caller, id, &up.filename, up.data, false)
-            .await
-        {
-            return case_page(
-                ctx,
-                state,
-                caller,
-                id,
-                Extra::failed(ctx, state, "attach", &e),
-            )
-            .await;
-        }
     }
     Ok(see_other(&format!("/cases/{id}")))
 }
@@ -188,7 +129,7 @@ async fn message_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -
         if e.code() == ErrorCode::NotFound {
             return Err(e.into());
         }
-        let mut extra = Extra::failed(ctx, state, form, &e);
+        let mut extra = Extra::failed(ctx, form, &e);
         extra.message = text;
         return case_page(ctx, state, caller, id, extra).await;
     }
@@ -219,40 +160,22 @@ async fn attach_inner(
     if form.broken {
         return Err(Fail::Page(ErrorCode::InvalidInput));
     }
-    let mut errors = FieldErrors::default();
-    if form.too_large {
-        errors.add("file", "file-too-large");
-    }
-    match &form.file {
-        None if errors.is_empty() => errors.add("file", "field-required"),
-        None => {}
-        Some(up) => check_upload(state, up, &mut errors),
-    }
-    if !errors.is_empty() {
-        let status = status_for(&errors);
-        let mut extra = Extra::invalid(ctx, "attach", errors, ErrorCode::InvalidInput);
-        extra.status = status;
+    let Some(up) = form.upload() else {
+        let mut errors = FieldErrors::default();
+        errors.add("file", Reason::FieldRequired);
+        let extra = Extra::invalid(ctx, "attach", errors, ErrorCode::InvalidInput);
         return case_page(ctx, state, caller, id, extra).await;
-    }
+    };
     let internal = form.fields.checked("internal");
-    if let Some(up) = form.file {
-        if let Err(e) = state
-            .services
-            .add_attachment(caller, id, &up.filename, up.data, internal)
-            .await
-        {
-            if e.code() == ErrorCode::NotFound {
-                return Err(e.into());
-            }
-            return case_page(
-                ctx,
-                state,
-                caller,
-                id,
-                Extra::failed(ctx, state, "attach", &e),
-            )
-            .await;
+    if let Err(e) = state
+        .services
+        .add_attachment(caller, id, up, internal)
+        .await
+    {
+        if e.code() == ErrorCode::NotFound {
+            return Err(e.into());
         }
+        return case_page(ctx, state, caller, id, Extra::failed(ctx, "attach", &e)).await;
     }
     Ok(see_other(&format!("/cases/{id}")))
 }
@@ -282,7 +205,7 @@ async fn edit_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -> P
         if e.code() == ErrorCode::NotFound {
             return Err(e.into());
         }
-        let mut extra = Extra::failed(ctx, state, "edit", &e);
+        let mut extra = Extra::failed(ctx, "edit", &e);
         extra.subject = subject;
         extra.body = text;
         return case_page(ctx, state, caller, id, extra).await;

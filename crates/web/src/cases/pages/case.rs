@@ -19,6 +19,7 @@ use diwan_domain::cases::fields::{format_money, FieldDef, FieldKind};
 use diwan_domain::cases::workflow::{Audience, Prompt};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::ErrorCode;
+use diwan_services::frame::Shown;
 use diwan_services::Caller;
 use uuid::Uuid;
 
@@ -55,8 +56,8 @@ impl Extra {
     }
 
     /// The page after `form` failed with a service error.
-    pub fn failed(ctx: &PageCtx, state: &AppState, form: &str, e: &diwan_services::Error) -> Extra {
-        let (_, errors) = form_failure(state, &ctx.tr(), e);
+    pub fn failed(ctx: &PageCtx, form: &str, e: &diwan_services::Error) -> Extra {
+        let (_, errors) = form_failure(&ctx.tr(), e);
         Extra::invalid(ctx, form, errors, e.code())
     }
 
@@ -247,15 +248,15 @@ pub async fn case_page(
     id: Uuid,
     extra: Extra,
 ) -> PageResult {
-    let view = state.services.view_case(caller, id).await?;
+    let Shown { frame, body: view } = state.services.case_page(caller, id).await?;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
-    let orgs = Orgs::load(state, &tr).await?;
-    let mut people = People::load(state, caller, &orgs).await;
+    } = chrome(ctx, &frame);
+    let orgs = Orgs::of(&frame, &tr);
+    let mut people = People::of(&frame);
     // The service names everyone who took part in this case.
     people
         .names

@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use diwan_domain::organizations::OrgKind;
+use diwan_services::frame::Shown;
 
 pub struct DashRow {
     pub name: String,
@@ -40,13 +41,16 @@ pub async fn show(ctx: PageCtx, State(state): State<AppState>) -> Response {
 
 async fn show_inner(ctx: &PageCtx, state: &AppState) -> PageResult {
     let caller = signed_in(ctx)?;
-    let counts = state.services.dashboard(caller).await?;
+    let Shown {
+        frame,
+        body: counts,
+    } = state.services.dashboard_page(caller).await?;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
+    } = chrome(ctx, &frame);
     let row = |name: String, base: String, c: &diwan_store::CaseCounts| DashRow {
         name,
         open: c.open,

@@ -1,8 +1,6 @@
 //! Filing: a municipality's new request (`/cases/new`) and a ministry
 //! department's new internal memo (`/memos/new`).
 
-use super::case::{self, Extra};
-use super::upload::{check_upload, status_for};
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::error::status_of;
@@ -20,12 +18,15 @@ use axum::response::Response;
 use diwan_domain::cases::fields::{format_money, FieldDef, FieldKind};
 use diwan_domain::cases::workflow::{Audience, Registry};
 use diwan_domain::organizations::OrgKind;
+use diwan_domain::Reason;
 use diwan_domain::{ErrorCode, Role};
 use diwan_services::cases::NewCase;
+use diwan_services::frame::Shown;
 use diwan_services::Caller;
 use diwan_store::CaseType;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -182,7 +183,7 @@ struct NewCasePage {
     error: String,
     errors: FieldErrors,
     /// Reasons no visible input shows, for the summary.
-    other_errors: Vec<String>,
+    other_errors: Vec<&'static str>,
     max_mb: usize,
 }
 
@@ -220,14 +221,14 @@ enum Via {
 
 /// The active types this form files: those whose workflow has the form's
 /// audience and lets the caller file.
-fn allowed_types(
-    types: Vec<CaseType>,
+fn allowed_types<'a>(
+    types: &'a [CaseType],
     workflows: &Registry,
     kind: Kind,
     caller: &Caller,
-) -> Vec<CaseType> {
+) -> Vec<&'a CaseType> {
     types
-        .into_iter()
+        .iter()
         .filter(|t| {
             t.active
                 && workflows
@@ -240,7 +241,7 @@ fn allowed_types(
 /// The label of the button that files at once. A memo is sent by its
 /// workflow's filing move, whose name the button takes; a request is
 /// submitted.
-fn submit_label(tr: &Tr<'static>, workflows: &Registry, kind: Kind, types: &[CaseType]) -> String {
+fn submit_label(tr: &Tr<'static>, workflows: &Registry, kind: Kind, types: &[&CaseType]) -> String {
     let filing = types
         .iter()
         .filter_map(|t| workflows.get(&t.workflow)?.filing_move())
@@ -252,36 +253,44 @@ fn submit_label(tr: &Tr<'static>, workflows: &Registry, kind: Kind, types: &[Cas
     }
 }
 
-fn find_type<'a>(types: &'a [CaseType], id: &str) -> Option<&'a CaseType> {
+fn find_type<'a>(types: &[&'a CaseType], id: &str) -> Option<&'a CaseType> {
     let id = Uuid::try_parse(id.trim()).ok()?;
-    types.iter().find(|t| t.id == id)
+    types.iter().find(|t| t.id == id).copied()
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn form_page(
-    ctx: &PageCtx,
-    state: &AppState,
+/// The form as it is shown again, or for the first time.
+struct Form {
     kind: Kind,
     typed: Typed,
     via: Via,
     error: String,
     errors: FieldErrors,
     status: StatusCode,
+}
+
+fn form_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    shown: &Shown<Arc<Vec<CaseType>>>,
+    form: Form,
 ) -> PageResult {
     let caller = signed_in(ctx)?;
+    let Form {
+        kind,
+        typed,
+        via,
+        error,
+        errors,
+        status,
+    } = form;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
+    } = chrome(ctx, &shown.frame);
     let workflows = state.services.workflows();
-    let all = allowed_types(
-        state.services.list_case_types().await?,
-        workflows,
-        kind,
-        caller,
-    );
+    let all = allowed_types(&shown.body, workflows, kind, caller);
     let fixed = find_type(&all, &typed.case_type)
         .filter(|t| !errors.has("case_type_id") && (via == Via::Query || !t.fields.is_empty()));
     // Two steps only where a type has fields to fill.
@@ -291,7 +300,7 @@ async fn form_page(
         .map(|t| Opt::new(t.id.to_string(), t.name(tr.code()), typed.case_type.trim()))
         .collect();
     let departments = if kind == Kind::Memo && !choose {
-        let orgs = Orgs::load(state, &tr).await?;
+        let orgs = Orgs::of(&shown.frame, &tr);
         orgs.of_kind(&[OrgKind::Department])
             .filter(|o| o.id != caller.org_id)
             .map(|o| Opt::new(o.id.to_string(), o.name(tr.code()), &typed.department))
@@ -314,9 +323,9 @@ async fn form_page(
         .iter()
         .flat_map(|t| t.fields.iter().map(|d| format!("fields.{}", d.code)))
         .collect();
-    let mut shown = vec!["case_type_id", "department_id", "subject", "body", "file"];
-    shown.extend(field_keys.iter().map(String::as_str));
-    let other_errors = errors.others(&shown);
+    let mut shown_fields = vec!["case_type_id", "department_id", "subject", "body", "file"];
+    shown_fields.extend(field_keys.iter().map(String::as_str));
+    let other_errors = errors.others(&shown_fields);
     let page = NewCasePage {
         memo: kind == Kind::Memo,
         submit_label: submit_label(&tr, workflows, kind, &all),
@@ -353,22 +362,18 @@ async fn show(ctx: &PageCtx, state: &AppState, kind: Kind, q: Option<String>) ->
     if !kind.may_file(caller) {
         return Err(Fail::Page(ErrorCode::Forbidden));
     }
+    let shown = state.services.filing_page(caller).await?;
     let q = Fields::from_query(q.as_deref());
     let mut errors = FieldErrors::default();
     let mut typed = Typed::default();
     if q.0.iter().any(|(k, _)| k == "type") {
         typed.case_type = q.get("type").trim().to_owned();
         if typed.case_type.is_empty() {
-            errors.add("case_type_id", "field-required");
+            errors.add("case_type_id", Reason::FieldRequired);
         } else {
-            let types = allowed_types(
-                state.services.list_case_types().await?,
-                state.services.workflows(),
-                kind,
-                caller,
-            );
+            let types = allowed_types(&shown.body, state.services.workflows(), kind, caller);
             if find_type(&types, &typed.case_type).is_none() {
-                errors.add("case_type_id", "case-type-unknown");
+                errors.add("case_type_id", Reason::CaseTypeUnknown);
             }
         }
     }
@@ -377,7 +382,15 @@ async fn show(ctx: &PageCtx, state: &AppState, kind: Kind, q: Option<String>) ->
     } else {
         (ctx.tr().t("form-errors"), StatusCode::BAD_REQUEST)
     };
-    form_page(ctx, state, kind, typed, Via::Query, error, errors, status).await
+    let form = Form {
+        kind,
+        typed,
+        via: Via::Query,
+        error,
+        errors,
+        status,
+    };
+    form_page(ctx, state, &shown, form)
 }
 
 /// `GET /cases/new`, `GET /cases/new?type=<id>`.
@@ -420,13 +433,6 @@ pub async fn file_memo(
     finish(&ctx, &state, r).await
 }
 
-fn field_uuid(f: &Fields, name: &str) -> Result<Option<Uuid>, ()> {
-    match f.opt(name) {
-        None => Ok(None),
-        Some(v) => Uuid::try_parse(v).map(Some).map_err(|_| ()),
-    }
-}
-
 /// The `field.<code>` inputs of a form, code → value as typed (the first
 /// of each code).
 fn typed_fields(f: &Fields) -> BTreeMap<String, String> {
@@ -457,30 +463,24 @@ async fn file(ctx: &PageCtx, state: &AppState, kind: Kind, mp: Option<Multipart>
         body: f.get("body").to_owned(),
         fields: typed_fields(f),
     };
-    let submit = f.get("submit") == "1";
     let mut errors = FieldErrors::default();
-    let types = allowed_types(
-        state.services.list_case_types().await?,
-        state.services.workflows(),
-        kind,
-        caller,
-    );
-    let case_type = match field_uuid(f, "case_type_id") {
-        Ok(None) => {
-            errors.add("case_type_id", "field-required");
+    // Identifiers that do not parse name nothing; the services check the
+    // rest (and report every mistake at once).
+    let case_type_id = match Uuid::try_parse(&typed.case_type) {
+        Ok(id) => Some(id),
+        Err(_) if typed.case_type.is_empty() => None,
+        Err(_) => {
+            errors.add("case_type_id", Reason::CaseTypeUnknown);
             None
         }
-        Ok(Some(id)) => {
-            let t = types.iter().find(|t| t.id == id);
-            if t.is_none() {
-                errors.add("case_type_id", "case-type-unknown");
-            }
-            t
-        }
-        Err(()) => {
-            errors.add("case_type_id", "case-type-unknown");
+    };
+    let department_id = match Uuid::try_parse(&typed.department) {
+        Ok(id) if kind == Kind::Memo => Some(id),
+        Err(_) if kind == Kind::Memo && !typed.department.is_empty() => {
+            errors.add("department_id", Reason::DepartmentUnknown);
             None
         }
+        _ => None,
     };
     let fields = (!typed.fields.is_empty()).then(|| {
         Value::Object(
@@ -491,94 +491,47 @@ async fn file(ctx: &PageCtx, state: &AppState, kind: Kind, mp: Option<Multipart>
                 .collect::<Map<_, _>>(),
         )
     });
-    let mut department_id = None;
-    if kind == Kind::Memo {
-        let orgs = state.services.list_orgs().await?;
-        match field_uuid(f, "department_id") {
-            Ok(None) if submit => errors.add("department_id", "department-required"),
-            Ok(None) => {}
-            Ok(Some(id))
-                if orgs.iter().any(|o| {
-                    o.id == id && o.kind == OrgKind::Department && o.id != caller.org_id
-                }) =>
-            {
-                department_id = Some(id)
-            }
-            _ => errors.add("department_id", "department-unknown"),
+    let result = if errors.is_empty() {
+        let new = NewCase {
+            case_type_id,
+            audience: Some(kind.audience()),
+            subject: typed.subject.clone(),
+            body: typed.body.clone(),
+            fields,
+            submit: f.get("submit") == "1",
+            department_id,
+            files: form.upload().into_iter().collect(),
+            ..NewCase::default()
+        };
+        state.services.create_case(caller, new).await
+    } else {
+        Err(diwan_domain::DomainError {
+            code: ErrorCode::InvalidInput,
+            details: errors.0.into_iter().collect(),
+            retry_after_secs: None,
         }
-    }
-    // The service's own limits, checked here too so that every mistake
-    // shows at once.
-    match typed.subject.trim().chars().count() {
-        0 => errors.add("subject", "field-required"),
-        1..=2 => errors.add("subject", "field-too-short"),
-        n if n > 200 => errors.add("subject", "field-too-long"),
-        _ => {}
-    }
-    if form.too_large {
-        errors.add("file", "file-too-large");
-    }
-    if let Some(file) = &form.file {
-        check_upload(state, file, &mut errors);
-    }
-    // The type's fields, with the services' own rules.
-    if let Some(t) = case_type {
-        let values = fields.clone().unwrap_or(Value::Null);
-        if let Err(e) = diwan_domain::cases::fields::validate(&t.fields, &values) {
-            let found = FieldErrors::from_details(state, &ctx.tr(), &e.details);
-            for (field, reason) in &found.0 {
-                errors.add(field, reason);
-            }
-        }
-    }
-    if !errors.is_empty() {
-        let tr = ctx.tr();
-        let status = status_for(&errors);
-        return form_page(
-            ctx,
-            state,
-            kind,
-            typed,
-            Via::Post,
-            tr.t("form-errors"),
-            errors,
-            status,
-        )
-        .await;
-    }
-    let new = NewCase {
-        case_type_id: case_type.map(|t| t.id).unwrap_or_default(),
-        subject: typed.subject.clone(),
-        body: typed.body.clone(),
-        fields,
-        submit,
-        department_id,
+        .into())
     };
-    let created = match state.services.create_case(caller, new).await {
-        Ok(c) => c,
+    match result {
+        Ok(created) => Ok(see_other(&format!("/cases/{}?filed=1", created.id))),
+        Err(e) if e.code() == ErrorCode::Forbidden => Err(e.into()),
         Err(e) => {
             if e.code() == ErrorCode::Internal {
                 tracing::error!(error = ?e, "filing failed");
             }
             let tr = ctx.tr();
-            let (error, errors) = form_failure(state, &tr, &e);
-            let status = status_of(e.code());
-            return form_page(ctx, state, kind, typed, Via::Post, error, errors, status).await;
-        }
-    };
-    if let Some(file) = form.file {
-        if let Err(e) = state
-            .services
-            .add_attachment(caller, created.id, &file.filename, file.data, false)
-            .await
-        {
-            // The case is saved; say so, and what went wrong with the file.
-            if e.code() == ErrorCode::Internal {
-                tracing::error!(error = ?e, "attachment failed");
-            }
-            let extra = Extra::failed(ctx, state, "attach", &e);
-            return case::case_page(ctx, state, caller, created.id, extra).await;
+            let (error, errors) = form_failure(&tr, &e);
+            // The form is shown again, with what was typed and every mistake.
+            let shown = state.services.filing_page(caller).await?;
+            let form = Form {
+                kind,
+                typed,
+                via: Via::Post,
+                error,
+                errors,
+                status: status_of(e.code()),
+            };
+            form_page(ctx, state, &shown, form)
         }
     }
-    Ok(see_other(&format!("/cases/{}?filed=1", created.id)))
 }

@@ -6,7 +6,6 @@ mod case;
 mod dashboard;
 mod filing;
 mod queue;
-mod upload;
 
 use crate::kit::routes::Routes;
 

@@ -14,15 +14,16 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{NaiveDate, Utc, Weekday};
-use diwan_domain::calendar::Calendar;
+use chrono::NaiveDate;
 use diwan_domain::cases::tracking::TrackingNumber;
-use diwan_domain::cases::workflow::{self, Clock, Registry};
+use diwan_domain::cases::workflow::{Clock, Registry};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::ErrorCode;
-use diwan_services::cases::CaseFilter;
+use diwan_domain::Reason;
+use diwan_services::cases::queues::{CaseFilter, Count, QueueRow};
+use diwan_services::frame::Shown;
 use diwan_services::Caller;
-use diwan_store::{CaseRow, CaseType, SortKey};
+use diwan_store::{CaseType, SortKey};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -47,10 +48,9 @@ pub struct RowView {
 
 /// Turns queue rows into table lines.
 pub struct RowMaker {
-    types: HashMap<Uuid, (String, Option<workflow::Workflow>)>,
+    types: HashMap<Uuid, String>,
     tz: String,
     today: NaiveDate,
-    soon: NaiveDate,
 }
 
 impl RowMaker {
@@ -62,55 +62,31 @@ impl RowMaker {
         orgs: &Orgs,
     ) -> RowMaker {
         let tz = orgs.tz(caller.org_id);
-        let today = diwan_services::organizations::today_in(&tz, Utc::now());
-        // Holidays are not known here; the weekend alone is close enough
-        // for a "due soon" hint (the case page shows the exact one).
-        let cal = Calendar::new(vec![Weekday::Fri, Weekday::Sat], Vec::new());
-        let soon = cal.add_working_days(today, state.services.config.due_soon_days);
+        let today = diwan_services::organizations::today_in(&tz, state.services.now());
         let types = types
             .iter()
-            .map(|t| {
-                (
-                    t.id,
-                    (
-                        t.name(tr.code()).to_owned(),
-                        state.services.workflows().get(&t.workflow).cloned(),
-                    ),
-                )
-            })
+            .map(|t| (t.id, t.name(tr.code()).to_owned()))
             .collect();
-        RowMaker {
-            types,
-            tz,
-            today,
-            soon,
-        }
+        RowMaker { types, tz, today }
     }
 
     pub fn make(
         &self,
         tr: &Tr<'static>,
-        rows: &[CaseRow],
+        rows: &[QueueRow],
         orgs: &Orgs,
         people: &People,
     ) -> Vec<RowView> {
         rows.iter()
-            .map(|r| {
-                let (type_name, wf) = self
-                    .types
-                    .get(&r.case_type_id)
-                    .map(|(n, w)| (n.clone(), w.as_ref()))
-                    .unwrap_or_default();
-                let running = wf
-                    .and_then(|w| w.state(&r.state))
-                    .is_some_and(|s| s.clock == Clock::Running);
+            .map(|q| {
+                let r = &q.row;
+                let running = r.clock == Clock::Running;
                 let overdue = running && (r.overdue || r.due_date.is_some_and(|d| d < self.today));
-                let due_soon = running && !overdue && r.due_date.is_some_and(|d| d <= self.soon);
                 RowView {
                     id: r.id.to_string(),
                     tracking: r.tracking_number.clone(),
                     subject: r.subject.clone(),
-                    type_name,
+                    type_name: self.types.get(&r.case_type_id).cloned().unwrap_or_default(),
                     state: r.state.clone(),
                     municipality: orgs.name(r.filer_org_id),
                     holder: orgs.name_opt(r.holder_org_id),
@@ -121,10 +97,19 @@ impl RowMaker {
                     assignee: people.name(r.assignee_id),
                     due: r.due_date.map(|d| tr.date(d)).unwrap_or_default(),
                     overdue,
-                    due_soon,
+                    due_soon: q.due_soon && !overdue,
                 }
             })
             .collect()
+    }
+}
+
+/// How many cases the queue holds, as a sentence ("" before a query ran).
+fn count_text(tr: &Tr<'static>, c: Option<Count>) -> String {
+    match c {
+        None => String::new(),
+        Some(Count { n, more: true }) => tr.t_n("cases-count-more", "count", n),
+        Some(Count { n, more: false }) => tr.t_n("cases-count", "count", n),
     }
 }
 
@@ -220,7 +205,7 @@ fn parse_filter(
         return Err(Fail::Page(ErrorCode::InvalidInput));
     }
     for (field, reason) in &read.errors {
-        errors.add(field, reason);
+        errors.add(field, *reason);
     }
     let mut filter = read.filter;
     let day = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d"));
@@ -271,10 +256,11 @@ struct QueuePage {
     to: String,
     q: String,
     errors: FieldErrors,
+    /// How many cases match, as a sentence.
+    count: String,
     /// The query ran (no invalid filter).
     ran: bool,
     rows: Vec<RowView>,
-    more: bool,
     next_url: String,
     first_url: String,
 }
@@ -290,32 +276,46 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
     let f = Fields::from_query(q.as_deref());
     let mut errors = FieldErrors::default();
     let (filter, echo) = parse_filter(&f, caller, state.services.workflows(), &mut errors)?;
+    let sort = filter.sort;
+    // An invalid filter runs no query: the page shows the form and its
+    // mistakes (the filter is left empty but for its first row).
+    let ran = errors.is_empty();
+    let filter = if ran {
+        filter
+    } else {
+        CaseFilter {
+            limit: Some(1),
+            ..CaseFilter::default()
+        }
+    };
+    let Shown {
+        frame,
+        body: (page, types),
+    } = state.services.queue_page(caller, filter).await?;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
-    let orgs = Orgs::load(state, &tr).await?;
-    let types = state.services.list_case_types().await?;
-    let people = People::load(state, caller, &orgs).await;
-    let sort = filter.sort;
-    let (rows, more, next_url) = if errors.is_empty() {
-        let mut rows = state.services.list_cases(caller, filter).await?;
+    } = chrome(ctx, &frame);
+    let orgs = Orgs::of(&frame, &tr);
+    let people = People::of(&frame);
+    let (rows, next_url, count) = if ran {
+        let mut rows = page.rows;
         let more = rows.len() as i64 > PAGE;
         rows.truncate(PAGE as usize);
         let next_url = match (more, rows.last()) {
             (true, Some(last)) => format!(
                 "/cases?{}",
-                echo.query(Some(&cursor::encode(&cursor_after(last, sort))))
+                echo.query(Some(&cursor::encode(&cursor_after(&last.row, sort))))
             ),
             _ => String::new(),
         };
         let made =
             RowMaker::new(state, &tr, caller, &types, &orgs).make(&tr, &rows, &orgs, &people);
-        (made, more, next_url)
+        (made, next_url, Some(page.count))
     } else {
-        (Vec::new(), false, String::new())
+        (Vec::new(), String::new(), None)
     };
     let first_url = if f.opt("after").is_some() {
         format!("/cases?{}", echo.query(None))
@@ -393,6 +393,7 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
     } else {
         StatusCode::BAD_REQUEST
     };
+    let count = count_text(&tr, count);
     let page = QueuePage {
         tr,
         user,
@@ -412,10 +413,10 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
         from: echo.from.clone(),
         to: echo.to.clone(),
         q: echo.q.clone(),
-        ran: errors.is_empty(),
+        count,
+        ran,
         errors,
         rows,
-        more,
         next_url,
         first_url,
     };
@@ -431,9 +432,9 @@ struct SearchPage {
     path: String,
     q: String,
     errors: FieldErrors,
+    count: String,
     ran: bool,
     rows: Vec<RowView>,
-    more: bool,
     next_url: String,
 }
 
@@ -453,7 +454,7 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
     let text = f.opt("q").unwrap_or("").to_owned();
     let mut errors = FieldErrors::default();
     if text.chars().count() > 200 {
-        errors.add("q", "field-too-long");
+        errors.add("q", Reason::FieldTooLong);
     }
     let mut filter = CaseFilter {
         limit: Some(PAGE + 1),
@@ -462,34 +463,43 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
     if let Some(a) = f.opt("after") {
         filter.after = Some(after(a, SortKey::Updated).ok_or(Fail::Page(ErrorCode::InvalidInput))?);
     }
-    let (mut rows, mut more, mut next_url, mut ran) = (Vec::new(), false, String::new(), false);
+    let ran = !text.is_empty() && errors.is_empty();
+    if ran {
+        filter.text = Some(text.clone());
+    } else {
+        filter.limit = Some(1);
+    }
+    let Shown {
+        frame,
+        body: (page, types),
+    } = state.services.queue_page(caller, filter).await?;
     let Chrome {
         tr,
         user,
         csrf,
         path,
-    } = chrome(ctx, state).await;
-    if !text.is_empty() && errors.is_empty() {
-        filter.text = Some(text.clone());
-        let mut found = state.services.list_cases(caller, filter).await?;
+    } = chrome(ctx, &frame);
+    let (mut rows, mut next_url, mut count) = (Vec::new(), String::new(), None);
+    if ran {
+        let mut found = page.rows;
         if found.len() == 1 && text.parse::<TrackingNumber>().is_ok() {
-            return Ok(see_other(&format!("/cases/{}", found[0].id)));
+            return Ok(see_other(&format!("/cases/{}", found[0].row.id)));
         }
-        more = found.len() as i64 > PAGE;
+        let more = found.len() as i64 > PAGE;
         found.truncate(PAGE as usize);
         if let (true, Some(last)) = (more, found.last()) {
             next_url = format!(
                 "/search?q={}&after={}",
                 pct(&text),
-                pct(&cursor::encode(&cursor_after(last, SortKey::Updated)))
+                pct(&cursor::encode(&cursor_after(&last.row, SortKey::Updated)))
             );
         }
-        let orgs = Orgs::load(state, &tr).await?;
-        let types = state.services.list_case_types().await?;
-        let people = People::load(state, caller, &orgs).await;
+        let orgs = Orgs::of(&frame, &tr);
+        let people = People::of(&frame);
         rows = RowMaker::new(state, &tr, caller, &types, &orgs).make(&tr, &found, &orgs, &people);
-        ran = true;
+        count = Some(page.count);
     }
+    let count = count_text(&tr, count);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -504,9 +514,9 @@ async fn search_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Pag
             path,
             q: text,
             errors,
+            count,
             ran,
             rows,
-            more,
             next_url,
         },
     ))

@@ -2,11 +2,12 @@
 //! with SHA-256, kept in the object store (a local directory by default, or
 //! S3-compatible storage), and served only to those who may see the case.
 
-use crate::audit::record;
-use crate::cases::facts;
+use super::{facts, Effects};
+use crate::audit::{entry, record};
 use crate::{Caller, Error, Result, Services};
 use bytes::Bytes;
 use diwan_domain::cases::workflow::Scope;
+use diwan_domain::Reason;
 use diwan_domain::{DomainError, ErrorCode};
 use diwan_store::Attachment;
 use object_store::path::Path as ObjectPath;
@@ -99,84 +100,167 @@ fn clean_filename(name: &str, content_type: &str) -> String {
     format!("{stem}.{}", allowed[0])
 }
 
+/// A file as it arrives with a request, before it is checked.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    pub filename: String,
+    pub data: Bytes,
+    /// The file went past the size limit and was cut off on arrival.
+    pub truncated: bool,
+}
+
+/// A file checked and written to the object store, whose record waits for
+/// its use case to commit.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub filename: String,
+    pub content_type: &'static str,
+    pub size: i64,
+    pub sha256: String,
+    pub key: String,
+}
+
 impl Services {
-    /// Attaches a file to a case the caller may act on.
+    /// Checks an upload's size and type, from its content; nothing is stored.
+    pub(crate) fn check_upload(&self, up: &Upload) -> Result<&'static str> {
+        if up.truncated || up.data.len() > self.config.max_attachment_bytes {
+            return Err(DomainError::new(ErrorCode::PayloadTooLarge)
+                .with("file", Reason::FileTooLarge)
+                .into());
+        }
+        if up.data.is_empty() {
+            return Err(Error::invalid("file", Reason::FileEmpty));
+        }
+        sniff(&up.data).ok_or_else(|| {
+            Error::Domain(
+                DomainError::new(ErrorCode::UnsupportedMediaType)
+                    .with("file", Reason::FileTypeNotAllowed),
+            )
+        })
+    }
+
+    /// Checks an upload and writes it to the object store, before the
+    /// transaction that records it (so that no transaction waits on file
+    /// storage); [`Services::remove_files`] takes it away again if that
+    /// transaction does not commit.
+    pub(crate) async fn store_file(
+        &self,
+        _caller: &Caller,
+        case_id: Uuid,
+        up: Upload,
+    ) -> Result<Stored> {
+        let content_type = self.check_upload(&up)?;
+        let id = Uuid::now_v7();
+        let key = format!("cases/{case_id}/{id}");
+        let stored = Stored {
+            id,
+            case_id,
+            filename: clean_filename(&up.filename, content_type),
+            content_type,
+            size: up.data.len() as i64,
+            sha256: hex::encode(Sha256::digest(&up.data)),
+            key,
+        };
+        self.files
+            .put(
+                &ObjectPath::from(stored.key.as_str()),
+                PutPayload::from_bytes(up.data),
+            )
+            .await?;
+        Ok(stored)
+    }
+
+    /// Removes files whose records were not committed, so that none is left
+    /// behind without one.
+    pub(crate) async fn remove_files(&self, files: &[Stored]) {
+        for f in files {
+            if let Err(e) = self.files.delete(&ObjectPath::from(f.key.as_str())).await {
+                tracing::warn!(key = %f.key, error = %e, "an uncommitted file could not be removed");
+            }
+        }
+    }
+
+    /// Adds the record of a stored file, and its audit record, to `fx`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn attach_stored(
+        &self,
+        caller: &Caller,
+        case: &diwan_store::Case,
+        f: &Stored,
+        internal: bool,
+        message_id: Option<Uuid>,
+        at: chrono::DateTime<chrono::Utc>,
+        fx: &mut Effects,
+    ) {
+        let a = Attachment {
+            id: f.id,
+            case_id: case.id,
+            message_id,
+            filename: f.filename.clone(),
+            content_type: f.content_type.to_owned(),
+            size: f.size,
+            sha256: f.sha256.clone(),
+            storage_key: f.key.clone(),
+            uploaded_by: caller.user_id,
+            internal,
+            at,
+        };
+        fx.audit.push(entry(
+            Some(caller),
+            at,
+            "attachment.add",
+            "case",
+            Some(case.id.to_string()),
+            json!({"attachment_id": a.id, "sha256": a.sha256, "size": a.size, "content_type": a.content_type, "message_id": a.message_id}),
+        ));
+        fx.attachments.push(a);
+    }
+
+    /// Attaches a file to a case the caller may act on, in one transaction
+    /// with its audit record.
     pub async fn add_attachment(
         &self,
         caller: &Caller,
         case_id: Uuid,
-        filename: &str,
-        data: Bytes,
+        up: Upload,
         internal: bool,
     ) -> Result<Attachment> {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
-        if data.is_empty() {
-            return Err(Error::invalid("file", "file-empty"));
+        let stored = self.store_file(caller, case_id, up).await?;
+        let saved = self.record_attachment(caller, &stored, internal).await;
+        if saved.is_err() {
+            self.remove_files(std::slice::from_ref(&stored)).await;
         }
-        if data.len() > self.config.max_attachment_bytes {
-            return Err(DomainError::new(ErrorCode::PayloadTooLarge)
-                .with("file", "file-too-large")
-                .into());
+        saved
+    }
+
+    async fn record_attachment(
+        &self,
+        caller: &Caller,
+        f: &Stored,
+        internal: bool,
+    ) -> Result<Attachment> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let case = tx.get_case(f.case_id).await?.ok_or_else(Error::not_found)?;
+        if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
+            return Err(Error::not_found());
         }
-        let content_type = sniff(&data).ok_or_else(|| {
-            Error::Domain(
-                DomainError::new(ErrorCode::UnsupportedMediaType)
-                    .with("file", "file-type-not-allowed"),
-            )
-        })?;
-        // Check the right to attach before storing anything.
-        {
-            let mut tx = self.store.read().await?;
-            let case = tx.get_case(case_id).await?.ok_or_else(Error::not_found)?;
-            if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
-                return Err(Error::not_found());
-            }
-            let finished = case.clock == diwan_domain::cases::workflow::Clock::Stopped;
-            let filer = case.filer_org_id == caller.org_id;
-            let ministry_side = !caller.role.is_municipal();
-            if finished || (internal && !ministry_side) || !(filer || ministry_side) {
-                return Err(Error::forbidden());
-            }
+        let finished = case.clock == diwan_domain::cases::workflow::Clock::Stopped;
+        let filer = case.filer_org_id == caller.org_id;
+        let ministry_side = !caller.role.is_municipal();
+        if finished || (internal && !ministry_side) || !(filer || ministry_side) {
+            return Err(Error::forbidden());
         }
-        let id = Uuid::now_v7();
-        let sha256 = hex::encode(Sha256::digest(&data));
-        let key = format!("cases/{case_id}/{id}");
-        let size = data.len() as i64;
-        self.files
-            .put(
-                &ObjectPath::from(key.as_str()),
-                PutPayload::from_bytes(data),
-            )
-            .await?;
-        let a = Attachment {
-            id,
-            case_id,
-            message_id: None,
-            filename: clean_filename(filename, content_type),
-            content_type: content_type.to_owned(),
-            size,
-            sha256,
-            storage_key: key.clone(),
-            uploaded_by: caller.user_id,
-            internal,
-            at: self.now(),
-        };
-        let saved = async {
-            let mut tx = self.store.begin().await?;
-            tx.insert_attachment(&a).await?;
-            record(&mut *tx, Some(caller), a.at, "attachment.add", "case", Some(case_id.to_string()), json!({"attachment_id": a.id, "sha256": a.sha256, "size": a.size, "content_type": a.content_type}))
-                .await?;
-            tx.commit().await?;
-            Ok::<_, Error>(())
-        }
-        .await;
-        if let Err(e) = saved {
-            // Leave no orphan file behind when the record could not be saved.
-            let _ = self.files.delete(&ObjectPath::from(key.as_str())).await;
-            return Err(e);
-        }
+        let mut fx = Effects::default();
+        self.attach_stored(caller, &case, f, internal, None, now, &mut fx);
+        let a = fx.attachments[0].clone();
+        fx.write(&mut *tx).await?;
+        tx.commit().await?;
         Ok(a)
     }
 

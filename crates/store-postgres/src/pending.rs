@@ -1,0 +1,120 @@
+//! Writes a transaction holds back, sent together in one statement.
+//!
+//! Every statement is a round trip to the server, and a filing is many
+//! statements. Writes that answer nothing are therefore kept in the
+//! transaction, in order, and sent before its next read or with its commit.
+//! A run of INSERTs goes as one statement: the first ones as data-modifying
+//! common table expressions (`WITH w0 AS (INSERT …), w1 AS (INSERT …)
+//! INSERT …`), which PostgreSQL runs to completion whether or not they are
+//! read; foreign keys are checked at the end of the statement, so a case
+//! and its history may go together. Consecutive rows of the same kind
+//! become one multi-row INSERT. An UPDATE goes on its own, so that no
+//! statement touches a row twice. The SQL of each kind stays with its
+//! capability's module.
+
+use crate::{audit, cases, db, notifications};
+use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notification, Result};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+/// Parameters per statement, well under PostgreSQL's 65,535.
+const MAX_PARAMS: usize = 30_000;
+
+/// A write held back.
+pub(crate) enum Write {
+    Case(Case),
+    CaseUpdate(Case),
+    Events(Vec<CaseEvent>),
+    Message(Message),
+    Attachment(Attachment),
+    Audit(Vec<AuditRecord>),
+    Notifications(Vec<Notification>),
+}
+
+impl Write {
+    /// How many parameters the write binds.
+    fn params(&self) -> usize {
+        match self {
+            Write::Case(_) | Write::CaseUpdate(_) => 21,
+            Write::Events(e) => e.len() * 9,
+            Write::Message(_) => 8,
+            Write::Attachment(_) => 11,
+            Write::Audit(r) => r.len() * 10,
+            Write::Notifications(n) => n.len() * 7,
+        }
+    }
+}
+
+/// Rows of `w` that can join the last write, when it is of the same kind.
+fn merge(last: &mut Write, w: Write) -> Option<Write> {
+    match (last, w) {
+        (Write::Events(a), Write::Events(b)) => a.extend(b),
+        (Write::Audit(a), Write::Audit(b)) => a.extend(b),
+        (Write::Notifications(a), Write::Notifications(b)) => a.extend(b),
+        (_, w) => return Some(w),
+    }
+    None
+}
+
+/// Adds `w` to the writes held back, in order. Long lists of rows are cut
+/// so that no statement binds too many parameters.
+pub(crate) fn push(pending: &mut Vec<Write>, w: Write) {
+    let rest = match pending.last_mut() {
+        Some(last) if last.params() + w.params() <= MAX_PARAMS => merge(last, w),
+        _ => Some(w),
+    };
+    if let Some(w) = rest {
+        pending.push(w);
+    }
+}
+
+/// Appends one INSERT (without a terminating semicolon).
+fn push_insert(qb: &mut QueryBuilder<'_, Postgres>, w: &Write) {
+    match w {
+        Write::Case(c) => cases::push_insert_case(qb, c),
+        Write::Events(e) => cases::push_insert_events(qb, e),
+        Write::Message(m) => cases::push_insert_message(qb, m),
+        Write::Attachment(a) => cases::push_insert_attachment(qb, a),
+        Write::Audit(r) => audit::push_append(qb, r),
+        Write::Notifications(n) => notifications::push_insert(qb, n),
+        Write::CaseUpdate(c) => cases::push_update_case(qb, c),
+    }
+}
+
+/// Sends `writes`, in order, in as few statements as they allow.
+pub(crate) async fn send(conn: &mut PgConnection, writes: &[Write]) -> Result<()> {
+    let mut i = 0;
+    while i < writes.len() {
+        // A run of INSERTs that fits one statement, or a single UPDATE.
+        let mut end = i + 1;
+        if !matches!(writes[i], Write::CaseUpdate(_)) {
+            let mut params = writes[i].params();
+            while end < writes.len()
+                && !matches!(writes[end], Write::CaseUpdate(_))
+                && params + writes[end].params() <= MAX_PARAMS
+            {
+                params += writes[end].params();
+                end += 1;
+            }
+        }
+        let run = &writes[i..end];
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
+        if let Some((last, first)) = run.split_last() {
+            if !first.is_empty() {
+                qb.push("WITH ");
+                for (n, w) in first.iter().enumerate() {
+                    if n > 0 {
+                        qb.push(", ");
+                    }
+                    qb.push(format!("w{n} AS ("));
+                    push_insert(&mut qb, w);
+                    qb.push(")");
+                }
+                qb.push(" ");
+            }
+            push_insert(&mut qb, last);
+        }
+        qb.build().execute(&mut *conn).await.map_err(db)?;
+        i = end;
+    }
+    Ok(())
+}
