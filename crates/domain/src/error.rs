@@ -23,39 +23,34 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The code as it appears on the wire and as a translation key.
-    pub fn as_str(self) -> &'static str {
+    /// The one table of the codes: each code's wire name (which, with
+    /// `error-` before it and dashes for underscores, is also its Fluent
+    /// key) and the HTTP status that carries it.
+    const fn entry(self) -> (&'static str, u16) {
         match self {
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::InvalidTransition => "invalid_transition",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::TooManyAttempts => "too_many_attempts",
-            ErrorCode::CsrfFailed => "csrf_failed",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::Internal => "internal",
+            ErrorCode::NotFound => ("not_found", 404),
+            ErrorCode::Unauthenticated => ("unauthenticated", 401),
+            ErrorCode::Forbidden => ("forbidden", 403),
+            ErrorCode::InvalidInput => ("invalid_input", 400),
+            ErrorCode::InvalidTransition => ("invalid_transition", 409),
+            ErrorCode::Conflict => ("conflict", 409),
+            ErrorCode::InvalidCredentials => ("invalid_credentials", 401),
+            ErrorCode::TooManyAttempts => ("too_many_attempts", 429),
+            ErrorCode::CsrfFailed => ("csrf_failed", 403),
+            ErrorCode::PayloadTooLarge => ("payload_too_large", 413),
+            ErrorCode::UnsupportedMediaType => ("unsupported_media_type", 415),
+            ErrorCode::Internal => ("internal", 500),
         }
     }
 
-    /// The HTTP status that carries the code. This table and [`Self::as_str`]
-    /// are the one place where a code's wire name, status and translation key
-    /// (`error-` followed by the name with dashes) are decided.
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        self.entry().0
+    }
+
+    /// The HTTP status that carries the code.
     pub fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::NotFound => 404,
-            ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
-            ErrorCode::InvalidInput => 400,
-            ErrorCode::InvalidTransition | ErrorCode::Conflict => 409,
-            ErrorCode::TooManyAttempts => 429,
-            ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::Internal => 500,
-        }
+        self.entry().1
     }
 
     /// The Fluent key of the code's message.

@@ -2,7 +2,7 @@
 //!
 //! Arabic is the primary language of the platform and the fallback for every
 //! lookup; English and French are offered alongside it. Messages live in
-//! Project Fluent files (`locales/{ar,en,fr}/main.ftl`) that are embedded in
+//! Project Fluent files (`locales/{ar,en,fr}/<capability>.ftl`) that are embedded in
 //! the binary at compile time, so a deployment never depends on files next
 //! to the executable.
 //!
@@ -32,11 +32,28 @@ pub const DEFAULT_TIME_ZONE: &str = "Africa/Tripoli";
 /// handlers own the cookie; the constant only keeps them in agreement.
 pub const LANG_COOKIE: &str = "diwan_lang";
 
-/// The Fluent sources, embedded so that the binary is self-contained.
-const SOURCES: [(Lang, &str); 3] = [
-    (Lang::Ar, include_str!("../locales/ar/main.ftl")),
-    (Lang::En, include_str!("../locales/en/main.ftl")),
-    (Lang::Fr, include_str!("../locales/fr/main.ftl")),
+/// The Fluent files of one language: one per capability and a shared one,
+/// the same names in every language.
+pub const FILES: [&str; 5] = ["shared", "cases", "accounts", "audit", "notifications"];
+
+macro_rules! language {
+    ($lang:literal) => {
+        [
+            include_str!(concat!("../locales/", $lang, "/shared.ftl")),
+            include_str!(concat!("../locales/", $lang, "/cases.ftl")),
+            include_str!(concat!("../locales/", $lang, "/accounts.ftl")),
+            include_str!(concat!("../locales/", $lang, "/audit.ftl")),
+            include_str!(concat!("../locales/", $lang, "/notifications.ftl")),
+        ]
+    };
+}
+
+/// The Fluent sources, embedded so that the binary is self-contained, in
+/// the order of [`FILES`].
+pub const SOURCES: [(Lang, [&str; 5]); 3] = [
+    (Lang::Ar, language!("ar")),
+    (Lang::En, language!("en")),
+    (Lang::Fr, language!("fr")),
 ];
 
 /// Accept-Language headers are short in practice; bounding the number of
@@ -251,7 +268,7 @@ impl I18n {
 
     /// Builds the bundles, describing the first broken file on failure.
     pub fn try_new() -> Result<I18n, String> {
-        let [ar, en, fr] = SOURCES.map(|(lang, source)| build_bundle(lang, source));
+        let [ar, en, fr] = SOURCES.map(|(lang, sources)| build_bundle(lang, &sources));
         Ok(I18n {
             bundles: [ar?, en?, fr?],
         })
@@ -334,13 +351,7 @@ fn split_key(key: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn build_bundle(lang: Lang, source: &str) -> Result<FluentBundle<FluentResource>, String> {
-    let resource = FluentResource::try_new(source.to_owned()).map_err(|(_, errors)| {
-        format!(
-            "locales/{}/main.ftl does not parse: {errors:?}",
-            lang.code()
-        )
-    })?;
+fn build_bundle(lang: Lang, sources: &[&str]) -> Result<FluentBundle<FluentResource>, String> {
     let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
     // Isolation marks (U+2068/U+2069) around placeables would end up inside
     // HTML attributes and copied text; the templates use <bdi> where user
@@ -351,12 +362,20 @@ fn build_bundle(lang: Lang, source: &str) -> Result<FluentBundle<FluentResource>
             .add_function("PLURAL", arabic_plural_function)
             .map_err(|error| format!("cannot register PLURAL: {error:?}"))?;
     }
-    bundle.add_resource(resource).map_err(|errors| {
-        format!(
-            "locales/{}/main.ftl defines messages twice: {errors:?}",
-            lang.code()
-        )
-    })?;
+    for (name, source) in FILES.iter().zip(sources) {
+        let resource = FluentResource::try_new((*source).to_owned()).map_err(|(_, errors)| {
+            format!(
+                "locales/{}/{name}.ftl does not parse: {errors:?}",
+                lang.code()
+            )
+        })?;
+        bundle.add_resource(resource).map_err(|errors| {
+            format!(
+                "locales/{}/{name}.ftl defines messages defined already: {errors:?}",
+                lang.code()
+            )
+        })?;
+    }
     Ok(bundle)
 }
 

@@ -868,6 +868,16 @@ impl Registry {
             .collect()
     }
 
+    /// The codes of the states in which a case waits on its filer (its
+    /// clock paused).
+    pub fn paused_states(&self) -> Vec<String> {
+        self.states()
+            .into_iter()
+            .filter(|s| s.clock == Clock::Paused)
+            .map(|s| s.code.clone())
+            .collect()
+    }
+
     /// The workflow a process of this audience gets when it names none: the
     /// first one registered.
     pub fn default_for(&self, audience: Audience) -> Option<&Workflow> {

@@ -34,7 +34,7 @@ pub struct AuditRow {
 }
 
 #[derive(Template)]
-#[template(path = "pages/audit.html")]
+#[template(path = "audit/audit.html")]
 struct AuditPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

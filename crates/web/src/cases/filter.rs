@@ -111,8 +111,13 @@ pub fn read(input: &FilterInput, form: Form) -> ReadFilter {
         Form::Page(workflows) => {
             let known = workflows.states();
             for s in &input.states {
+                // Two words stand for sets of states, whatever the workflows
+                // call them: every open state, and every state that waits on
+                // the filer.
                 if *s == "open" {
                     f.states.extend(workflows.open_states());
+                } else if *s == "paused" {
+                    f.states.extend(workflows.paused_states());
                 } else if known.iter().any(|k| k.code == *s) {
                     f.states.push((*s).to_owned());
                 } else {

@@ -117,7 +117,7 @@ pub async fn frame_only(ctx: &PageCtx, state: &AppState) -> Frame {
 }
 
 #[derive(Template)]
-#[template(path = "pages/error.html")]
+#[template(path = "shared/error.html")]
 struct ErrorPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

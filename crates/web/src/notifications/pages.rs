@@ -24,7 +24,7 @@ pub struct NotificationView {
 }
 
 #[derive(Template)]
-#[template(path = "pages/notifications.html")]
+#[template(path = "notifications/notifications.html")]
 struct NotificationsPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

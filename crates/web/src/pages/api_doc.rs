@@ -15,7 +15,7 @@ pub struct OperationView {
 }
 
 #[derive(Template)]
-#[template(path = "pages/api.html")]
+#[template(path = "shared/api.html")]
 struct ApiPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

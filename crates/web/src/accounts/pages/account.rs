@@ -30,7 +30,7 @@ pub struct TokenView {
 }
 
 #[derive(Template)]
-#[template(path = "pages/tokens.html")]
+#[template(path = "accounts/tokens.html")]
 struct TokensPage {
     tr: Tr<'static>,
     user: Option<NavUser>,
@@ -254,7 +254,7 @@ async fn revoke_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) ->
 }
 
 #[derive(Template)]
-#[template(path = "pages/password.html")]
+#[template(path = "accounts/password.html")]
 struct PasswordPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

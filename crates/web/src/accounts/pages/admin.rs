@@ -33,7 +33,7 @@ pub struct UserView {
 }
 
 #[derive(Template)]
-#[template(path = "pages/admin_users.html")]
+#[template(path = "accounts/admin_users.html")]
 struct UsersPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

@@ -29,7 +29,7 @@ pub async fn home(ctx: PageCtx) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "pages/sign_in.html")]
+#[template(path = "accounts/sign_in.html")]
 struct SignInPage {
     tr: Tr<'static>,
     user: Option<NavUser>,

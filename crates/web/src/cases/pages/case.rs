@@ -161,7 +161,7 @@ pub struct ActionView {
 }
 
 #[derive(Template)]
-#[template(path = "pages/case.html")]
+#[template(path = "cases/case.html")]
 struct CasePage {
     tr: Tr<'static>,
     user: Option<NavUser>,

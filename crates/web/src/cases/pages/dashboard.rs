@@ -23,7 +23,7 @@ pub struct DashRow {
 }
 
 #[derive(Template)]
-#[template(path = "pages/dashboard.html")]
+#[template(path = "cases/dashboard.html")]
 struct DashboardPage {
     tr: Tr<'static>,
     user: Option<NavUser>,
@@ -60,7 +60,7 @@ async fn show_inner(ctx: &PageCtx, state: &AppState) -> PageResult {
         open_url: format!("{base}state=open"),
         overdue_url: format!("{base}overdue=1"),
         due_soon_url: format!("{base}due_soon=1"),
-        paused_url: format!("{base}state=info_requested"),
+        paused_url: format!("{base}state=paused"),
     };
     let mut sum = diwan_store::CaseCounts::default();
     let mut rows = Vec::new();

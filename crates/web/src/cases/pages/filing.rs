@@ -158,7 +158,7 @@ fn money_example(decimals: u32) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "pages/new_case.html")]
+#[template(path = "cases/new_case.html")]
 struct NewCasePage {
     tr: Tr<'static>,
     user: Option<NavUser>,

@@ -235,7 +235,7 @@ pub struct QuickLink {
 }
 
 #[derive(Template)]
-#[template(path = "pages/cases.html")]
+#[template(path = "cases/cases.html")]
 struct QueuePage {
     tr: Tr<'static>,
     user: Option<NavUser>,
@@ -324,7 +324,10 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
     };
 
     let cur_state = echo.states.first().cloned().unwrap_or_default();
-    let mut states = vec![Opt::new("open", tr.t("open-cases"), &cur_state)];
+    let mut states = vec![
+        Opt::new("open", tr.t("open-cases"), &cur_state),
+        Opt::new("paused", tr.t("paused-cases"), &cur_state),
+    ];
     states.extend(
         state
             .services
@@ -424,7 +427,7 @@ async fn cases_inner(ctx: &PageCtx, state: &AppState, q: Option<String>) -> Page
 }
 
 #[derive(Template)]
-#[template(path = "pages/search.html")]
+#[template(path = "cases/search.html")]
 struct SearchPage {
     tr: Tr<'static>,
     user: Option<NavUser>,
