@@ -179,7 +179,9 @@ pub async fn time_queries(
     n: usize,
     rng: &mut StdRng,
 ) -> Result<(Latency, Vec<usize>)> {
-    let mut items = vec![0; queries.len()];
+    // How many items each query found; a query the run did not reach has
+    // nothing to say (with fewer runs than queries, only the first `n` run).
+    let mut items: Vec<Option<usize>> = vec![None; queries.len()];
     for i in 0..warmup {
         let (tok, q) = &queries[i % queries.len()];
         list(client, base, tok, q).await?;
@@ -190,8 +192,8 @@ pub async fn time_queries(
     for i in order {
         let (tok, q) = &queries[i];
         let (v, d) = list(client, base, tok, q).await?;
-        items[i] = v["items"].as_array().map_or(0, Vec::len);
+        items[i] = Some(v["items"].as_array().map_or(0, Vec::len));
         lat.push(d);
     }
-    Ok((Latency::of(lat), items))
+    Ok((Latency::of(lat), items.into_iter().flatten().collect()))
 }

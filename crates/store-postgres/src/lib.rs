@@ -44,10 +44,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// default limit of 100 connections.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// Connections per node for reading.
+const MAX_READ_CONNECTIONS: u32 = 8;
+
 /// The PostgreSQL store.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Connections whose every transaction is read-only
+    /// (`default_transaction_read_only`), for read use cases: a read needs
+    /// no `BEGIN READ ONLY` of its own.
+    readers: PgPool,
 }
 
 impl PostgresStore {
@@ -61,10 +68,14 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .map_err(db)?;
-        Ok(PostgresStore { pool })
+        let readers = PgPoolOptions::new()
+            .max_connections(MAX_READ_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(opts.options([("default_transaction_read_only", "on")]));
+        Ok(PostgresStore { pool, readers })
     }
 
     /// The pool, for tools (the benchmark, tests) that work on the database
@@ -72,11 +83,24 @@ impl PostgresStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Closes every connection, the readers' too.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.readers.close().await;
+    }
 }
 
-/// A transaction on PostgreSQL, with the writes it holds back.
+/// A transaction on PostgreSQL, with the writes it holds back; or a
+/// read-only one, a connection of the readers' pool taken at its first
+/// statement (so that a use case whose reads all come from memory costs no
+/// round trip), each of whose statements is a read-only transaction of its
+/// own, as READ COMMITTED would have it anyway.
 pub struct PostgresTx {
-    pub(crate) tx: sqlx::Transaction<'static, Postgres>,
+    tx: Option<sqlx::Transaction<'static, Postgres>>,
+    reader: Option<sqlx::pool::PoolConnection<Postgres>>,
+    /// Where a reader's connection not taken yet will come from.
+    pool: Option<PgPool>,
     /// Whether the transaction was opened `READ ONLY`. PostgreSQL refuses
     /// `SELECT … FOR UPDATE` there, and a transaction that cannot write has no
     /// use for row locks, so reads skip the lock.
@@ -89,9 +113,26 @@ impl PostgresTx {
     pub(crate) async fn conn(&mut self) -> Result<&mut PgConnection> {
         if !self.pending.is_empty() {
             let writes = std::mem::take(&mut self.pending);
-            pending::send(&mut self.tx, &writes).await?;
+            pending::send(self.open().await?, &writes).await?;
         }
-        Ok(&mut *self.tx)
+        self.open().await
+    }
+
+    async fn open(&mut self) -> Result<&mut PgConnection> {
+        if let Some(t) = self.tx.as_mut() {
+            return Ok(&mut **t);
+        }
+        if self.reader.is_none() {
+            let pool = self
+                .pool
+                .as_ref()
+                .ok_or(StoreError::Unsupported("a transaction without a pool"))?;
+            self.reader = Some(pool.acquire().await.map_err(db)?);
+        }
+        match self.reader.as_mut() {
+            Some(c) => Ok(&mut **c),
+            None => Err(StoreError::Unsupported("a reader that did not open")),
+        }
     }
 
     /// Holds back a write until the next read or the commit.
@@ -104,18 +145,19 @@ impl PostgresTx {
 impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(PostgresTx {
-            tx: self.pool.begin().await.map_err(db)?,
+            tx: Some(self.pool.begin().await.map_err(db)?),
+            reader: None,
+            pool: None,
             read_only: false,
             pending: Vec::new(),
         }))
     }
 
     async fn read(&self) -> Result<Box<dyn ReadTx>> {
-        // Read-only transactions take no row locks and cannot write by
-        // mistake; opening them with one BEGIN costs no extra round trip.
-        let tx = self.pool.begin_with("BEGIN READ ONLY").await.map_err(db)?;
         Ok(Box::new(PostgresTx {
-            tx,
+            tx: None,
+            reader: None,
+            pool: Some(self.readers.clone()),
             read_only: true,
             pending: Vec::new(),
         }))
@@ -156,8 +198,8 @@ impl Store for PostgresStore {
 
     fn pool_stats(&self) -> PoolStats {
         PoolStats {
-            size: self.pool.size(),
-            idle: self.pool.num_idle() as u32,
+            size: self.pool.size() + self.readers.size(),
+            idle: (self.pool.num_idle() + self.readers.num_idle()) as u32,
         }
     }
 
@@ -178,6 +220,9 @@ impl ReadTx for PostgresTx {}
 impl Tx for PostgresTx {
     async fn commit(mut self: Box<Self>) -> Result<()> {
         self.conn().await?;
-        self.tx.commit().await.map_err(db)
+        match self.tx.take() {
+            Some(t) => t.commit().await.map_err(db),
+            None => Ok(()),
+        }
     }
 }

@@ -51,7 +51,7 @@ impl UserRead for SqliteTx {
     async fn get_user(&mut self, id: Uuid) -> Result<Option<User>> {
         let r = sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(user_from).transpose()
@@ -60,7 +60,7 @@ impl UserRead for SqliteTx {
     async fn user_by_username(&mut self, username: &str) -> Result<Option<User>> {
         let r = sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(user_from).transpose()
@@ -70,7 +70,7 @@ impl UserRead for SqliteTx {
         let rows =
             sqlx::query("SELECT * FROM users WHERE ($1 IS NULL OR org_id = $1) ORDER BY username")
                 .bind(org_id)
-                .fetch_all(self.conn().await?)
+                .fetch_all(self.read_conn().await?)
                 .await
                 .map_err(db)?;
         rows.iter().map(user_from).collect()
@@ -78,7 +78,7 @@ impl UserRead for SqliteTx {
 
     async fn count_users(&mut self) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(self.conn().await?)
+            .fetch_one(self.read_conn().await?)
             .await
             .map_err(db)
     }
@@ -93,7 +93,7 @@ impl UserRead for SqliteTx {
             sep.push_bind(*id);
         }
         qb.push(")");
-        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+        let rows = qb.build().fetch_all(self.read_conn().await?).await.map_err(db)?;
         rows.iter().map(user_from).collect()
     }
 
@@ -104,7 +104,7 @@ impl UserRead for SqliteTx {
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(h)
-        .fetch_optional(self.conn().await?)
+        .fetch_optional(self.read_conn().await?)
         .await
         .map_err(db)?;
         let Some(r) = r else { return Ok(None) };
@@ -127,7 +127,7 @@ impl UserRead for SqliteTx {
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
         .bind(h)
-        .fetch_optional(self.conn().await?)
+        .fetch_optional(self.read_conn().await?)
         .await
         .map_err(db)?;
         let Some(r) = r else { return Ok(None) };
@@ -149,7 +149,7 @@ impl UserRead for SqliteTx {
         let rows =
             sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
                 .bind(user_id)
-                .fetch_all(self.conn().await?)
+                .fetch_all(self.read_conn().await?)
                 .await
                 .map_err(db)?;
         rows.iter().map(token_from).collect()

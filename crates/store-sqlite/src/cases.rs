@@ -2,7 +2,7 @@
 //! counts, history, messages, attachments and the overdue sweep.
 
 use crate::convert::*;
-use crate::{SqliteTx, Write};
+use crate::{Conn, SqliteTx, Write};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use diwan_domain::cases::workflow::Scope;
@@ -251,6 +251,17 @@ pub(crate) fn push_insert_case(qb: &mut QueryBuilder<'_, Sqlite>, c: &Case) {
     qb.push(");");
 }
 
+/// Appends the new last value of a tracking-number sequence.
+pub(crate) fn push_sequence(qb: &mut QueryBuilder<'_, Sqlite>, prefix: &str, year: i32, last: u64) {
+    qb.push("INSERT INTO tracking_sequences (prefix, year, last) VALUES (")
+        .push_bind(prefix.to_owned())
+        .push(", ")
+        .push_bind(year)
+        .push(", ")
+        .push_bind(last as i64)
+        .push(") ON CONFLICT (prefix, year) DO UPDATE SET last = excluded.last;");
+}
+
 /// Appends the UPDATE of a case's mutable columns.
 pub(crate) fn push_update_case(qb: &mut QueryBuilder<'_, Sqlite>, c: &Case) {
     qb.push("UPDATE cases SET subject = ")
@@ -344,7 +355,7 @@ pub(crate) fn push_insert_attachment(qb: &mut QueryBuilder<'_, Sqlite>, a: &Atta
 impl CaseRead for SqliteTx {
     async fn list_case_types(&mut self) -> Result<Vec<CaseType>> {
         let rows = sqlx::query("SELECT * FROM case_types ORDER BY workflow, code")
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(case_type_from).collect()
@@ -353,7 +364,7 @@ impl CaseRead for SqliteTx {
     async fn get_case_type(&mut self, id: Uuid) -> Result<Option<CaseType>> {
         let r = sqlx::query("SELECT * FROM case_types WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(case_type_from).transpose()
@@ -363,7 +374,7 @@ impl CaseRead for SqliteTx {
         // The single writer connection already serializes writers: no row lock needed.
         let r = sqlx::query("SELECT * FROM cases WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(case_from).transpose()
@@ -372,7 +383,7 @@ impl CaseRead for SqliteTx {
     async fn case_by_tracking(&mut self, tracking: &str) -> Result<Option<Case>> {
         let r = sqlx::query("SELECT * FROM cases WHERE tracking_number = $1")
             .bind(tracking)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(case_from).transpose()
@@ -384,7 +395,7 @@ impl CaseRead for SqliteTx {
                     c.due_date, c.overdue, c.submitted_at, c.created_at, c.updated_at
              FROM cases c WHERE 1 = 1",
         );
-        let common = !q.terms.is_empty() && common_terms(self.conn().await?, &q.terms).await?;
+        let common = !q.terms.is_empty() && common_terms(self.read_conn().await?, &q.terms).await?;
         push_filters(&mut qb, q, common);
         let (col, op, dir) = match (q.sort, q.descending) {
             (SortKey::Updated, true) => ("c.updated_at", "<", "DESC"),
@@ -414,7 +425,7 @@ impl CaseRead for SqliteTx {
         }
         qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
             .push_bind(q.limit);
-        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+        let rows = qb.build().fetch_all(self.read_conn().await?).await.map_err(db)?;
         rows.iter().map(case_row_from).collect()
     }
 
@@ -424,7 +435,7 @@ impl CaseRead for SqliteTx {
         push_filters(&mut qb, q, false);
         qb.push(" LIMIT ").push_bind(bound).push(")");
         qb.build_query_scalar()
-            .fetch_one(self.conn().await?)
+            .fetch_one(self.read_conn().await?)
             .await
             .map_err(db)
     }
@@ -437,7 +448,7 @@ impl CaseRead for SqliteTx {
         if let Some(v) = q.holder_org_id {
             qb.push(" AND c.holder_org_id = ").push_bind(v);
         }
-        let r = qb.build().fetch_one(self.conn().await?).await.map_err(db)?;
+        let r = qb.build().fetch_one(self.read_conn().await?).await.map_err(db)?;
         Ok(CaseCounts {
             open: r.try_get("open").map_err(db)?,
             overdue: r.try_get("overdue").map_err(db)?,
@@ -449,7 +460,7 @@ impl CaseRead for SqliteTx {
     async fn list_events(&mut self, case_id: Uuid) -> Result<Vec<CaseEvent>> {
         let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY at, id")
             .bind(case_id)
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(event_from).collect()
@@ -463,7 +474,7 @@ impl CaseRead for SqliteTx {
         let rows = sqlx::query("SELECT * FROM case_messages WHERE case_id = $1 AND ($2 OR internal = 0) ORDER BY at, id")
             .bind(case_id)
             .bind(include_internal)
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(message_from).collect()
@@ -472,7 +483,7 @@ impl CaseRead for SqliteTx {
     async fn list_attachments(&mut self, case_id: Uuid) -> Result<Vec<Attachment>> {
         let rows = sqlx::query("SELECT * FROM attachments WHERE case_id = $1 ORDER BY at, id")
             .bind(case_id)
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(attachment_from).collect()
@@ -481,7 +492,7 @@ impl CaseRead for SqliteTx {
     async fn get_attachment(&mut self, id: Uuid) -> Result<Option<Attachment>> {
         let r = sqlx::query("SELECT * FROM attachments WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(attachment_from).transpose()
@@ -492,7 +503,7 @@ impl CaseRead for SqliteTx {
             "SELECT COUNT(*) FROM cases WHERE clock = 'running' AND overdue = 0 AND due_date < $1",
         )
         .bind(date(today))
-        .fetch_one(self.conn().await?)
+        .fetch_one(self.read_conn().await?)
         .await
         .map_err(db)
     }
@@ -528,16 +539,32 @@ impl CaseRepo for SqliteTx {
     }
 
     async fn next_tracking_seq(&mut self, prefix: &str, year: i32) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO tracking_sequences (prefix, year, last) VALUES ($1, $2, 1)
-             ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1 RETURNING last",
-        )
-        .bind(prefix)
-        .bind(year)
-        .fetch_one(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(n as u64)
+        // The writer knows the sequence once it has read it (see `writer`):
+        // the new value then goes with the transaction's other writes.
+        if let Conn::Write(lease) = &mut self.tx {
+            if let Some(n) = lease.next_seq(prefix, year) {
+                self.hold(Write::Sequence(prefix.to_owned(), year, n));
+                return Ok(n);
+            }
+        }
+        // Otherwise one trip takes it, opening the transaction and sending
+        // whatever was held back with it.
+        let mut qb = self.batch();
+        qb.push("INSERT INTO tracking_sequences (prefix, year, last) VALUES (")
+            .push_bind(prefix.to_owned())
+            .push(", ")
+            .push_bind(year)
+            .push(", 1) ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1 RETURNING last");
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(self.tx.get().await?)
+            .await
+            .map_err(db)?;
+        let n = n as u64;
+        if let Conn::Write(lease) = &mut self.tx {
+            lease.learn_seq(prefix, year, n);
+        }
+        Ok(n)
     }
 
     async fn insert_case(&mut self, c: &Case) -> Result<()> {

@@ -28,10 +28,11 @@ mod writer;
 use async_trait::async_trait;
 use diwan_store::{PoolStats, ReadTx, Readiness, Result, Store, StoreError, Tx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
-use std::ops::{Deref, DerefMut};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use std::ops::DerefMut;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -45,7 +46,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     writer: writer::Writer,
     reader: SqlitePool,
+    /// Held by every copy of the store; the checkpointer stops when the
+    /// last copy is gone.
+    _alive: Arc<()>,
 }
+
+/// How often the WAL is folded back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
@@ -75,7 +82,13 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-8000")
             .pragma("temp_store", "memory");
-        let conn = SqliteConnection::connect_with(&opts).await.map_err(db)?;
+        // The writer does not checkpoint as it commits (SQLite's default,
+        // every 1,000 pages, would stall the one writer while it copies and
+        // syncs); a connection of its own does it beside it.
+        let conn = SqliteConnection::connect_with(&opts.clone().pragma("wal_autocheckpoint", "0"))
+            .await
+            .map_err(db)?;
+        let checkpointer = SqliteConnection::connect_with(&opts).await.map_err(db)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
@@ -83,9 +96,12 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await
             .map_err(db)?;
+        let alive = Arc::new(());
+        tokio::spawn(checkpoints(checkpointer, Arc::downgrade(&alive)));
         Ok(SqliteStore {
             writer: writer::Writer::start(conn),
             reader,
+            _alive: alive,
         })
     }
 
@@ -103,28 +119,51 @@ impl SqliteStore {
     }
 }
 
-/// The connection of a transaction: the writer's, on loan, or a reader's.
-pub(crate) enum Conn {
-    Write(writer::Lease),
-    Read(sqlx::Transaction<'static, Sqlite>),
-}
-
-impl Deref for Conn {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        match self {
-            Conn::Write(l) => l,
-            Conn::Read(t) => t,
+/// Folds the WAL back into the database file every [`CHECKPOINT_EVERY`],
+/// without waiting for readers or the writer (a passive checkpoint copies
+/// what no reader still needs), until the store is dropped.
+async fn checkpoints(mut conn: SqliteConnection, alive: std::sync::Weak<()>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if alive.upgrade().is_none() {
+            let _ = conn.close().await;
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
 }
 
-impl DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        match self {
-            Conn::Write(l) => l,
-            Conn::Read(t) => t,
+/// The connection of a transaction: the writer's, on loan, or a reader's.
+///
+/// A reader's is taken from the pool at its first statement, so that a use
+/// case whose reads all come from memory costs nothing, and it runs no
+/// `BEGIN`: each statement reads the database as last committed when it
+/// starts, which is what a read-only transaction at PostgreSQL's default
+/// isolation (READ COMMITTED) gives too, and costs two trips less.
+pub(crate) enum Conn {
+    Write(writer::Lease),
+    Read(sqlx::pool::PoolConnection<Sqlite>),
+    Unopened(SqlitePool),
+}
+
+impl Conn {
+    /// The connection, taking a reader's from the pool if need be.
+    async fn get(&mut self) -> Result<&mut SqliteConnection> {
+        if let Conn::Unopened(pool) = self {
+            *self = Conn::Read(pool.acquire().await.map_err(db)?);
         }
+        Ok(match self {
+            Conn::Write(l) => &mut **l,
+            Conn::Read(c) => &mut **c,
+            Conn::Unopened(_) => unreachable!("opened just above"),
+        })
     }
 }
 
@@ -135,13 +174,51 @@ pub struct SqliteTx {
 }
 
 impl SqliteTx {
-    /// The connection, once the writes held back have been sent.
-    pub(crate) async fn conn(&mut self) -> Result<&mut SqliteConnection> {
+    /// The connection for a read: the writes held back go first.
+    pub(crate) async fn read_conn(&mut self) -> Result<&mut SqliteConnection> {
         if !self.pending.is_empty() {
-            let writes = std::mem::take(&mut self.pending);
-            pending::send(&mut self.tx, &writes, None).await?;
+            self.send(None).await?;
         }
-        Ok(&mut *self.tx)
+        self.tx.get().await
+    }
+
+    /// The connection for a write: the transaction is open and the writes
+    /// held back have gone first.
+    pub(crate) async fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        let unopened = matches!(&self.tx, Conn::Write(l) if !l.began());
+        if unopened || !self.pending.is_empty() {
+            self.send(None).await?;
+        }
+        self.tx.get().await
+    }
+
+    /// A query that opens the transaction if need be and sends the writes
+    /// held back, to which the caller appends its own statement: one trip
+    /// for all of it. The caller's statement must come last, as its result
+    /// is the query's.
+    pub(crate) fn batch(&mut self) -> QueryBuilder<'static, Sqlite> {
+        let mut qb = QueryBuilder::new("");
+        if let Conn::Write(l) = &mut self.tx {
+            if let Some(prefix) = l.take_prefix() {
+                qb.push(prefix);
+            }
+        }
+        let writes = std::mem::take(&mut self.pending);
+        pending::push_all(&mut qb, &writes);
+        qb
+    }
+
+    /// Sends what [`SqliteTx::batch`] gathers, and `release` after it.
+    async fn send(&mut self, release: Option<&str>) -> Result<()> {
+        let mut qb = self.batch();
+        if let Some(savepoint) = release {
+            qb.push(format!("RELEASE {savepoint};"));
+        }
+        if qb.sql().is_empty() {
+            return Ok(());
+        }
+        qb.build().execute(self.tx.get().await?).await.map_err(db)?;
+        Ok(())
     }
 
     /// Holds back a write until the next read or the commit.
@@ -162,7 +239,7 @@ impl Store for SqliteStore {
 
     async fn read(&self) -> Result<Box<dyn ReadTx>> {
         Ok(Box::new(SqliteTx {
-            tx: Conn::Read(self.reader.begin().await.map_err(db)?),
+            tx: Conn::Unopened(self.reader.clone()),
             pending: Vec::new(),
         }))
     }
@@ -235,17 +312,26 @@ impl ReadTx for SqliteTx {}
 
 #[async_trait]
 impl Tx for SqliteTx {
-    async fn commit(self: Box<Self>) -> Result<()> {
-        let SqliteTx { tx, pending } = *self;
-        let mut lease = match tx {
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        let wrote = matches!(&self.tx, Conn::Write(l) if l.began()) || !self.pending.is_empty();
+        if wrote {
+            // The held-back writes and the savepoint's release go in one
+            // trip; if a write fails, the release does not run and the lease
+            // goes back as abandoned, which rolls the savepoint back.
+            self.send(Some(writer::SAVEPOINT)).await?;
+        }
+        let lease = match self.tx {
             Conn::Write(lease) => lease,
             // A reader's transaction is never handed out as a `Tx`.
-            Conn::Read(_) => return Err(StoreError::Unsupported("commit on a reader")),
+            Conn::Read(_) | Conn::Unopened(_) => {
+                return Err(StoreError::Unsupported("commit on a reader"))
+            }
         };
-        // The held-back writes and the savepoint's release go in one trip;
-        // if a write fails, the release does not run and the lease goes back
-        // as abandoned, which rolls the savepoint back.
-        pending::send(&mut lease, &pending, Some(writer::SAVEPOINT)).await?;
+        if !wrote {
+            // Nothing to make durable: nothing was written.
+            lease.give_back(writer::Outcome::Abandoned);
+            return Ok(());
+        }
         let (done, durable) = oneshot::channel();
         lease.give_back(writer::Outcome::Released(done));
         match durable.await {

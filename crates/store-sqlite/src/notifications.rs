@@ -51,7 +51,7 @@ impl NotificationRead for SqliteTx {
             .bind(user_id)
             .bind(unread_only)
             .bind(limit)
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(notification_from).collect()
@@ -62,7 +62,7 @@ impl NotificationRead for SqliteTx {
             "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
         )
         .bind(user_id)
-        .fetch_one(self.conn().await?)
+        .fetch_one(self.read_conn().await?)
         .await
         .map_err(db)
     }

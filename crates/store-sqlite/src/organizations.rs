@@ -28,7 +28,7 @@ impl OrgRead for SqliteTx {
     async fn get_org(&mut self, id: Uuid) -> Result<Option<Organization>> {
         let r = sqlx::query("SELECT * FROM organizations WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(org_from).transpose()
@@ -36,7 +36,7 @@ impl OrgRead for SqliteTx {
 
     async fn list_orgs(&mut self) -> Result<Vec<Organization>> {
         let rows = sqlx::query("SELECT * FROM organizations ORDER BY kind, code")
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await
             .map_err(db)?;
         rows.iter().map(org_from).collect()
@@ -54,7 +54,7 @@ impl OrgRead for SqliteTx {
         .bind(org_id)
         .bind(date(from))
         .bind(date(to))
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         days.iter().map(|d| from_date(d)).collect()

@@ -8,9 +8,9 @@
 //! Consecutive rows of the same kind become one multi-row INSERT. The SQL of
 //! each kind stays with its capability's module.
 
-use crate::{audit, cases, db, notifications};
-use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notification, Result};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use crate::{audit, cases, notifications};
+use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notification};
+use sqlx::{QueryBuilder, Sqlite};
 
 /// Rows per multi-row INSERT, well under SQLite's 32,766 parameters per
 /// statement.
@@ -18,6 +18,8 @@ const ROWS: usize = 200;
 
 /// A write held back.
 pub(crate) enum Write {
+    /// A tracking-number sequence's new last value (prefix, year, last).
+    Sequence(String, i32, u64),
     Case(Case),
     CaseUpdate(Case),
     Events(Vec<CaseEvent>),
@@ -49,43 +51,30 @@ pub(crate) fn push(pending: &mut Vec<Write>, w: Write) {
     }
 }
 
-/// Sends `writes` in one query, followed by `RELEASE release` when given
-/// (the commit of a transaction of the writer's group).
-pub(crate) async fn send(
-    conn: &mut SqliteConnection,
-    writes: &[Write],
-    release: Option<&str>,
-) -> Result<()> {
-    if writes.is_empty() && release.is_none() {
-        return Ok(());
-    }
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("");
+/// Appends `writes`, in order, to a query of several statements.
+pub(crate) fn push_all(qb: &mut QueryBuilder<'_, Sqlite>, writes: &[Write]) {
     for w in writes {
         match w {
-            Write::Case(c) => cases::push_insert_case(&mut qb, c),
-            Write::CaseUpdate(c) => cases::push_update_case(&mut qb, c),
+            Write::Sequence(p, y, n) => cases::push_sequence(qb, p, *y, *n),
+            Write::Case(c) => cases::push_insert_case(qb, c),
+            Write::CaseUpdate(c) => cases::push_update_case(qb, c),
             Write::Events(e) => {
                 for rows in e.chunks(ROWS) {
-                    cases::push_insert_events(&mut qb, rows);
+                    cases::push_insert_events(qb, rows);
                 }
             }
-            Write::Message(m) => cases::push_insert_message(&mut qb, m),
-            Write::Attachment(a) => cases::push_insert_attachment(&mut qb, a),
+            Write::Message(m) => cases::push_insert_message(qb, m),
+            Write::Attachment(a) => cases::push_insert_attachment(qb, a),
             Write::Audit(r) => {
                 for rows in r.chunks(ROWS) {
-                    audit::push_append(&mut qb, rows);
+                    audit::push_append(qb, rows);
                 }
             }
             Write::Notifications(n) => {
                 for rows in n.chunks(ROWS) {
-                    notifications::push_insert(&mut qb, rows);
+                    notifications::push_insert(qb, rows);
                 }
             }
         }
     }
-    if let Some(savepoint) = release {
-        qb.push(format!("RELEASE {savepoint};"));
-    }
-    qb.build().execute(conn).await.map_err(db)?;
-    Ok(())
 }

@@ -13,6 +13,22 @@
 //! commit (and the WAL pages they touch are written once); when only one
 //! waits, the group is that one transaction and nothing waits longer than
 //! before.
+//!
+//! Each trip to SQLite's worker thread is a handful of thread wake-ups, and
+//! with one writer they add up on its critical path. So neither the group's
+//! `BEGIN IMMEDIATE` nor a transaction's `SAVEPOINT` is a trip of its own:
+//! the loan carries them as a prefix that the transaction sends with its
+//! first write ([`Lease::take_prefix`]). A transaction that only read never
+//! sends it, and needs no savepoint rolled back.
+//!
+//! The writer also remembers the tracking-number sequences ([`Sequences`]):
+//! with one writing connection in one process (`diwan serve` locks its data
+//! directory), the next number is the last one plus one, and taking it
+//! needs no trip; the new value is written with the transaction's other
+//! writes. A transaction rolled back gives its numbers back, and a group
+//! that fails to commit makes the writer forget them all and read them
+//! again. Should another writer ever move a sequence behind its back, the
+//! unique tracking number refuses the duplicate filing.
 
 use diwan_store::{Result, StoreError};
 use sqlx::{Executor, SqliteConnection};
@@ -42,18 +58,31 @@ pub(crate) enum Kind {
 
 /// How a transaction ended, as its holder reports it with the connection.
 pub(crate) enum Outcome {
-    /// The holder released its savepoint: its work belongs to the group.
-    /// It is told through the sender whether the group committed.
+    /// The holder released its savepoint (or never wrote): its work belongs
+    /// to the group. It is told through the sender whether the group
+    /// committed.
     Released(oneshot::Sender<std::result::Result<(), String>>),
-    /// Anything else (an error, a dropped transaction): its work is rolled
-    /// back to its savepoint.
+    /// Anything else (an error, a dropped transaction): its work, if it
+    /// wrote, is rolled back to its savepoint.
     Abandoned,
 }
 
 struct Returned {
     conn: SqliteConnection,
     outcome: Outcome,
+    /// The holder sent its prefix: the group's transaction and its own
+    /// savepoint were opened.
+    began: bool,
+    /// How to give back the sequence numbers it took.
+    undo: Vec<(SeqKey, Option<u64>)>,
 }
+
+/// A tracking-number sequence: prefix and year.
+pub(crate) type SeqKey = (String, i32);
+
+/// The last number of each sequence as the writer's current transaction
+/// has it (committed, or taken by a transaction of the group).
+pub(crate) type Sequences = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<SeqKey, u64>>>;
 
 struct Request {
     kind: Kind,
@@ -66,24 +95,71 @@ struct Request {
 pub(crate) struct Lease {
     conn: Option<SqliteConnection>,
     back: Option<oneshot::Sender<Returned>>,
+    /// What the first write sends before itself: `SAVEPOINT`, preceded by
+    /// `BEGIN IMMEDIATE` for the group's first writer. Empty for an
+    /// exclusive loan.
+    prefix: &'static str,
+    began: bool,
+    seqs: Sequences,
+    undo: Vec<(SeqKey, Option<u64>)>,
 }
 
 impl Lease {
+    /// The next number of a sequence the writer knows, taken without a
+    /// trip; `None` when it must be read.
+    pub(crate) fn next_seq(&mut self, prefix: &str, year: i32) -> Option<u64> {
+        let key = (prefix.to_owned(), year);
+        let mut seqs = self.seqs.lock().unwrap_or_else(|e| e.into_inner());
+        let last = *seqs.get(&key)?;
+        seqs.insert(key.clone(), last + 1);
+        self.undo.push((key, Some(last)));
+        Some(last + 1)
+    }
+
+    /// Remembers the number a trip to the database just took.
+    pub(crate) fn learn_seq(&mut self, prefix: &str, year: i32, n: u64) {
+        let key = (prefix.to_owned(), year);
+        let mut seqs = self.seqs.lock().unwrap_or_else(|e| e.into_inner());
+        let before = seqs.insert(key.clone(), n);
+        self.undo.push((key, before));
+    }
+
+    /// The statements to send before the first write, once; `None` after.
+    pub(crate) fn take_prefix(&mut self) -> Option<&'static str> {
+        if self.began || self.prefix.is_empty() {
+            return None;
+        }
+        // Counted as begun once sent, even if sending fails: the writer then
+        // finds no savepoint to roll back and gives the group up, which is
+        // the safe way to be wrong.
+        self.began = true;
+        Some(self.prefix)
+    }
+
+    /// Whether the first write has gone.
+    pub(crate) fn began(&self) -> bool {
+        self.began
+    }
+
     pub(crate) fn give_back(mut self, outcome: Outcome) {
+        self.send_back(outcome);
+    }
+
+    fn send_back(&mut self, outcome: Outcome) {
         if let (Some(conn), Some(back)) = (self.conn.take(), self.back.take()) {
-            let _ = back.send(Returned { conn, outcome });
+            let _ = back.send(Returned {
+                conn,
+                outcome,
+                began: self.began,
+                undo: std::mem::take(&mut self.undo),
+            });
         }
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let (Some(conn), Some(back)) = (self.conn.take(), self.back.take()) {
-            let _ = back.send(Returned {
-                conn,
-                outcome: Outcome::Abandoned,
-            });
-        }
+        self.send_back(Outcome::Abandoned);
     }
 }
 
@@ -113,12 +189,12 @@ impl Writer {
     /// Starts the writer task that owns `conn`.
     pub(crate) fn start(conn: SqliteConnection) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(conn, rx));
+        tokio::spawn(run(conn, rx, Sequences::default()));
         Writer { requests: tx }
     }
 
-    /// Waits for the connection. For a [`Kind::Transaction`] it comes inside
-    /// a fresh savepoint of the group's transaction.
+    /// Waits for the connection. For a [`Kind::Transaction`] it comes with
+    /// the prefix that opens its savepoint in the group's transaction.
     pub(crate) async fn lease(&self, kind: Kind) -> Result<Lease> {
         let (reply, answer) = oneshot::channel();
         self.requests
@@ -139,17 +215,27 @@ fn closed() -> StoreError {
     StoreError::Database("the database writer has stopped".into())
 }
 
+/// The prefix of the group's first writer and of every later one.
+const FIRST: &str = "BEGIN IMMEDIATE; SAVEPOINT diwan_tx;";
+const LATER: &str = "SAVEPOINT diwan_tx;";
+
 /// Lends `conn` to whoever sent `reply` and waits for it to come back.
 /// `None` when it never does (the holder vanished without dropping it,
 /// which only a leak can do): the writer cannot go on without it.
 async fn lend(
     conn: SqliteConnection,
     reply: oneshot::Sender<std::result::Result<Lease, String>>,
+    prefix: &'static str,
+    seqs: &Sequences,
 ) -> Option<Returned> {
     let (back, returned) = oneshot::channel();
     let lease = Lease {
         conn: Some(conn),
         back: Some(back),
+        prefix,
+        began: false,
+        seqs: seqs.clone(),
+        undo: Vec::new(),
     };
     // When the requester has given up waiting, the lease is dropped here
     // and comes straight back as abandoned.
@@ -157,7 +243,22 @@ async fn lend(
     returned.await.ok()
 }
 
-async fn run(mut conn: SqliteConnection, mut requests: mpsc::UnboundedReceiver<Request>) {
+/// Gives back the numbers a rolled-back transaction took.
+fn undo(seqs: &Sequences, undo: Vec<(SeqKey, Option<u64>)>) {
+    let mut s = seqs.lock().unwrap_or_else(|e| e.into_inner());
+    for (key, before) in undo.into_iter().rev() {
+        match before {
+            Some(v) => s.insert(key, v),
+            None => s.remove(&key),
+        };
+    }
+}
+
+async fn run(
+    mut conn: SqliteConnection,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    seqs: Sequences,
+) {
     let mut carried: Option<Request> = None;
     loop {
         let first = match carried.take() {
@@ -168,36 +269,29 @@ async fn run(mut conn: SqliteConnection, mut requests: mpsc::UnboundedReceiver<R
             },
         };
         if first.kind == Kind::Exclusive {
-            match lend(conn, first.reply).await {
+            match lend(conn, first.reply, "", &seqs).await {
                 Some(r) => conn = r.conn,
                 None => return,
             }
             continue;
         }
-        if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-            let _ = first.reply.send(Err(e.to_string()));
-            continue;
-        }
         let started = Instant::now();
+        // Whether the group's transaction is open: its first writer opens it.
+        let mut open = false;
         let mut committed = Vec::new();
         let mut broken: Option<String> = None;
         let mut next = Some(first);
         while let Some(r) = next.take() {
-            if let Err(e) = conn
-                .execute(format!("SAVEPOINT {SAVEPOINT}").as_str())
-                .await
-            {
-                let _ = r.reply.send(Err(e.to_string()));
-                broken = Some(e.to_string());
-                break;
-            }
-            let Some(back) = lend(conn, r.reply).await else {
+            let prefix = if open { LATER } else { FIRST };
+            let Some(back) = lend(conn, r.reply, prefix, &seqs).await else {
                 return;
             };
             conn = back.conn;
+            open |= back.began;
             match back.outcome {
                 Outcome::Released(done) => committed.push(done),
-                Outcome::Abandoned => {
+                Outcome::Abandoned if back.began => {
+                    undo(&seqs, back.undo);
                     let undo = format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}");
                     if let Err(e) = conn.execute(undo.as_str()).await {
                         // SQLite ends the whole transaction on some errors
@@ -207,6 +301,7 @@ async fn run(mut conn: SqliteConnection, mut requests: mpsc::UnboundedReceiver<R
                         break;
                     }
                 }
+                Outcome::Abandoned => undo(&seqs, back.undo),
             }
             if committed.len() >= MAX_GROUP || started.elapsed() >= MAX_GROUP_TIME {
                 break;
@@ -217,9 +312,10 @@ async fn run(mut conn: SqliteConnection, mut requests: mpsc::UnboundedReceiver<R
                 Err(_) => {}
             }
         }
-        let outcome = match broken {
-            Some(e) => Err(e),
-            None => conn
+        let outcome = match (broken, open) {
+            (Some(e), _) => Err(e),
+            (None, false) => Ok(()),
+            (None, true) => conn
                 .execute("COMMIT")
                 .await
                 .map(|_| ())
@@ -229,7 +325,11 @@ async fn run(mut conn: SqliteConnection, mut requests: mpsc::UnboundedReceiver<R
             // Whatever is left of the transaction goes; an error here only
             // says there was nothing left.
             let _ = conn.execute("ROLLBACK").await;
+            // So do the numbers the group took: they are read again.
+            seqs.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
+        // How many transactions shared the commit, for `/metrics`.
+        metrics::histogram!("diwan_sqlite_group_commit_size").record(committed.len() as f64);
         for done in committed {
             let _ = done.send(outcome.clone());
         }

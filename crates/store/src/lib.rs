@@ -76,9 +76,12 @@ pub trait Store: Send + Sync + 'static {
     async fn begin(&self) -> Result<Box<dyn Tx>>;
     /// Opens a transaction that only reads: it has no method that writes,
     /// and the database refuses writes on it too (SQLite's readers are
-    /// opened read-only, PostgreSQL's transaction is `READ ONLY`). On
-    /// SQLite it runs beside the single writer instead of queueing behind
-    /// it. Dropping it ends it.
+    /// opened read-only, PostgreSQL's connections for reading default to
+    /// read-only transactions). Each statement sees the data committed when
+    /// it starts (PostgreSQL's READ COMMITTED): a read use case that needs
+    /// one snapshot across statements reads in a [`Tx`]. On SQLite it runs
+    /// beside the single writer instead of queueing behind it. A
+    /// connection is taken only at the first statement; dropping it ends it.
     async fn read(&self) -> Result<Box<dyn ReadTx>>;
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<()>;

@@ -26,6 +26,11 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
                 ],
             )
             .expect("valid buckets")
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full("diwan_sqlite_group_commit_size".into()),
+                &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+            )
+            .expect("valid buckets")
             .build_recorder();
         let handle = recorder.handle();
         // Another recorder may already be set by an embedding program; then

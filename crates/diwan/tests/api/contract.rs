@@ -73,7 +73,7 @@ where
     let outcome = tokio::spawn(body(store.clone(), db)).await;
     drop(store);
     if let Some((name, store)) = postgres {
-        store.pool().close().await;
+        store.close().await;
         drop_postgres_database(&name).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -96,6 +96,25 @@ async fn execute_raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
             let mut c = sqlx::PgConnection::connect(url).await?;
             let n = c.execute(sql).await.map(|r| r.rows_affected());
             c.close().await?;
+            n
+        }
+    }
+}
+
+/// Reads one integer from the database directly, outside the contract.
+async fn scalar_raw(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(path) => {
+            let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+            let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
+            c.close().await.unwrap();
+            n
+        }
+        Db::Postgres(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
+            c.close().await.unwrap();
             n
         }
     }
@@ -746,6 +765,74 @@ async fn tracking_sequences_count_per_prefix_and_year() {
         }
         got.sort_unstable();
         assert_eq!(got, (4..12).collect::<Vec<u64>>());
+    })
+    .await;
+}
+
+/// Transactions that wait for the writer at the same moment commit
+/// together on SQLite; one that fails is rolled back alone, numbers it took
+/// are given again, and what the others wrote is kept. (On PostgreSQL they
+/// are ordinary concurrent transactions, and the same must hold.)
+#[tokio::test]
+async fn a_failed_transaction_among_others_takes_only_its_own_work_back() {
+    with_db(true, |store, db| async move {
+        let mut first = store.begin().await.unwrap();
+        let taken = first.next_tracking_seq("GRP", 2026).await.unwrap();
+        first
+            .insert_org(&org(OrgKind::Section, "G-FIRST", None))
+            .await
+            .unwrap();
+        // Three more wait for the writer while the first holds it.
+        let mut waiting = Vec::new();
+        for (i, code) in ["G-ONE", "G-FIRST", "G-THREE"].into_iter().enumerate() {
+            let store = store.clone();
+            waiting.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                let n = tx.next_tracking_seq("GRP", 2026).await.unwrap();
+                // The second repeats the first one's code: its commit fails.
+                let r = match tx.insert_org(&org(OrgKind::Section, code, None)).await {
+                    Ok(()) => tx.commit().await,
+                    Err(e) => Err(e),
+                };
+                (i, n, r.is_ok())
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        first.commit().await.unwrap();
+        let mut outcomes = Vec::new();
+        for w in waiting {
+            outcomes.push(w.await.unwrap());
+        }
+        outcomes.sort();
+        assert!(outcomes[0].2 && !outcomes[1].2 && outcomes[2].2, "{outcomes:?}");
+        let mut tx = store.read().await.unwrap();
+        let codes: Vec<String> = tx
+            .list_orgs()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.code)
+            .filter(|c| c.starts_with("G-"))
+            .collect();
+        assert_eq!(codes.len(), 3, "{codes:?}");
+        assert!(codes.contains(&"G-ONE".to_owned()) && codes.contains(&"G-THREE".to_owned()));
+        drop(tx);
+        // The numbers of the committed transactions, without a hole where
+        // the failed one's was given back.
+        let mut tx = store.begin().await.unwrap();
+        let next = tx.next_tracking_seq("GRP", 2026).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(taken, 1);
+        assert_eq!(next, 4, "{outcomes:?}");
+        assert_eq!(
+            scalar_raw(
+                &db,
+                "SELECT CAST(last AS BIGINT) FROM tracking_sequences WHERE prefix = 'GRP'"
+            )
+            .await,
+            4,
+            "the sequence is written with the transactions that take it"
+        );
     })
     .await;
 }

@@ -72,9 +72,14 @@ impl Services {
         r
     }
 
-    /// The transaction of a filing. The tracking number's sequence is taken
-    /// as late as it can be (on PostgreSQL it locks that sequence's row until
-    /// the commit): after every check, with everything it needs in memory.
+    /// A filing. Everything it decides is decided first, from what the
+    /// services keep in memory (the catalogue, the organizations, holidays
+    /// and staff; a read-only transaction fills what is missing): the case
+    /// in its final state, its history, audit records and notifications.
+    /// The transaction that writes comes last and does only that: it takes
+    /// the tracking number (on PostgreSQL that locks the sequence's row
+    /// until the commit; on SQLite it is the one writer's time), writes
+    /// everything in one trip and commits.
     async fn file(
         &self,
         caller: &Caller,
@@ -83,7 +88,7 @@ impl Services {
         mut bad: Problems,
     ) -> Result<Typed> {
         let now = self.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let by_code = match &d.case_type_code {
             Some(code) if d.case_type_id.is_none() => self
                 .cache
@@ -170,14 +175,6 @@ impl Services {
             updated_at: now,
             search_text: String::new(),
         };
-        // Warm what the moves read, so that nothing is read from the
-        // database once the sequence is taken.
-        if d.submit {
-            self.registry_staff(&mut *tx).await?;
-        }
-        let seq = tx.next_tracking_seq(&ct.prefix, year).await?;
-        case.tracking_number = TrackingNumber::new(&ct.prefix, year, seq)?.to_string();
-        case.search_text = search_text(&case);
         let mut fx = Effects::default();
         fx.audit.push(entry(
             Some(caller),
@@ -209,6 +206,13 @@ impl Services {
             )
             .await?;
         }
+        drop(tx);
+        let mut tx = self.store.begin().await?;
+        let seq = tx.next_tracking_seq(&ct.prefix, year).await?;
+        let tracking = TrackingNumber::new(&ct.prefix, year, seq)?.to_string();
+        case.tracking_number = tracking.clone();
+        case.search_text = search_text(&case);
+        fx.name_case(case.id, &tracking);
         // The case goes in once, in its final state, before what refers to it.
         tx.insert_case(&case).await?;
         fx.write(&mut *tx).await?;

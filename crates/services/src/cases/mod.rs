@@ -119,6 +119,26 @@ pub(crate) struct Effects {
 }
 
 impl Effects {
+    /// Gives the case `id` its tracking number where the records name it:
+    /// a filing decides everything before the number is taken.
+    pub(crate) fn name_case(&mut self, id: Uuid, tracking: &str) {
+        for n in &mut self.notifications {
+            if n.case_id == Some(id) {
+                n.tracking_number = tracking.to_owned();
+            }
+        }
+        let id = id.to_string();
+        for r in &mut self.audit {
+            if r.object_id.as_deref() == Some(id.as_str()) {
+                if let Some(d) = r.details.as_object_mut() {
+                    if d.contains_key("tracking_number") {
+                        d.insert("tracking_number".into(), tracking.into());
+                    }
+                }
+            }
+        }
+    }
+
     /// Writes everything, messages before the files that may belong to
     /// them.
     pub(crate) async fn write(self, tx: &mut dyn Tx) -> Result<()> {
@@ -145,10 +165,9 @@ pub(crate) fn facts(c: &Case) -> CaseFacts<'_> {
     }
 }
 
-pub(crate) fn workflow_of(workflows: &Registry, ct: &CaseType) -> Result<Workflow> {
+pub(crate) fn workflow_of<'w>(workflows: &'w Registry, ct: &CaseType) -> Result<&'w Workflow> {
     workflows
         .get(&ct.workflow)
-        .cloned()
         .ok_or_else(|| Error::Internal(format!("unknown workflow {}", ct.workflow)))
 }
 
@@ -210,7 +229,7 @@ impl Services {
         tx: &mut dyn ReadTx,
         caller: &Caller,
         id: Uuid,
-    ) -> Result<(Case, CaseType, Workflow)> {
+    ) -> Result<(Case, CaseType, &Workflow)> {
         let case = tx.get_case(id).await?.ok_or_else(Error::not_found)?;
         if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
             return Err(Error::not_found());

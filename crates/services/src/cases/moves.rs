@@ -114,24 +114,23 @@ impl Services {
     /// caller is the system (automatic routing). Returns the transition
     /// made by the caller.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn apply(
+    pub(crate) async fn apply<'w>(
         &self,
         tx: &mut dyn ReadTx,
         caller: Option<&Caller>,
         case: &mut Case,
         ct: &CaseType,
-        wf: &Workflow,
+        wf: &'w Workflow,
         ministry: &Organization,
         mv: &Move,
         now: DateTime<Utc>,
         fx: &mut Effects,
-    ) -> Result<TransitionDef> {
-        let t: TransitionDef = match caller {
-            Some(c) => wf.authorize(&c.actor(), &facts(case), &mv.action)?.clone(),
+    ) -> Result<&'w TransitionDef> {
+        let t: &TransitionDef = match caller {
+            Some(c) => wf.authorize(&c.actor(), &facts(case), &mv.action)?,
             None => wf
                 .transition(&case.state, &mv.action)
-                .ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition))?
-                .clone(),
+                .ok_or_else(|| DomainError::new(ErrorCode::InvalidTransition))?,
         };
         let from = case.state.clone();
         let message = match (&mv.message, t.needs(Needs::Message)) {
@@ -247,7 +246,7 @@ impl Services {
             Some(case.id.to_string()),
             json!({"tracking_number": case.tracking_number, "from": from, "to": case.state, "holder_org_id": case.holder_org_id, "assignee_id": case.assignee_id}),
         ));
-        self.notify_move(tx, caller, case, &t, now, fx).await?;
+        self.notify_move(tx, caller, case, t, now, fx).await?;
         // A type that routes itself sends a filed case straight on, by the
         // move its workflow lets the system make from there.
         if wf.is_draft(&from) && ct.auto_route {
