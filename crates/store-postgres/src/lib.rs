@@ -153,6 +153,12 @@ impl Store for PostgresStore {
         }))
     }
 
+    async fn write(&self, job: diwan_store::WriteJob) -> Result<()> {
+        let mut tx = self.begin().await?;
+        job(&mut *tx).await?;
+        tx.commit().await
+    }
+
     async fn read(&self) -> Result<Box<dyn ReadTx>> {
         Ok(Box::new(PostgresTx {
             tx: None,

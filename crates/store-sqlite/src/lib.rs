@@ -174,6 +174,32 @@ pub struct SqliteTx {
 }
 
 impl SqliteTx {
+    /// A transaction on the writer's connection.
+    pub(crate) fn on(lease: writer::Lease) -> SqliteTx {
+        SqliteTx {
+            tx: Conn::Write(lease),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Ends a transaction the writer runs itself: its writes and the
+    /// release of its savepoint go in one trip, and the connection goes back
+    /// to the writer, who will tell the job whether the group committed.
+    pub(crate) async fn release(mut self) -> Result<()> {
+        let wrote = matches!(&self.tx, Conn::Write(l) if l.began()) || !self.pending.is_empty();
+        if wrote {
+            self.send(Some(writer::SAVEPOINT)).await?;
+        }
+        if let Conn::Write(lease) = self.tx {
+            lease.give_back(if wrote {
+                writer::Outcome::ReleasedHere
+            } else {
+                writer::Outcome::Abandoned
+            });
+        }
+        Ok(())
+    }
+
     /// The connection for a read: the writes held back go first.
     pub(crate) async fn read_conn(&mut self) -> Result<&mut SqliteConnection> {
         if !self.pending.is_empty() {
@@ -235,6 +261,10 @@ impl Store for SqliteStore {
             tx: Conn::Write(lease),
             pending: Vec::new(),
         }))
+    }
+
+    async fn write(&self, job: diwan_store::WriteJob) -> Result<()> {
+        self.writer.run_job(job).await
     }
 
     async fn read(&self) -> Result<Box<dyn ReadTx>> {
@@ -335,8 +365,7 @@ impl Tx for SqliteTx {
         let (done, durable) = oneshot::channel();
         lease.give_back(writer::Outcome::Released(done));
         match durable.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Database(e.into())),
+            Ok(r) => r,
             Err(_) => Err(StoreError::Database(
                 "the database writer stopped before the commit".into(),
             )),

@@ -56,12 +56,17 @@ pub(crate) enum Kind {
     Exclusive,
 }
 
+/// Where a transaction is told whether its group committed.
+pub(crate) type Done = oneshot::Sender<Result<()>>;
+
 /// How a transaction ended, as its holder reports it with the connection.
 pub(crate) enum Outcome {
-    /// The holder released its savepoint (or never wrote): its work belongs
-    /// to the group. It is told through the sender whether the group
-    /// committed.
-    Released(oneshot::Sender<std::result::Result<(), String>>),
+    /// The holder released its savepoint: its work belongs to the group.
+    /// It is told through the sender whether the group committed.
+    Released(Done),
+    /// A job the writer runs itself released its savepoint; the writer
+    /// holds its sender.
+    ReleasedHere,
     /// Anything else (an error, a dropped transaction): its work, if it
     /// wrote, is rolled back to its savepoint.
     Abandoned,
@@ -84,9 +89,26 @@ pub(crate) type SeqKey = (String, i32);
 /// has it (committed, or taken by a transaction of the group).
 pub(crate) type Sequences = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<SeqKey, u64>>>;
 
-struct Request {
-    kind: Kind,
-    reply: oneshot::Sender<std::result::Result<Lease, String>>,
+enum Request {
+    /// The connection, on loan to the asking task.
+    Lease {
+        kind: Kind,
+        reply: oneshot::Sender<std::result::Result<Lease, String>>,
+    },
+    /// A transaction the writer runs itself.
+    Job { job: diwan_store::WriteJob, done: Done },
+}
+
+impl Request {
+    fn is_exclusive(&self) -> bool {
+        matches!(
+            self,
+            Request::Lease {
+                kind: Kind::Exclusive,
+                ..
+            }
+        )
+    }
 }
 
 /// The writing connection, on loan. It goes back to the writer task when
@@ -198,7 +220,7 @@ impl Writer {
     pub(crate) async fn lease(&self, kind: Kind) -> Result<Lease> {
         let (reply, answer) = oneshot::channel();
         self.requests
-            .send(Request { kind, reply })
+            .send(Request::Lease { kind, reply })
             .map_err(|_| closed())?;
         match tokio::time::timeout(LEASE_TIMEOUT, answer).await {
             Ok(Ok(Ok(lease))) => Ok(lease),
@@ -208,6 +230,18 @@ impl Writer {
                 "the database writer was busy for too long".into(),
             )),
         }
+    }
+}
+
+impl Writer {
+    /// Runs `job` on the writer, in the group of transactions waiting at
+    /// that moment, and waits until the group has committed.
+    pub(crate) async fn run_job(&self, job: diwan_store::WriteJob) -> Result<()> {
+        let (done, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Job { job, done })
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 }
 
@@ -243,6 +277,57 @@ async fn lend(
     returned.await.ok()
 }
 
+/// Runs a job on `conn` in this task, as a transaction of the group, and
+/// takes the connection back: no other task is woken for it. The job's
+/// sender goes into `committed` when it wrote; otherwise it is answered at
+/// once.
+async fn run_here(
+    conn: SqliteConnection,
+    job: diwan_store::WriteJob,
+    done: Done,
+    prefix: &'static str,
+    seqs: &Sequences,
+    committed: &mut Vec<Done>,
+) -> Option<Returned> {
+    let (back, returned) = oneshot::channel();
+    let lease = Lease {
+        conn: Some(conn),
+        back: Some(back),
+        prefix,
+        began: false,
+        seqs: seqs.clone(),
+        undo: Vec::new(),
+    };
+    let mut tx = crate::SqliteTx::on(lease);
+    // A job that panics must not take the writer down with it: it is
+    // rolled back like one that failed.
+    let r = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(job(&mut tx))).await
+    {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Database("a write job panicked".into())),
+    };
+    // The connection comes back when the transaction ends: released, or
+    // dropped (which rolls its savepoint back).
+    let r = match r {
+        Ok(()) => tx.release().await,
+        Err(e) => {
+            drop(tx);
+            Err(e)
+        }
+    };
+    let back = returned.await.ok()?;
+    match (r, &back.outcome) {
+        (Ok(()), Outcome::ReleasedHere) if back.began => committed.push(done),
+        (Ok(()), _) => {
+            let _ = done.send(Ok(()));
+        }
+        (Err(e), _) => {
+            let _ = done.send(Err(e));
+        }
+    }
+    Some(back)
+}
+
 /// Gives back the numbers a rolled-back transaction took.
 fn undo(seqs: &Sequences, undo: Vec<(SeqKey, Option<u64>)>) {
     let mut s = seqs.lock().unwrap_or_else(|e| e.into_inner());
@@ -268,8 +353,12 @@ async fn run(
                 None => return,
             },
         };
-        if first.kind == Kind::Exclusive {
-            match lend(conn, first.reply, "", &seqs).await {
+        if let Request::Lease {
+            kind: Kind::Exclusive,
+            reply,
+        } = first
+        {
+            match lend(conn, reply, "", &seqs).await {
                 Some(r) => conn = r.conn,
                 None => return,
             }
@@ -278,18 +367,25 @@ async fn run(
         let started = Instant::now();
         // Whether the group's transaction is open: its first writer opens it.
         let mut open = false;
-        let mut committed = Vec::new();
+        let mut committed: Vec<Done> = Vec::new();
         let mut broken: Option<String> = None;
         let mut next = Some(first);
         while let Some(r) = next.take() {
             let prefix = if open { LATER } else { FIRST };
-            let Some(back) = lend(conn, r.reply, prefix, &seqs).await else {
+            let back = match r {
+                Request::Lease { reply, .. } => lend(conn, reply, prefix, &seqs).await,
+                Request::Job { job, done } => {
+                    run_here(conn, job, done, prefix, &seqs, &mut committed).await
+                }
+            };
+            let Some(back) = back else {
                 return;
             };
             conn = back.conn;
             open |= back.began;
             match back.outcome {
                 Outcome::Released(done) => committed.push(done),
+                Outcome::ReleasedHere => {}
                 Outcome::Abandoned if back.began => {
                     undo(&seqs, back.undo);
                     let undo = format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}");
@@ -307,7 +403,7 @@ async fn run(
                 break;
             }
             match requests.try_recv() {
-                Ok(r) if r.kind == Kind::Transaction => next = Some(r),
+                Ok(r) if !r.is_exclusive() => next = Some(r),
                 Ok(r) => carried = Some(r),
                 Err(_) => {}
             }
@@ -331,7 +427,11 @@ async fn run(
         // How many transactions shared the commit, for `/metrics`.
         metrics::histogram!("diwan_sqlite_group_commit_size").record(committed.len() as f64);
         for done in committed {
-            let _ = done.send(outcome.clone());
+            let _ = done.send(
+                outcome
+                    .clone()
+                    .map_err(|e| StoreError::Database(e.into())),
+            );
         }
     }
 }

@@ -68,12 +68,28 @@ pub fn like_prefix(prefix: &str) -> String {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The writes of a use case whose every decision is made already, run by
+/// [`Store::write`] in one transaction.
+pub type WriteJob = Box<
+    dyn for<'a> FnOnce(
+            &'a mut dyn Tx,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>
+        + Send,
+>;
+
 /// A database backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Opens a transaction. Every change of state and its audit record go
     /// through one transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Runs `job` in one transaction and commits it, for a use case that has
+    /// decided everything and only writes (a filing). It is
+    /// [`Store::begin`], the job and [`Tx::commit`], except that on SQLite
+    /// the single writer runs the job itself, back to back with the others
+    /// waiting, instead of lending its connection to the caller's task and
+    /// waiting for it to come back. Returns once the writes are durable.
+    async fn write(&self, job: WriteJob) -> Result<()>;
     /// Opens a transaction that only reads: it has no method that writes,
     /// and the database refuses writes on it too (SQLite's readers are
     /// opened read-only, PostgreSQL's connections for reading default to

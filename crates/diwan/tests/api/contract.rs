@@ -837,6 +837,116 @@ async fn a_failed_transaction_among_others_takes_only_its_own_work_back() {
     .await;
 }
 
+/// A job run by `Store::write` is one transaction: committed when it
+/// succeeds, rolled back (numbers given again) when it fails, beside
+/// transactions begun the usual way.
+#[tokio::test]
+async fn write_jobs_commit_or_roll_back_whole() {
+    fn job<F>(f: F) -> WriteJob
+    where
+        F: for<'a> FnOnce(
+                &'a mut dyn Tx,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = diwan_store::Result<()>> + Send + 'a>,
+            > + Send
+            + 'static,
+    {
+        Box::new(f)
+    }
+    with_db(true, |store, _| async move {
+        let first = org(OrgKind::Section, "J-ONE", None);
+        let again = Organization {
+            id: Uuid::now_v7(),
+            ..first.clone()
+        };
+        store
+            .write(job(move |tx| {
+                Box::pin(async move {
+                    assert_eq!(tx.next_tracking_seq("JOB", 2026).await?, 1);
+                    tx.insert_org(&first).await
+                })
+            }))
+            .await
+            .unwrap();
+        // The same code again: the job fails, and nothing of it stays.
+        let failed = store
+            .write(job(move |tx| {
+                Box::pin(async move {
+                    assert_eq!(tx.next_tracking_seq("JOB", 2026).await?, 2);
+                    tx.insert_org(&again).await
+                })
+            }))
+            .await;
+        assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+        // Jobs and ordinary transactions at once.
+        let mut handles = Vec::new();
+        for i in 0..6 {
+            let store = store.clone();
+            handles.push(tokio::spawn(async move {
+                let code = format!("J-{i}");
+                if i % 2 == 0 {
+                    store
+                        .write(job(move |tx| {
+                            Box::pin(async move {
+                                tx.next_tracking_seq("JOB", 2026).await?;
+                                tx.insert_org(&org(OrgKind::Section, &code, None)).await
+                            })
+                        }))
+                        .await
+                        .unwrap();
+                } else {
+                    let mut tx = store.begin().await.unwrap();
+                    tx.next_tracking_seq("JOB", 2026).await.unwrap();
+                    tx.insert_org(&org(OrgKind::Section, &code, None))
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+        let mut tx = store.read().await.unwrap();
+        let n = tx
+            .list_orgs()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|o| o.code.starts_with("J-"))
+            .count();
+        assert_eq!(n, 7);
+        drop(tx);
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.next_tracking_seq("JOB", 2026).await.unwrap(),
+            8,
+            "the failed job's number was given again"
+        );
+        drop(tx);
+        // A job that panics fails (on SQLite the writer runs it and stays
+        // up; on PostgreSQL the panic is the caller's), and writing goes on.
+        let panicking = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(job(|tx| {
+                        Box::pin(async move {
+                            tx.next_tracking_seq("JOB", 2026).await?;
+                            panic!("a bug in a use case");
+                        })
+                    }))
+                    .await
+            })
+        };
+        assert!(!matches!(panicking.await, Ok(Ok(()))));
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.next_tracking_seq("JOB", 2026).await.unwrap(), 8);
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn queues_apply_scopes_and_filters_like_can_see() {
     with_db(true, |store, _| async move {

@@ -15,7 +15,7 @@ use diwan_domain::cases::tracking::TrackingNumber;
 use diwan_domain::cases::workflow::{self, Needs};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::{DomainError, ErrorCode, Reason, Role};
-use diwan_store::{Case, CaseType};
+use diwan_store::{Case, CaseType, StoreError, Tx};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -207,16 +207,33 @@ impl Services {
             .await?;
         }
         drop(tx);
-        let mut tx = self.store.begin().await?;
-        let seq = tx.next_tracking_seq(&ct.prefix, year).await?;
-        let tracking = TrackingNumber::new(&ct.prefix, year, seq)?.to_string();
-        case.tracking_number = tracking.clone();
-        case.search_text = search_text(&case);
-        fx.name_case(case.id, &tracking);
-        // The case goes in once, in its final state, before what refers to it.
-        tx.insert_case(&case).await?;
-        fx.write(&mut *tx).await?;
-        tx.commit().await?;
+        let filed = Arc::new(std::sync::Mutex::new(None));
+        let out = filed.clone();
+        let prefix = ct.prefix.clone();
+        self.store
+            .write(job(move |tx| {
+                Box::pin(async move {
+                    let seq = tx.next_tracking_seq(&prefix, year).await?;
+                    let tracking = TrackingNumber::new(&prefix, year, seq)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .to_string();
+                    case.tracking_number = tracking.clone();
+                    case.search_text = search_text(&case);
+                    fx.name_case(case.id, &tracking);
+                    // The case goes in once, in its final state, before what
+                    // refers to it.
+                    tx.insert_case(&case).await?;
+                    fx.write_store(tx).await?;
+                    *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(case);
+                    Ok(())
+                })
+            }))
+            .await?;
+        let case = filed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| Error::Internal("a filing committed without its case".into()))?;
         Ok(Typed {
             case,
             case_type: ct,
@@ -374,6 +391,20 @@ impl Services {
         self.cache.forget_case_types();
         Ok(t)
     }
+}
+
+/// A job for [`diwan_store::Store::write`]; the function fixes the closure's
+/// lifetimes, which Rust does not infer for a closure on its own.
+fn job<F>(f: F) -> diwan_store::WriteJob
+where
+    F: for<'a> FnOnce(
+            &'a mut dyn Tx,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = diwan_store::Result<()>> + Send + 'a>,
+        > + Send
+        + 'static,
+{
+    Box::new(f)
 }
 
 /// A filing's input once its text is checked.

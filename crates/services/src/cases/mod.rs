@@ -142,6 +142,11 @@ impl Effects {
     /// Writes everything, messages before the files that may belong to
     /// them.
     pub(crate) async fn write(self, tx: &mut dyn Tx) -> Result<()> {
+        Ok(self.write_store(tx).await?)
+    }
+
+    /// [`Effects::write`], for a job of the store.
+    pub(crate) async fn write_store(self, tx: &mut dyn Tx) -> diwan_store::Result<()> {
         for m in &self.messages {
             tx.insert_message(m).await?;
         }
