@@ -93,7 +93,11 @@ impl UserRead for SqliteTx {
             sep.push_bind(*id);
         }
         qb.push(")");
-        let rows = qb.build().fetch_all(self.read_conn().await?).await.map_err(db)?;
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         rows.iter().map(user_from).collect()
     }
 

@@ -75,7 +75,11 @@ impl AuditRead for SqliteTx {
         }
         qb.push(" ORDER BY at DESC, id DESC LIMIT ")
             .push_bind(q.limit);
-        let rows = qb.build().fetch_all(self.read_conn().await?).await.map_err(db)?;
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         rows.iter().map(audit_from).collect()
     }
 }

@@ -140,6 +140,18 @@ fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &Scope) {
     }
 }
 
+/// What the writer runs before each commit of a group: the cases filed
+/// since the search index's mark enter the index, and the mark moves on
+/// (see `migrations/0002_cases_search.sql`). One statement for the group
+/// keeps FTS5 out of the transactions' savepoints.
+pub(crate) const INDEX_NEW_CASES: &str = "INSERT INTO cases_fts(rowid, search_text)
+     SELECT rowid, search_text FROM cases WHERE rowid > (SELECT upto FROM search_index_mark);
+     UPDATE search_index_mark SET upto = (SELECT coalesce(max(rowid), 0) FROM cases);";
+
+/// Whether the database has the search index's mark (its migrations ran).
+pub(crate) const HAS_INDEX_MARK: &str =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'search_index_mark'";
+
 /// An FTS5 query where every term must match as a prefix.
 fn fts_query(terms: &[String]) -> String {
     terms
@@ -425,7 +437,11 @@ impl CaseRead for SqliteTx {
         }
         qb.push(format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
             .push_bind(q.limit);
-        let rows = qb.build().fetch_all(self.read_conn().await?).await.map_err(db)?;
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         rows.iter().map(case_row_from).collect()
     }
 
@@ -448,7 +464,11 @@ impl CaseRead for SqliteTx {
         if let Some(v) = q.holder_org_id {
             qb.push(" AND c.holder_org_id = ").push_bind(v);
         }
-        let r = qb.build().fetch_one(self.read_conn().await?).await.map_err(db)?;
+        let r = qb
+            .build()
+            .fetch_one(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         Ok(CaseCounts {
             open: r.try_get("open").map_err(db)?,
             overdue: r.try_get("overdue").map_err(db)?,

@@ -87,7 +87,8 @@ pub(crate) type SeqKey = (String, i32);
 
 /// The last number of each sequence as the writer's current transaction
 /// has it (committed, or taken by a transaction of the group).
-pub(crate) type Sequences = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<SeqKey, u64>>>;
+pub(crate) type Sequences =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<SeqKey, u64>>>;
 
 enum Request {
     /// The connection, on loan to the asking task.
@@ -96,7 +97,10 @@ enum Request {
         reply: oneshot::Sender<std::result::Result<Lease, String>>,
     },
     /// A transaction the writer runs itself.
-    Job { job: diwan_store::WriteJob, done: Done },
+    Job {
+        job: diwan_store::WriteJob,
+        done: Done,
+    },
 }
 
 impl Request {
@@ -345,6 +349,9 @@ async fn run(
     seqs: Sequences,
 ) {
     let mut carried: Option<Request> = None;
+    // Whether the database has what the group's end needs (the search
+    // index's mark): known once migrations have run.
+    let mut indexed = false;
     loop {
         let first = match carried.take() {
             Some(r) => r,
@@ -362,7 +369,15 @@ async fn run(
                 Some(r) => conn = r.conn,
                 None => return,
             }
+            // An exclusive loan may have migrated the database.
+            indexed = false;
             continue;
+        }
+        if !indexed {
+            indexed = sqlx::query_scalar::<_, i64>(crate::cases::HAS_INDEX_MARK)
+                .fetch_one(&mut conn)
+                .await
+                .is_ok_and(|n| n > 0);
         }
         let started = Instant::now();
         // Whether the group's transaction is open: its first writer opens it.
@@ -411,11 +426,18 @@ async fn run(
         let outcome = match (broken, open) {
             (Some(e), _) => Err(e),
             (None, false) => Ok(()),
-            (None, true) => conn
-                .execute("COMMIT")
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            (None, true) => {
+                // The group's end and its commit, in one trip.
+                let end = if indexed {
+                    format!("{} COMMIT;", crate::cases::INDEX_NEW_CASES)
+                } else {
+                    "COMMIT;".to_owned()
+                };
+                conn.execute(end.as_str())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
         };
         if outcome.is_err() {
             // Whatever is left of the transaction goes; an error here only
@@ -427,11 +449,7 @@ async fn run(
         // How many transactions shared the commit, for `/metrics`.
         metrics::histogram!("diwan_sqlite_group_commit_size").record(committed.len() as f64);
         for done in committed {
-            let _ = done.send(
-                outcome
-                    .clone()
-                    .map_err(|e| StoreError::Database(e.into())),
-            );
+            let _ = done.send(outcome.clone().map_err(|e| StoreError::Database(e.into())));
         }
     }
 }

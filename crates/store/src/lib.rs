@@ -73,8 +73,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub type WriteJob = Box<
     dyn for<'a> FnOnce(
             &'a mut dyn Tx,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>
-        + Send,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>,
+        > + Send,
 >;
 
 /// A database backend.

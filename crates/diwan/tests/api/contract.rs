@@ -804,7 +804,10 @@ async fn a_failed_transaction_among_others_takes_only_its_own_work_back() {
             outcomes.push(w.await.unwrap());
         }
         outcomes.sort();
-        assert!(outcomes[0].2 && !outcomes[1].2 && outcomes[2].2, "{outcomes:?}");
+        assert!(
+            outcomes[0].2 && !outcomes[1].2 && outcomes[2].2,
+            "{outcomes:?}"
+        );
         let mut tx = store.read().await.unwrap();
         let codes: Vec<String> = tx
             .list_orgs()
@@ -1342,6 +1345,92 @@ async fn search_matches_prefixes_of_every_term() {
         let second = tx.list_cases(&q).await.unwrap();
         let pages: Vec<Uuid> = first.iter().chain(&second).map(|r| r.id).collect();
         assert_eq!(pages, [ids[3], ids[1], ids[0]]);
+    })
+    .await;
+}
+
+/// A case changed in the transaction (and so the group) that files it is
+/// found by its last text only, as is one changed after; cases filed by
+/// transactions committed together are all found; and on SQLite the full-text
+/// index stays whole (FTS5's own integrity check).
+#[tokio::test]
+async fn search_finds_cases_by_their_last_text_however_they_were_grouped() {
+    with_db(true, |store, db| async move {
+        let w = world(&store).await;
+        let mut tx = store.begin().await.unwrap();
+        let mut a = case(
+            w.kind.id,
+            "MLG-2026-000901",
+            &w.clerk_a,
+            "صيانة مدرسة",
+            "نص",
+        );
+        a.submitted_at = Some(now());
+        tx.insert_case(&a).await.unwrap();
+        a.subject = "إنارة شارع".to_owned();
+        a.search_text = normalize_for_search(&format!("{} {} نص", a.tracking_number, a.subject));
+        tx.update_case(&a).await.unwrap();
+        tx.commit().await.unwrap();
+        // Several filings waiting together.
+        let mut handles = Vec::new();
+        for i in 0..6u32 {
+            let (store, kind, clerk) = (store.clone(), w.kind.id, w.clerk_a.clone());
+            handles.push(tokio::spawn(async move {
+                let tracking = format!("MLG-2026-00095{i}");
+                let mut c = case(kind, &tracking, &clerk, "ميزانية بلدية", "نص");
+                c.search_text =
+                    normalize_for_search(&format!("{} ميزانية بلدية نص", c.tracking_number));
+                c.submitted_at = Some(now());
+                let mut tx = store.begin().await.unwrap();
+                tx.insert_case(&c).await.unwrap();
+                tx.commit().await.unwrap();
+                c.id
+            }));
+        }
+        let mut grouped = Vec::new();
+        for h in handles {
+            grouped.push(h.await.unwrap());
+        }
+        let search = |text: &str| {
+            let store = store.clone();
+            let q = CaseQuery {
+                terms: search_terms(text),
+                limit: 100,
+                ..CaseQuery::new(Scope::Everything)
+            };
+            async move {
+                let mut tx = store.read().await.unwrap();
+                let mut ids: Vec<Uuid> = tx
+                    .list_cases(&q)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        assert_eq!(search("إنارة").await, vec![a.id]);
+        assert!(search("مدرسة").await.is_empty(), "the first text is gone");
+        grouped.sort();
+        assert_eq!(search("ميزانية").await, grouped);
+        // Changed again, in a later transaction.
+        let mut tx = store.begin().await.unwrap();
+        a.subject = "تعبيد طريق".to_owned();
+        a.search_text = normalize_for_search(&format!("{} {} نص", a.tracking_number, a.subject));
+        tx.update_case(&a).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(search("تعبيد").await, vec![a.id]);
+        assert!(search("إنارة").await.is_empty());
+        if let Db::Sqlite(_) = &db {
+            execute_raw(
+                &db,
+                "INSERT INTO cases_fts(cases_fts) VALUES ('integrity-check')",
+            )
+            .await
+            .expect("the full-text index is whole");
+        }
     })
     .await;
 }

@@ -198,7 +198,7 @@ impl Services {
                 Some(caller),
                 &mut case,
                 &ct,
-                &wf,
+                wf,
                 &ministry,
                 &mv,
                 now,

@@ -74,7 +74,7 @@ impl Services {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
-        let mv = pick(&wf, &case)?;
+        let mv = pick(wf, &case)?;
         let ministry = self.ministry(&mut *tx).await?;
         let mut fx = Effects::default();
         let t = self
@@ -83,7 +83,7 @@ impl Services {
                 Some(caller),
                 &mut case,
                 &ct,
-                &wf,
+                wf,
                 &ministry,
                 &mv,
                 now,
@@ -305,7 +305,7 @@ impl Services {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let (case, _, wf) = self.visible_case(&mut *tx, caller, id).await?;
-        let v = permissions(caller, &case, &wf);
+        let v = permissions(caller, &case, wf);
         if !(if internal { v.note } else { v.message }) {
             return Err(Error::forbidden());
         }

@@ -110,12 +110,12 @@ impl Services {
         let actions = if caller.can_write() {
             wf.available(&caller.actor(), &facts(&case))
                 .into_iter()
-                .map(|t| AvailableAction::of(&wf, &case.state, t))
+                .map(|t| AvailableAction::of(wf, &case.state, t))
                 .collect()
         } else {
             Vec::new()
         };
-        let p = permissions(caller, &case, &wf);
+        let p = permissions(caller, &case, wf);
         Ok(CaseView {
             paused: case.clock == workflow::Clock::Paused,
             due_soon: !case.overdue
