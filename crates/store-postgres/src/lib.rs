@@ -153,10 +153,9 @@ impl Store for PostgresStore {
         }))
     }
 
-    async fn write(&self, job: diwan_store::WriteJob) -> Result<()> {
-        let mut tx = self.begin().await?;
-        job(&mut *tx).await?;
-        tx.commit().await
+    async fn file_case(&self, f: diwan_store::Filing) -> Result<diwan_store::Case> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        cases::file_case(&mut conn, f).await
     }
 
     async fn read(&self) -> Result<Box<dyn ReadTx>> {

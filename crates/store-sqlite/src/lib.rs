@@ -26,7 +26,10 @@ mod pending;
 mod writer;
 
 use async_trait::async_trait;
-use diwan_store::{PoolStats, ReadTx, Readiness, Result, Store, StoreError, Tx};
+use diwan_store::{
+    AuditRepo, Case, CaseRepo, Filing, NotificationRepo, PoolStats, ReadTx, Readiness, Result,
+    Store, StoreError, Tx,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::ops::DerefMut;
@@ -263,8 +266,35 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn write(&self, job: diwan_store::WriteJob) -> Result<()> {
-        self.writer.run_job(job).await
+    async fn file_case(&self, f: Filing) -> Result<Case> {
+        let filed = Arc::new(std::sync::Mutex::new(None));
+        let out = filed.clone();
+        let job: writer::Job = Box::new(move |tx| {
+            Box::pin(async move {
+                let mut f = f;
+                // The writer knows the sequence: no trip (see `writer`).
+                let seq = tx.next_tracking_seq(&f.prefix, f.year).await?;
+                let tracking = f.tracking_number(seq)?;
+                f.name(&tracking);
+                // The case first, then what refers to it; all held back and
+                // sent in one trip with the release of the savepoint.
+                tx.insert_case(&f.case).await?;
+                for m in &f.messages {
+                    tx.insert_message(m).await?;
+                }
+                for a in &f.attachments {
+                    tx.insert_attachment(a).await?;
+                }
+                tx.insert_events(&f.events).await?;
+                tx.append_audit(&f.audit).await?;
+                tx.insert_notifications(&f.notifications).await?;
+                *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(f.case);
+                Ok(())
+            })
+        });
+        self.writer.run_job(job).await?;
+        let case = filed.lock().unwrap_or_else(|e| e.into_inner()).take();
+        case.ok_or_else(|| StoreError::Database("a filing committed without its case".into()))
     }
 
     async fn read(&self) -> Result<Box<dyn ReadTx>> {

@@ -56,6 +56,15 @@ pub(crate) enum Kind {
     Exclusive,
 }
 
+/// A transaction the writer runs itself: writes decided in full.
+pub(crate) type Job = Box<
+    dyn for<'a> FnOnce(
+            &'a mut crate::SqliteTx,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>,
+        > + Send,
+>;
+
 /// Where a transaction is told whether its group committed.
 pub(crate) type Done = oneshot::Sender<Result<()>>;
 
@@ -97,10 +106,7 @@ enum Request {
         reply: oneshot::Sender<std::result::Result<Lease, String>>,
     },
     /// A transaction the writer runs itself.
-    Job {
-        job: diwan_store::WriteJob,
-        done: Done,
-    },
+    Job { job: Job, done: Done },
 }
 
 impl Request {
@@ -240,7 +246,7 @@ impl Writer {
 impl Writer {
     /// Runs `job` on the writer, in the group of transactions waiting at
     /// that moment, and waits until the group has committed.
-    pub(crate) async fn run_job(&self, job: diwan_store::WriteJob) -> Result<()> {
+    pub(crate) async fn run_job(&self, job: Job) -> Result<()> {
         let (done, answer) = oneshot::channel();
         self.requests
             .send(Request::Job { job, done })
@@ -287,7 +293,7 @@ async fn lend(
 /// once.
 async fn run_here(
     conn: SqliteConnection,
-    job: diwan_store::WriteJob,
+    job: Job,
     done: Done,
     prefix: &'static str,
     seqs: &Sequences,

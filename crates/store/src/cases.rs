@@ -1,7 +1,7 @@
 //! Cases: the case-type catalogue, cases and their queues and counts,
 //! history, messages and attachments.
 
-use crate::Result;
+use crate::{AuditRecord, Notification, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use diwan_domain::cases::fields::FieldDef;
@@ -213,6 +213,60 @@ pub struct Attachment {
     pub uploaded_by: Uuid,
     pub internal: bool,
     pub at: DateTime<Utc>,
+}
+
+/// A new case with everything that goes with it, for
+/// [`crate::Store::file_case`]: decided in full, but for its tracking
+/// number, which the store takes from the case type's sequence (prefix and
+/// year) as it writes it all.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    pub prefix: String,
+    pub year: i32,
+    /// The case; its `tracking_number` and `search_text` are the store's to fill.
+    pub case: Case,
+    pub events: Vec<CaseEvent>,
+    pub messages: Vec<Message>,
+    pub attachments: Vec<Attachment>,
+    /// Audit records; those whose details have a `tracking_number` get the
+    /// case's.
+    pub audit: Vec<AuditRecord>,
+    /// Notifications about the case; each gets its tracking number.
+    pub notifications: Vec<Notification>,
+}
+
+impl Filing {
+    /// The tracking number of the `seq`-th case of the filing's sequence.
+    pub fn tracking_number(&self, seq: u64) -> Result<String> {
+        diwan_domain::cases::tracking::TrackingNumber::new(&self.prefix, self.year, seq)
+            .map(|t| t.to_string())
+            .map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Gives the case its tracking number wherever the filing names it.
+    pub fn name(&mut self, tracking: &str) {
+        self.case.tracking_number = tracking.to_owned();
+        self.case.search_text = search_text(&self.case);
+        for n in &mut self.notifications {
+            n.tracking_number = tracking.to_owned();
+        }
+        for r in &mut self.audit {
+            if let Some(d) = r.details.as_object_mut() {
+                if d.contains_key("tracking_number") {
+                    d.insert("tracking_number".into(), tracking.into());
+                }
+            }
+        }
+    }
+}
+
+/// What search reads of a case: its tracking number, subject and body,
+/// normalized (see `diwan_domain::text`).
+pub fn search_text(c: &Case) -> String {
+    diwan_domain::text::normalize_for_search(&format!(
+        "{} {} {}",
+        c.tracking_number, c.subject, c.body
+    ))
 }
 
 #[async_trait]

@@ -68,29 +68,21 @@ pub fn like_prefix(prefix: &str) -> String {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The writes of a use case whose every decision is made already, run by
-/// [`Store::write`] in one transaction.
-pub type WriteJob = Box<
-    dyn for<'a> FnOnce(
-            &'a mut dyn Tx,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>,
-        > + Send,
->;
-
 /// A database backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Opens a transaction. Every change of state and its audit record go
     /// through one transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>>;
-    /// Runs `job` in one transaction and commits it, for a use case that has
-    /// decided everything and only writes (a filing). It is
-    /// [`Store::begin`], the job and [`Tx::commit`], except that on SQLite
-    /// the single writer runs the job itself, back to back with the others
-    /// waiting, instead of lending its connection to the caller's task and
-    /// waiting for it to come back. Returns once the writes are durable.
-    async fn write(&self, job: WriteJob) -> Result<()>;
+    /// Files a case decided in full, in one transaction: takes the next
+    /// number of its sequence (no number is lost if it fails), names the
+    /// case with it ([`Filing::name`]) and writes the case and everything
+    /// that goes with it. Returns the case as written, once durable. On
+    /// SQLite the single writer runs it itself, back to back with the other
+    /// filings waiting, without lending its connection to another task; on
+    /// PostgreSQL it is one statement, so that the sequence's row is locked
+    /// for no longer than that statement and its commit.
+    async fn file_case(&self, f: Filing) -> Result<Case>;
     /// Opens a transaction that only reads: it has no method that writes,
     /// and the database refuses writes on it too (SQLite's readers are
     /// opened read-only, PostgreSQL's connections for reading default to

@@ -11,11 +11,10 @@ use crate::frame::Shown;
 use crate::organizations::today_in;
 use crate::{Caller, Error, Result, Services};
 use chrono::Datelike;
-use diwan_domain::cases::tracking::TrackingNumber;
 use diwan_domain::cases::workflow::{self, Needs};
 use diwan_domain::organizations::OrgKind;
 use diwan_domain::{DomainError, ErrorCode, Reason, Role};
-use diwan_store::{Case, CaseType, StoreError, Tx};
+use diwan_store::{Case, CaseType, Filing};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -76,10 +75,9 @@ impl Services {
     /// services keep in memory (the catalogue, the organizations, holidays
     /// and staff; a read-only transaction fills what is missing): the case
     /// in its final state, its history, audit records and notifications.
-    /// The transaction that writes comes last and does only that: it takes
-    /// the tracking number (on PostgreSQL that locks the sequence's row
-    /// until the commit; on SQLite it is the one writer's time), writes
-    /// everything in one trip and commits.
+    /// The transaction that writes comes last and does only that
+    /// ([`diwan_store::Store::file_case`]): it takes the tracking number,
+    /// names the case and what refers to it with it, and writes it all.
     async fn file(
         &self,
         caller: &Caller,
@@ -207,33 +205,19 @@ impl Services {
             .await?;
         }
         drop(tx);
-        let filed = Arc::new(std::sync::Mutex::new(None));
-        let out = filed.clone();
-        let prefix = ct.prefix.clone();
-        self.store
-            .write(job(move |tx| {
-                Box::pin(async move {
-                    let seq = tx.next_tracking_seq(&prefix, year).await?;
-                    let tracking = TrackingNumber::new(&prefix, year, seq)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                        .to_string();
-                    case.tracking_number = tracking.clone();
-                    case.search_text = search_text(&case);
-                    fx.name_case(case.id, &tracking);
-                    // The case goes in once, in its final state, before what
-                    // refers to it.
-                    tx.insert_case(&case).await?;
-                    fx.write_store(tx).await?;
-                    *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(case);
-                    Ok(())
-                })
-            }))
+        let case = self
+            .store
+            .file_case(Filing {
+                prefix: ct.prefix.clone(),
+                year,
+                case,
+                events: fx.events,
+                messages: fx.messages,
+                attachments: fx.attachments,
+                audit: fx.audit,
+                notifications: fx.notifications,
+            })
             .await?;
-        let case = filed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| Error::Internal("a filing committed without its case".into()))?;
         Ok(Typed {
             case,
             case_type: ct,
@@ -391,20 +375,6 @@ impl Services {
         self.cache.forget_case_types();
         Ok(t)
     }
-}
-
-/// A job for [`diwan_store::Store::write`]; the function fixes the closure's
-/// lifetimes, which Rust does not infer for a closure on its own.
-fn job<F>(f: F) -> diwan_store::WriteJob
-where
-    F: for<'a> FnOnce(
-            &'a mut dyn Tx,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = diwan_store::Result<()>> + Send + 'a>,
-        > + Send
-        + 'static,
-{
-    Box::new(f)
 }
 
 /// A filing's input once its text is checked.

@@ -20,7 +20,6 @@ use crate::{Caller, Error, Result, Services};
 use diwan_domain::cases::workflow::{
     Audience, CaseFacts, Prompt, Registry, Scope, TransitionDef, Workflow,
 };
-use diwan_domain::text::normalize_for_search;
 use diwan_domain::{Reason, Role};
 use diwan_store::{
     Attachment, AuditRecord, Case, CaseEvent, CaseRow, CaseType, Message, Notification,
@@ -119,34 +118,9 @@ pub(crate) struct Effects {
 }
 
 impl Effects {
-    /// Gives the case `id` its tracking number where the records name it:
-    /// a filing decides everything before the number is taken.
-    pub(crate) fn name_case(&mut self, id: Uuid, tracking: &str) {
-        for n in &mut self.notifications {
-            if n.case_id == Some(id) {
-                n.tracking_number = tracking.to_owned();
-            }
-        }
-        let id = id.to_string();
-        for r in &mut self.audit {
-            if r.object_id.as_deref() == Some(id.as_str()) {
-                if let Some(d) = r.details.as_object_mut() {
-                    if d.contains_key("tracking_number") {
-                        d.insert("tracking_number".into(), tracking.into());
-                    }
-                }
-            }
-        }
-    }
-
     /// Writes everything, messages before the files that may belong to
     /// them.
     pub(crate) async fn write(self, tx: &mut dyn Tx) -> Result<()> {
-        Ok(self.write_store(tx).await?)
-    }
-
-    /// [`Effects::write`], for a job of the store.
-    pub(crate) async fn write_store(self, tx: &mut dyn Tx) -> diwan_store::Result<()> {
         for m in &self.messages {
             tx.insert_message(m).await?;
         }
@@ -222,9 +196,7 @@ pub(crate) fn clean_fields(
     Ok(diwan_domain::cases::fields::validate(&ct.fields, &v)?)
 }
 
-pub(crate) fn search_text(c: &Case) -> String {
-    normalize_for_search(&format!("{} {} {}", c.tracking_number, c.subject, c.body))
-}
+pub(crate) use diwan_store::search_text;
 
 impl Services {
     /// Loads a case the caller may see, or answers "not found" as if it did
