@@ -55,13 +55,15 @@ const ANSWER = 'تمت الموافقة على المناقلة المطلوبة
 // ---------------------------------------------------------------------------
 // Labels, read from the application's own message files rather than guessed.
 
-/** The single-line messages of a Fluent file, as id → text. */
+/** The single-line messages of a language's Fluent files, as id → text. */
 function readFtl(lang) {
-  const file = path.join(ROOT, 'crates', 'web', 'locales', lang, 'main.ftl');
+  const dir = path.join(ROOT, 'crates', 'web', 'locales', lang);
   const out = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([a-z][a-z0-9-]*)\s*=\s*(\S.*)$/.exec(line);
-    if (m) out[m[1]] = m[2].trim();
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.ftl'))) {
+    for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
+      const m = /^([a-z][a-z0-9-]*)\s*=\s*(\S.*)$/.exec(line);
+      if (m) out[m[1]] = m[2].trim();
+    }
   }
   return out;
 }
@@ -71,7 +73,7 @@ const FTL = { ar: readFtl('ar'), en: readFtl('en') };
 /** The text of message `id` in `lang`, with `{ $var }` filled in. */
 function t(lang, id, vars = {}) {
   const text = FTL[lang][id];
-  assert.ok(text !== undefined, `crates/web/locales/${lang}/main.ftl has no single-line message "${id}"`);
+  assert.ok(text !== undefined, `crates/web/locales/${lang}/*.ftl have no single-line message "${id}"`);
   return norm(text.replace(/\{\s*\$([a-z_]+)\s*\}/g, (_, v) => String(vars[v])));
 }
 const ar = (id, vars) => t('ar', id, vars);
@@ -113,7 +115,9 @@ function minimalPdf() {
 
 const visits = []; // { who, url, status, how }
 const violations = []; // { who, url, id, impact, help, helpUrl, nodes: [{ target, summary }] }
-const problems = { langDir: [], scroll: [], leak: [], csp: [], untranslated: [], controls: [], unassigned: [] };
+/** Queues seen on a phone with at least one case in them. */
+let phoneQueuesWithRows = 0;
+const problems = { langDir: [], scroll: [], leak: [], csp: [], untranslated: [], controls: [], unassigned: [], cards: [] };
 
 /** Message ids have this shape; Arabic pages never show Latin text like it. */
 const MESSAGE_ID = /\b[a-z]{2,}(?:-[a-z0-9]+)+\b/g;
@@ -143,7 +147,22 @@ async function audit(p, how) {
       html: root.outerHTML,
       wide: [],
       controls: [],
+      rows: [],
     };
+    // Queue rows: on a phone each is a card (a block as wide as the list)
+    // with its column's name before every value, and no column headers.
+    for (const tr of document.querySelectorAll('table.cards tbody tr')) {
+      const r = tr.getBoundingClientRect();
+      const list = tr.closest('table').getBoundingClientRect();
+      const labelled = [...tr.querySelectorAll('td')].every((td) => getComputedStyle(td, '::before').content.length > 2);
+      const head = tr.closest('table').querySelector('thead');
+      facts.rows.push({
+        display: getComputedStyle(tr).display,
+        fills: Math.abs(r.width - list.width) <= 2,
+        labelled,
+        headVisible: head ? head.getBoundingClientRect().width > 2 : false,
+      });
+    }
     // The text a browser draws inside a select or a text field is not a
     // text node, so axe-core's colour-contrast rule does not see it.
     const rgba = (c) => {
@@ -197,6 +216,15 @@ async function audit(p, how) {
   }
   if (p.phone && facts.scrollWidth > facts.innerWidth + 1) {
     note('scroll', p, url, `scrollWidth ${facts.scrollWidth} > innerWidth ${facts.innerWidth}; sticking out: ${facts.wide.join(', ')}`);
+  }
+  if (p.phone && /^\/(cases|search)(\?|$)/.test(url)) {
+    if (facts.rows.length > 0) phoneQueuesWithRows += 1;
+    for (const row of facts.rows) {
+      if (row.display !== 'block' || !row.fills || !row.labelled || row.headVisible) {
+        note('cards', p, url, `a queue row is not a card: ${JSON.stringify(row)}`);
+        break;
+      }
+    }
   }
   if (p.municipal && facts.html.includes(NOTE)) {
     note('leak', p, url, `the municipality sees the internal note`);
@@ -566,6 +594,11 @@ test('every page visited has the expected lang and dir (ar/rtl, en/ltr)', () => 
 
 test('at 360 px wide no page scrolls sideways', () => {
   assert.equal(problems.scroll.length, 0, `pages wider than the phone:\n${list(problems.scroll)}`);
+});
+
+test('at 360 px wide a queue shows one card per case, not a squeezed table', () => {
+  assert.ok(phoneQueuesWithRows > 0, 'no queue with cases was seen on a phone');
+  assert.equal(problems.cards.length, 0, `queues shown as tables on a phone:\n${list(problems.cards)}`);
 });
 
 test('the municipality never sees the internal note', () => {
