@@ -5,10 +5,13 @@
 //! stored search text and the query go through [`normalize_for_search`], so the
 //! database only ever compares normalized forms.
 
-/// The longest string any single input may hold, in characters. Each field
-/// has its own, tighter bound in the type that parses it; this one guards
-/// everything that has none (filters, names looked up, free text).
-pub const MAX_INPUT_CHARS: usize = 20_000;
+/// The longest string any single input may hold, in characters: one more
+/// than the longest any field accepts (20,000, a letter's body), so that a
+/// text over its field's bound reaches the check that refuses it instead of
+/// being cut to fit. Each field has its own, tighter bound in the type that
+/// parses it; this one guards everything that has none (filters, names
+/// looked up).
+pub const MAX_INPUT_CHARS: usize = 20_001;
 
 /// Whether `c` may not appear in stored text: NUL and the other C0 and C1
 /// control characters (line breaks and tabs excepted), and the

@@ -3,6 +3,7 @@
 
 use crate::process::{case_type_id, count, file, has_create_audit, sign_in, Node, Place};
 use reqwest::{Client, StatusCode};
+use sqlx::Connection;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -95,5 +96,21 @@ async fn crash_sigkill_during_a_filing_burst_loses_no_acknowledged_case() {
     )
     .await;
     assert_eq!(no_events, 0, "cases without their events");
+    if url.starts_with("sqlite:") {
+        // The full-text index took in exactly the cases that committed: the
+        // writer indexes a group's cases in the group's own transaction.
+        let indexed = count(
+            &url,
+            "SELECT COUNT(*) FROM cases_fts WHERE cases_fts MATCH '\"crash\"*'",
+        )
+        .await;
+        assert_eq!(indexed, cases, "every stored case is searchable, no other");
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO cases_fts(cases_fts) VALUES ('integrity-check')")
+            .execute(&mut c)
+            .await
+            .expect("the full-text index is whole after the crash");
+        let _ = c.close().await;
+    }
     place.remove().await;
 }

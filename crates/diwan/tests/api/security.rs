@@ -174,18 +174,15 @@ async fn security_known_and_unknown_names_answer_alike_in_status_and_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_a_burst_of_sign_ins_waits_for_bounded_password_checks() {
-    let app = TestApp::spawn().await;
+    // From as many addresses as sign-ins, so that no address throttle
+    // holds the burst back: only the bound on password checks does.
+    let app = behind_proxy().await;
     let tries: Vec<_> = (0..24)
         .map(|i| {
             let app = &app;
             async move {
-                app.post(
-                    "/api/v1/auth/sign-in",
-                    None,
-                    json!({"username": format!("ghost.{i}"), "password": "x"}),
-                )
-                .await
-                .status
+                let addr = format!("198.51.100.{}", 100 + i);
+                sign_in_from(app, &addr, &format!("ghost.{i}"), "x").await.0
             }
         })
         .collect();
@@ -633,5 +630,233 @@ async fn security_a_half_sent_request_is_cut_off() {
     );
     // A whole request on a new connection is served as usual.
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_a_parallel_burst_from_one_address_gets_no_more_tries_than_its_limit() {
+    let app = behind_proxy().await;
+    let sprayer = "192.0.2.77";
+    // 40 guesses sent at once: none has failed yet when the others arrive,
+    // so only the attempts under way can hold the rest back.
+    let tries: Vec<_> = (0..40)
+        .map(|i| {
+            let app = &app;
+            async move { sign_in_from(app, sprayer, &format!("nobody.{i}"), "Spring2026!!").await }
+        })
+        .collect();
+    let answers = futures_join_all(tries).await;
+    let checked = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::TOO_MANY_REQUESTS && b["code"] == "too_many_attempts")
+        .count();
+    assert_eq!(checked + refused, 40, "{answers:?}");
+    assert!(
+        (1..=20).contains(&checked),
+        "{checked} of 40 parallel guesses were checked; the limit is 20"
+    );
+    // The address has used its tries: the right password is refused too.
+    let (status, _) = sign_in_from(&app, sprayer, "clerk.tripoli", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = sign_in_from(&app, "192.0.2.78", "clerk.tripoli", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_guessing_the_current_password_is_throttled_counted_and_audited() {
+    let app = TestApp::spawn_with(|s| {
+        s.trusted_proxies = 1;
+        s.services.sign_in_limits.failures = 8;
+    })
+    .await;
+    let (home, thief) = ("203.0.113.7", "198.51.100.9");
+    let (status, body) = sign_in_from(&app, home, "clerk.benghazi", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let taken = s(&body, "token").to_owned();
+    let change = |current: &'static str| {
+        let (app, taken) = (&app, taken.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/me/password"))
+                .bearer_auth(&taken)
+                .header("x-forwarded-for", thief)
+                .json(&json!({"current_password": current, "new_password": "a phrase the thief likes 99"}))
+                .send()
+                .await
+                .expect("password change request");
+            crate::helpers::Reply::read(r).await
+        }
+    };
+    // A taken session guesses the current password: each wrong guess counts
+    // against the account, as a failed sign-in does, and is audited.
+    for i in 0..5 {
+        let e = change("guess-number-one").await.expect_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "a wrong guess",
+        );
+        assert!(
+            e["details"]["current_password"].is_string(),
+            "guess {i}: {e}"
+        );
+    }
+    let u = app
+        .services
+        .store
+        .read()
+        .await
+        .unwrap()
+        .get_user(app.user("clerk.benghazi").id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.failed_attempts, 5, "every wrong guess counted");
+    assert!(u.locked_until.is_some(), "the account is locked");
+    // The account is locked and the address has been failing: even the
+    // right password changes nothing from there.
+    change(PASSWORD).await.expect_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        "the right password from the guessing address",
+    );
+    let auditor = app.sign_in("auditor").await;
+    let refused = audit(&app, &auditor, "action=user.password_change_refused").await;
+    assert_eq!(refused.len(), 6, "{refused:?}");
+    assert!(refused.iter().all(|r| r["ip"] == thief), "{refused:?}");
+    // Past the address's limit the guesses are refused before any check.
+    for _ in 0..2 {
+        change("guess-number-two").await;
+    }
+    change("guess-number-three").await.expect_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "past the address's limit",
+    );
+    // The person, from home, still signs in with their own password.
+    let (status, body) = sign_in_from(&app, home, "clerk.benghazi", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_text_over_its_bound_is_refused_not_cut() {
+    let app = TestApp::spawn().await;
+    let clerk = app.sign_in("clerk.tripoli").await;
+    let case = app
+        .file_case(&clerk, "budget_transfer", "طلب لاختبار الحدود", true)
+        .await;
+    let id = s(&case, "id").to_owned();
+    let path = format!("/api/v1/cases/{id}/messages");
+    let e = app
+        .post(&path, Some(&clerk), json!({"body": "ب".repeat(20_001)}))
+        .await
+        .expect_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "20,001 characters",
+        );
+    assert!(e["details"]["body"].is_string(), "{e}");
+    let e = app
+        .post(
+            "/api/v1/cases",
+            Some(&clerk),
+            json!({
+                "case_type_id": app.case_type("budget_transfer").id,
+                "subject": "طلب طويل",
+                "body": format!("{}ب", "ا".repeat(20_000)),
+            }),
+        )
+        .await
+        .expect_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "a 20,001-character letter",
+        );
+    assert!(e["details"]["body"].is_string(), "{e}");
+    let r = app
+        .post(&path, Some(&clerk), json!({"body": "ب".repeat(20_000)}))
+        .await;
+    assert!(
+        r.status.is_success(),
+        "20,000 characters: {} {}",
+        r.status,
+        &r.text[..r.text.len().min(300)]
+    );
+    let shown = app
+        .get(&format!("/api/v1/cases/{id}"), Some(&clerk))
+        .await
+        .expect(StatusCode::OK, "the case")
+        .to_string();
+    assert!(
+        shown.contains(&"ب".repeat(20_000)),
+        "the message kept whole"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_refused_uploads_store_nothing() {
+    let app = TestApp::spawn().await;
+    let [tripoli, benghazi] = app.sign_in_all(["clerk.tripoli", "clerk.benghazi"]).await;
+    let case = app
+        .file_case(&tripoli, "budget_transfer", "طلب لا يقبل ملفات غيره", true)
+        .await;
+    let id = s(&case, "id").to_owned();
+    let folder = std::path::Path::new(app.settings.files.as_deref().expect("a files directory"))
+        .join("cases")
+        .join(&id);
+    // Another municipality's clerk, and a file on a move that carries none.
+    app.upload(&id, &benghazi, "leak.pdf", pdf_bytes(2048))
+        .await
+        .expect_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "another municipality's upload",
+        );
+    let b = app.browser("clerk.tripoli").await;
+    let r = b
+        .post_multipart(
+            &format!("/cases/{id}/transitions"),
+            &[
+                ("csrf", b.csrf.as_str()),
+                ("action", "withdraw"),
+                ("message", "سحب مع ملف"),
+            ],
+            Some(("extra.pdf", pdf_bytes(2048))),
+        )
+        .await;
+    assert!(
+        r.status.is_client_error(),
+        "a file on a move without one: {}",
+        r.status
+    );
+    assert!(
+        !folder.exists(),
+        "a refused upload left {} behind",
+        folder.display()
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_a_page_path_that_is_not_text_is_not_found() {
+    let app = TestApp::spawn().await;
+    let b = app.browser("clerk.tripoli").await;
+    for path in ["/cases/%ff", "/attachments/%ff%fe", "/static/%ff.css"] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text);
+        assert!(
+            r.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{path}: a page, not the framework's plain text: {:?}",
+            r.header("content-type")
+        );
+    }
     app.stop().await;
 }

@@ -1,4 +1,5 @@
-//! Sign-in, sessions, API tokens and accounts.
+//! Accounts: people, their passwords, sign-in and sessions (`sessions.rs`),
+//! API tokens (`tokens.rs`).
 //!
 //! Passwords are hashed with Argon2id using OWASP's recommended parameters
 //! (19 MiB of memory, two passes, one lane). Session and API tokens are 256
@@ -7,7 +8,9 @@
 //! [`password`], the per-address sign-in throttle in [`throttle`].
 
 pub mod password;
+mod sessions;
 pub mod throttle;
+mod tokens;
 
 use crate::audit::record;
 use crate::frame::Shown;
@@ -15,8 +18,8 @@ use crate::{Caller, Error, Result, Services};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use diwan_domain::Reason;
-use diwan_domain::{DomainError, ErrorCode, Role};
-use diwan_store::{ApiToken, Session, User};
+use diwan_domain::Role;
+use diwan_store::User;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -102,351 +105,6 @@ fn check_username(u: &str) -> Result<String> {
 }
 
 impl Services {
-    /// Signs a person in.
-    ///
-    /// Every attempt, successful or not, is audited. An unknown user name, an
-    /// inactive account, a wrong password and a locked account all answer
-    /// `invalid_credentials` after the same work (one Argon2 check) and the
-    /// same back-off, so neither the answer nor its timing tells which user
-    /// names exist. Failures count against the account (atomically, in SQL)
-    /// and against the client's address. An address past its limit is
-    /// refused before any check. A locked account refuses addresses that have
-    /// been failing, but still accepts its right password from an address
-    /// that has not: a stranger cannot lock a person out from afar.
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: &str,
-        ip: Option<String>,
-    ) -> Result<SignedIn> {
-        let now = self.now();
-        let name = diwan_domain::text::clean_line(username, MAX_USERNAME + 1).to_lowercase();
-        let ip_failures = match self.sign_in_throttle.standing(ip.as_deref(), now) {
-            throttle::Standing::Open { failures } => failures,
-            throttle::Standing::Refused { until } => {
-                tracing::warn!(ip = ?ip, "sign-in refused: too many failures from this address");
-                metrics::counter!("diwan_sign_in_throttled_total").increment(1);
-                let minutes = ((until - now).num_seconds().max(0) + 59) / 60;
-                return Err(DomainError::new(ErrorCode::TooManyAttempts)
-                    .retry_after(minutes as u64 * 60)
-                    .into());
-            }
-        };
-        let user = if name.chars().count() <= MAX_USERNAME {
-            let mut tx = self.store.read().await?;
-            tx.user_by_username(&name).await?
-        } else {
-            None
-        };
-        let user = user.filter(|u| u.active);
-        let password_ok = match &user {
-            Some(u) => self.passwords.verify(password, &u.password_hash).await?,
-            None => {
-                self.passwords.verify_dummy(password).await?;
-                false
-            }
-        };
-        let locked = user
-            .as_ref()
-            .is_some_and(|u| u.locked_until.is_some_and(|t| t > now));
-        let refused_while_locked = locked && ip_failures > 0;
-        let Some(user) = user.filter(|_| password_ok && !refused_while_locked) else {
-            return self
-                .sign_in_failed(&name, ip, now, password_ok, locked)
-                .await;
-        };
-        let caller = caller_from(&user, ip.clone(), None);
-        let mut tx = self.store.begin().await?;
-        tx.record_sign_in_success(user.id).await?;
-        let token = random_token(SESSION_PREFIX);
-        let csrf_token = random_token("");
-        let expires_at =
-            now + chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
-        tx.insert_session(&Session {
-            token_hash: token_hash(&token),
-            user_id: user.id,
-            csrf_token: csrf_token.clone(),
-            created_at: now,
-            expires_at,
-            ip: ip.clone(),
-        })
-        .await?;
-        record(
-            &mut *tx,
-            Some(&caller),
-            now,
-            "auth.sign_in",
-            "user",
-            Some(user.id.to_string()),
-            json!({"while_locked": locked}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(SignedIn {
-            token,
-            csrf_token,
-            expires_at,
-            caller,
-        })
-    }
-
-    /// The failed half of [`Self::sign_in`]: counts the failure, audits it,
-    /// holds the answer back and refuses.
-    async fn sign_in_failed(
-        &self,
-        name: &str,
-        ip: Option<String>,
-        now: DateTime<Utc>,
-        password_ok: bool,
-        locked: bool,
-    ) -> Result<SignedIn> {
-        let mut tx = self.store.begin().await?;
-        // The user is read again in the write transaction: a sign-in for an
-        // account created meanwhile still counts against it.
-        let user = if name.chars().count() <= MAX_USERNAME {
-            tx.user_by_username(name).await?.filter(|u| u.active)
-        } else {
-            None
-        };
-        match &user {
-            Some(u) => {
-                let caller = caller_from(u, ip.clone(), None);
-                let (reason, failed, lock) = if password_ok {
-                    // The right password from an address that has been failing.
-                    ("locked", u.failed_attempts, u.locked_until)
-                } else {
-                    let lock_until = now
-                        + chrono::Duration::from_std(self.config.lockout_duration)
-                            .unwrap_or_default();
-                    let (failed, lock) = tx
-                        .record_sign_in_failure(u.id, self.config.lockout_threshold, lock_until)
-                        .await?;
-                    ("bad_password", failed, lock)
-                };
-                record(
-                    &mut *tx,
-                    Some(&caller),
-                    now,
-                    "auth.sign_in_failed",
-                    "user",
-                    Some(u.id.to_string()),
-                    json!({
-                        "reason": reason,
-                        "failed_attempts": failed,
-                        "locked": lock.is_some_and(|t| t > now),
-                        "was_locked": locked,
-                    }),
-                )
-                .await?;
-            }
-            None => {
-                let anon = Caller {
-                    // Bounded and cleaned: the audit trail keeps it for ever.
-                    username: name.chars().take(MAX_USERNAME).collect(),
-                    ..anonymous(ip.clone())
-                };
-                record(
-                    &mut *tx,
-                    Some(&anon),
-                    now,
-                    "auth.sign_in_failed",
-                    "user",
-                    None,
-                    json!({"reason": "unknown_user"}),
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        let failures = self.sign_in_throttle.fail(ip.as_deref(), now);
-        tokio::time::sleep(throttle::back_off(failures)).await;
-        Err(DomainError::new(ErrorCode::InvalidCredentials).into())
-    }
-
-    /// Finds who holds a session or API token. Returns the caller and, for a
-    /// browser session, its CSRF token. Expired, revoked or unknown tokens
-    /// give `None`.
-    pub async fn authenticate(
-        &self,
-        token: &str,
-        ip: Option<String>,
-    ) -> Result<Option<(Caller, Option<String>)>> {
-        let now = self.now();
-        let h = token_hash(token);
-        let mut tx = self.store.read().await?;
-        if token.starts_with(SESSION_PREFIX) {
-            let Some((s, u)) = tx.session_by_hash(&h).await? else {
-                return Ok(None);
-            };
-            let max_age =
-                chrono::Duration::from_std(self.config.session_max_lifetime).unwrap_or_default();
-            let hard_end = s.created_at + max_age;
-            if s.expires_at <= now || hard_end <= now {
-                return Ok(None);
-            }
-            if !u.active {
-                return Ok(None);
-            }
-            drop(tx);
-            // Sliding expiry, written at most every few minutes to spare the
-            // writer, and never past the session's absolute end.
-            let ttl = chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
-            if s.expires_at - now < ttl - chrono::Duration::minutes(5) && s.expires_at < hard_end {
-                let mut tx = self.store.begin().await?;
-                tx.touch_session(&h, (now + ttl).min(hard_end)).await?;
-                tx.commit().await?;
-            }
-            Ok(Some((caller_from(&u, ip, None), Some(s.csrf_token))))
-        } else if token.starts_with(API_TOKEN_PREFIX) {
-            let Some((t, u)) = tx.api_token_by_hash(&h).await? else {
-                return Ok(None);
-            };
-            if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
-                return Ok(None);
-            }
-            if !u.active {
-                return Ok(None);
-            }
-            Ok(Some((caller_from(&u, ip, Some(t.scopes)), None)))
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// Ends the session of `token`; signing out with a personal API token
-    /// revokes that token.
-    pub async fn sign_out(&self, caller: &Caller, token: &str) -> Result<()> {
-        if !caller.has_write_scope() {
-            return Err(Error::forbidden());
-        }
-        let now = self.now();
-        let h = token_hash(token);
-        let mut tx = self.store.begin().await?;
-        let mut revoked = None;
-        if token.starts_with(API_TOKEN_PREFIX) {
-            if let Some((t, _)) = tx.api_token_by_hash(&h).await? {
-                tx.revoke_api_token(caller.user_id, t.id, now).await?;
-                revoked = Some(t.id.to_string());
-            }
-        } else {
-            tx.end_session(&h).await?;
-        }
-        record(
-            &mut *tx,
-            Some(caller),
-            now,
-            "auth.sign_out",
-            "user",
-            Some(caller.user_id.to_string()),
-            json!({"revoked_token": revoked}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Creates a personal API token; the token itself is returned only now.
-    pub async fn create_api_token(
-        &self,
-        caller: &Caller,
-        name: &str,
-        scopes: &[String],
-        days: Option<u32>,
-    ) -> Result<(ApiToken, String)> {
-        if caller.scopes.is_some() {
-            // A token cannot mint further tokens.
-            return Err(Error::forbidden());
-        }
-        let name = diwan_domain::text::clean_line(name, 101);
-        let name = name.as_str();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::invalid(
-                "name",
-                if name.is_empty() {
-                    Reason::FieldRequired
-                } else {
-                    Reason::FieldTooLong
-                },
-            ));
-        }
-        let mut granted: Vec<String> = Vec::new();
-        for s in scopes {
-            match s.as_str() {
-                "read" | "write" if !granted.contains(s) => granted.push(s.clone()),
-                "read" | "write" => {}
-                _ => return Err(Error::invalid("scopes", Reason::FieldInvalid)),
-            }
-        }
-        if granted.is_empty() {
-            return Err(Error::invalid("scopes", Reason::FieldRequired));
-        }
-        if caller.role.is_read_only() {
-            granted.retain(|s| s == "read");
-        }
-        let now = self.now();
-        let token = random_token(API_TOKEN_PREFIX);
-        let t = ApiToken {
-            id: Uuid::now_v7(),
-            user_id: caller.user_id,
-            name: name.to_owned(),
-            token_hash: token_hash(&token),
-            scopes: granted,
-            created_at: now,
-            expires_at: days.map(|d| now + chrono::Duration::days(d.clamp(1, 3650) as i64)),
-            revoked_at: None,
-        };
-        let mut tx = self.store.begin().await?;
-        tx.insert_api_token(&t).await?;
-        record(
-            &mut *tx,
-            Some(caller),
-            now,
-            "token.create",
-            "api_token",
-            Some(t.id.to_string()),
-            json!({"name": t.name, "scopes": t.scopes}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok((t, token))
-    }
-
-    /// The page of a person's API tokens.
-    pub async fn tokens_page(&self, caller: &Caller) -> Result<Shown<Vec<ApiToken>>> {
-        let mut tx = self.store.read().await?;
-        let body = tx.list_api_tokens(caller.user_id).await?;
-        let frame = self.frame_in(&mut *tx, caller).await?;
-        Ok(Shown { frame, body })
-    }
-
-    pub async fn list_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiToken>> {
-        let mut tx = self.store.read().await?;
-        Ok(tx.list_api_tokens(caller.user_id).await?)
-    }
-
-    pub async fn revoke_api_token(&self, caller: &Caller, id: Uuid) -> Result<()> {
-        if !caller.has_write_scope() {
-            return Err(Error::forbidden());
-        }
-        let now = self.now();
-        let mut tx = self.store.begin().await?;
-        if !tx.revoke_api_token(caller.user_id, id, now).await? {
-            return Err(Error::not_found());
-        }
-        record(
-            &mut *tx,
-            Some(caller),
-            now,
-            "token.revoke",
-            "api_token",
-            Some(id.to_string()),
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Creates an account. Administrators only; `None` is the command line.
     pub async fn create_user(&self, caller: Option<&Caller>, n: NewUser) -> Result<User> {
         if let Some(c) = caller {
@@ -604,12 +262,16 @@ impl Services {
             .await?
             .ok_or_else(Error::not_found)?;
         drop(tx);
-        if !self.passwords.verify(current, &user.password_hash).await? {
-            return Err(Error::invalid(
-                "current_password",
-                Reason::PasswordCurrentWrong,
-            ));
+        // Checking the current password is a password attempt like a
+        // sign-in: throttled per address, counted against the account and
+        // audited, so that a taken session cannot be used to guess it.
+        let now = self.now();
+        let attempt = self.attempt(caller.ip.as_deref(), now)?;
+        let locked = user.locked_until.is_some_and(|t| t > now) && attempt.failures > 0;
+        if locked || !self.passwords.verify(current, &user.password_hash).await? {
+            return self.password_change_refused(caller, now, attempt).await;
         }
+        drop(attempt);
         if current == new {
             return Err(Error::invalid("new_password", Reason::PasswordSame));
         }
@@ -627,7 +289,6 @@ impl Services {
             },
         )?;
         let hash = self.passwords.hash(new).await?;
-        let now = self.now();
         let mut tx = self.store.begin().await?;
         tx.set_password(caller.user_id, &hash).await?;
         tx.end_other_sessions(caller.user_id, &token_hash(session_token.unwrap_or("")))
@@ -644,6 +305,43 @@ impl Services {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The refused half of [`Self::change_password`]: counts the failure
+    /// against the account and the address, audits it, holds the answer
+    /// back and refuses.
+    async fn password_change_refused(
+        &self,
+        caller: &Caller,
+        now: DateTime<Utc>,
+        attempt: throttle::Attempt,
+    ) -> Result<()> {
+        let lock_until =
+            now + chrono::Duration::from_std(self.config.lockout_duration).unwrap_or_default();
+        let mut tx = self.store.begin().await?;
+        let (failed, lock) = tx
+            .record_sign_in_failure(caller.user_id, self.config.lockout_threshold, lock_until)
+            .await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "user.password_change_refused",
+            "user",
+            Some(caller.user_id.to_string()),
+            json!({
+                "failed_attempts": failed,
+                "locked": lock.is_some_and(|t| t > now),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        let failures = attempt.fail(now);
+        tokio::time::sleep(throttle::back_off(failures)).await;
+        Err(Error::invalid(
+            "current_password",
+            Reason::PasswordCurrentWrong,
+        ))
     }
 
     pub async fn set_locale(&self, caller: &Caller, locale: &str) -> Result<()> {

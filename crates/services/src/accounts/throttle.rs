@@ -43,6 +43,10 @@ impl Default for Limits {
 struct Entry {
     since: DateTime<Utc>,
     failures: u32,
+    /// Attempts begun and not ended yet: each counts against the limit as
+    /// if it were going to fail, so that a burst of attempts sent at once
+    /// cannot all pass the check before any of them has failed.
+    in_flight: u32,
 }
 
 /// The per-address failure counts.
@@ -50,6 +54,34 @@ struct Entry {
 pub struct SignInThrottle {
     limits: Limits,
     by_address: Mutex<HashMap<String, Entry>>,
+}
+
+/// A sign-in (or a check of a current password) under way from one
+/// address: it counts against the address's limit until it ends. Dropped,
+/// it ends without a failure.
+#[derive(Debug)]
+pub struct Attempt {
+    throttle: std::sync::Arc<SignInThrottle>,
+    key: String,
+    /// The address's failures in its window when the attempt began.
+    pub failures: u32,
+    ended: bool,
+}
+
+impl Attempt {
+    /// Ends the attempt as a failure; returns the address's failures.
+    pub fn fail(mut self, now: DateTime<Utc>) -> u32 {
+        self.ended = true;
+        self.throttle.end(&self.key, now, true)
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.throttle.end(&self.key, Utc::now(), false);
+        }
+    }
 }
 
 /// Where an address stands.
@@ -71,6 +103,88 @@ impl SignInThrottle {
 
     fn window(&self) -> Duration {
         Duration::from_std(self.limits.window).unwrap_or(Duration::minutes(15))
+    }
+
+    /// Begins an attempt of `address`, or refuses it until the returned
+    /// time: its failures in the window, and the attempts it has under way,
+    /// have reached the limit.
+    pub fn attempt(
+        self: &std::sync::Arc<Self>,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, DateTime<Utc>> {
+        let key = key_of(address);
+        let window = self.window();
+        let mut map = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        self.make_room(&mut map, &key, now);
+        let e = map.entry(key.clone()).or_insert(Entry {
+            since: now,
+            failures: 0,
+            in_flight: 0,
+        });
+        if e.since + window <= now {
+            e.since = now;
+            e.failures = 0;
+        }
+        if e.failures + e.in_flight >= self.limits.failures {
+            // Past the limit by failures: until the window ends; by attempts
+            // under way: they end within seconds.
+            let until = if e.failures >= self.limits.failures {
+                e.since + window
+            } else {
+                now + Duration::seconds(5)
+            };
+            return Err(until);
+        }
+        e.in_flight += 1;
+        Ok(Attempt {
+            throttle: self.clone(),
+            key,
+            failures: e.failures,
+            ended: false,
+        })
+    }
+
+    /// The failures of `address` in its window now.
+    pub fn failures(&self, address: Option<&str>, now: DateTime<Utc>) -> u32 {
+        let map = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(&key_of(address)) {
+            Some(e) if e.since + self.window() > now => e.failures,
+            _ => 0,
+        }
+    }
+
+    fn end(&self, key: &str, now: DateTime<Utc>, failed: bool) -> u32 {
+        let window = self.window();
+        let mut map = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(e) = map.get_mut(key) else {
+            return u32::from(failed);
+        };
+        e.in_flight = e.in_flight.saturating_sub(1);
+        if failed {
+            if e.since + window <= now {
+                e.since = now;
+                e.failures = 0;
+            }
+            e.failures += 1;
+        }
+        e.failures
+    }
+
+    /// Keeps the table bounded: past [`MAX_TRACKED`] addresses, expired
+    /// windows go, then (if still full) the older half of those with no
+    /// attempt under way.
+    fn make_room(&self, map: &mut HashMap<String, Entry>, key: &str, now: DateTime<Utc>) {
+        let window = self.window();
+        if map.len() >= MAX_TRACKED && !map.contains_key(key) {
+            map.retain(|_, e| e.since + window > now || e.in_flight > 0);
+            if map.len() >= MAX_TRACKED {
+                let mut starts: Vec<DateTime<Utc>> = map.values().map(|e| e.since).collect();
+                starts.sort_unstable();
+                let cut = starts[starts.len() / 2];
+                map.retain(|_, e| e.since > cut || e.in_flight > 0);
+            }
+        }
     }
 
     /// Whether `address` may try to sign in now.
@@ -98,25 +212,15 @@ impl SignInThrottle {
         let key = key_of(address);
         let window = self.window();
         let mut map = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_TRACKED && !map.contains_key(&key) {
-            map.retain(|_, e| e.since + window > now);
-            if map.len() >= MAX_TRACKED {
-                // Still full of live windows: drop the older half.
-                let mut starts: Vec<DateTime<Utc>> = map.values().map(|e| e.since).collect();
-                starts.sort_unstable();
-                let cut = starts[starts.len() / 2];
-                map.retain(|_, e| e.since > cut);
-            }
-        }
+        self.make_room(&mut map, &key, now);
         let e = map.entry(key).or_insert(Entry {
             since: now,
             failures: 0,
+            in_flight: 0,
         });
         if e.since + window <= now {
-            *e = Entry {
-                since: now,
-                failures: 0,
-            };
+            e.since = now;
+            e.failures = 0;
         }
         e.failures += 1;
         e.failures
@@ -176,6 +280,31 @@ mod tests {
         // The window ends exactly at its tenth minute.
         assert_eq!(t.standing(a, at(10)), Standing::Open { failures: 0 });
         assert_eq!(t.fail(a, at(10)), 1);
+    }
+
+    #[test]
+    fn attempts_under_way_count_against_the_limit() {
+        let t = std::sync::Arc::new(SignInThrottle::new(Limits {
+            failures: 3,
+            window: std::time::Duration::from_secs(600),
+        }));
+        let a = Some("192.0.2.9");
+        // Three at once pass; the fourth, sent before any has failed, waits.
+        let first = t.attempt(a, at(0)).unwrap();
+        let second = t.attempt(a, at(0)).unwrap();
+        let third = t.attempt(a, at(0)).unwrap();
+        assert!(t.attempt(a, at(0)).is_err());
+        // One ends well: its place is free again.
+        drop(first);
+        let fourth = t.attempt(a, at(0)).unwrap();
+        assert_eq!(fourth.failures, 0);
+        assert_eq!(second.fail(at(1)), 1);
+        assert_eq!(third.fail(at(1)), 2);
+        assert_eq!(fourth.fail(at(1)), 3);
+        // Three failures: refused until the window ends.
+        assert_eq!(t.attempt(a, at(2)).unwrap_err(), at(10));
+        assert_eq!(t.failures(a, at(2)), 3);
+        assert_eq!(t.failures(a, at(10)), 0);
     }
 
     #[test]

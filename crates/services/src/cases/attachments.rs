@@ -230,12 +230,28 @@ impl Services {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
-        let stored = self.store_file(caller, case_id, up).await?;
-        let saved = self.record_attachment(caller, &stored, internal).await;
-        if saved.is_err() {
-            self.remove_files(std::slice::from_ref(&stored)).await;
+        // Nothing is stored for a case the caller may not attach to: checked
+        // first on what the case is now, and again, for good, in the
+        // transaction that records the file.
+        {
+            let mut tx = self.store.read().await?;
+            let case = tx.get_case(case_id).await?.ok_or_else(Error::not_found)?;
+            may_attach(caller, &case, internal)?;
         }
-        saved
+        // The rest runs to its end even if the caller stops waiting (a
+        // client that drops its connection), so that a stored file whose
+        // record does not commit is still removed.
+        let (services, caller) = (self.clone(), caller.clone());
+        tokio::spawn(async move {
+            let stored = services.store_file(&caller, case_id, up).await?;
+            let saved = services.record_attachment(&caller, &stored, internal).await;
+            if saved.is_err() {
+                services.remove_files(std::slice::from_ref(&stored)).await;
+            }
+            saved
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("an upload stopped: {e}")))?
     }
 
     async fn record_attachment(
@@ -247,15 +263,7 @@ impl Services {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let case = tx.get_case(f.case_id).await?.ok_or_else(Error::not_found)?;
-        if !Scope::for_actor(&caller.actor()).can_see(&facts(&case)) {
-            return Err(Error::not_found());
-        }
-        let finished = case.clock == diwan_domain::cases::workflow::Clock::Stopped;
-        let filer = case.filer_org_id == caller.org_id;
-        let ministry_side = !caller.role.is_municipal();
-        if finished || (internal && !ministry_side) || !(filer || ministry_side) {
-            return Err(Error::forbidden());
-        }
+        may_attach(caller, &case, internal)?;
         let mut fx = Effects::default();
         self.attach_stored(caller, &case, f, internal, None, now, &mut fx);
         let a = fx.attachments[0].clone();
@@ -295,6 +303,22 @@ impl Services {
             .await?;
         Ok((a, got))
     }
+}
+
+/// Whether `caller` may attach a file to `case`: a case they can see, not
+/// finished, theirs as filer or the ministry's side; internal files only
+/// from the ministry's side.
+fn may_attach(caller: &Caller, case: &diwan_store::Case, internal: bool) -> Result<()> {
+    if !Scope::for_actor(&caller.actor()).can_see(&facts(case)) {
+        return Err(Error::not_found());
+    }
+    let finished = case.clock == diwan_domain::cases::workflow::Clock::Stopped;
+    let filer = case.filer_org_id == caller.org_id;
+    let ministry_side = !caller.role.is_municipal();
+    if finished || (internal && !ministry_side) || !(filer || ministry_side) {
+        return Err(Error::forbidden());
+    }
+    Ok(())
 }
 
 /// Opens the file store named by `url`: a local directory path, `file://…`,

@@ -29,6 +29,19 @@ impl Services {
 
     /// Files a case as [`Services::create_case`] does, and tells its type.
     pub async fn create_typed(&self, caller: &Caller, n: NewCase) -> Result<Typed> {
+        if n.files.is_empty() {
+            return self.create_here(caller, n).await;
+        }
+        // With files, the use case runs to its end even if the caller stops
+        // waiting (a client that drops its connection): files stored before
+        // its transaction are then still removed when it does not commit.
+        let (services, caller) = (self.clone(), caller.clone());
+        tokio::spawn(async move { services.create_here(&caller, n).await })
+            .await
+            .map_err(|e| Error::Internal(format!("a filing stopped: {e}")))?
+    }
+
+    async fn create_here(&self, caller: &Caller, n: NewCase) -> Result<Typed> {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }

@@ -29,7 +29,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 const MAX_SUBJECT: usize = 200;
-const MAX_BODY: usize = 20_000;
+pub(crate) const MAX_BODY: usize = 20_000;
 const MAX_FIELDS_BYTES: usize = 16 * 1024;
 
 /// A case as its author enters it.

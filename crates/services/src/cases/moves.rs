@@ -2,7 +2,7 @@
 //! them.
 
 use super::attachments::Stored;
-use super::{clean_message, facts, permissions, Effects, Move, Typed};
+use super::{clean_message, clean_text, facts, permissions, Effects, Move, Typed, MAX_BODY};
 use crate::audit::{entry, record};
 use crate::notifications::notices;
 use crate::organizations::{calendar_for, today_in};
@@ -20,12 +20,37 @@ use uuid::Uuid;
 impl Services {
     /// Moves a case along its workflow; a file that goes with the move is
     /// saved with it or not at all.
-    pub async fn transition(&self, caller: &Caller, id: Uuid, mut mv: Move) -> Result<Case> {
+    pub async fn transition(&self, caller: &Caller, id: Uuid, mv: Move) -> Result<Case> {
+        if mv.file.is_none() {
+            return self.transition_here(caller, id, mv).await;
+        }
+        // With a file, the use case runs to its end even if the caller stops
+        // waiting: the file stored before its transaction is then still
+        // removed when it does not commit.
+        let (services, caller) = (self.clone(), caller.clone());
+        tokio::spawn(async move { services.transition_here(&caller, id, mv).await })
+            .await
+            .map_err(|e| Error::Internal(format!("a move stopped: {e}")))?
+    }
+
+    async fn transition_here(&self, caller: &Caller, id: Uuid, mut mv: Move) -> Result<Case> {
         if !caller.can_write() {
             return Err(Error::forbidden());
         }
         let file = match mv.file.take() {
-            Some(up) => Some(self.store_file(caller, id, up).await?),
+            Some(up) => {
+                // Nothing is stored for a move the caller cannot make or
+                // that carries no file: checked first on what the case is
+                // now, and again, for good, in the move's transaction.
+                let mut tx = self.store.read().await?;
+                let (case, _, wf) = self.visible_case(&mut *tx, caller, id).await?;
+                let t = wf.authorize(&caller.actor(), &facts(&case), &mv.action)?;
+                if !t.carries_file {
+                    return Err(Error::invalid("file", Reason::FieldInvalid));
+                }
+                drop(tx);
+                Some(self.store_file(caller, id, up).await?)
+            }
             None => None,
         };
         let r = self
@@ -301,7 +326,8 @@ impl Services {
         body: &str,
         internal: bool,
     ) -> Result<Message> {
-        let body = clean_message(body)?;
+        // The form field and the API property are both `body`.
+        let body = clean_text("body", body, 1, MAX_BODY)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let (case, _, wf) = self.visible_case(&mut *tx, caller, id).await?;

@@ -158,8 +158,10 @@ fn new_password_schema() -> Object {
 
 /// Changes the caller's own password. Needs a session token from
 /// `/auth/sign-in` (not a personal API token); the person's other sessions end.
+/// A wrong current password counts as a failed sign-in, against the account
+/// and the caller's address.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, description = "Too many failed password attempts from this address; `Retry-After` says when to try again", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again from this address.")))))]
 async fn change_password(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,

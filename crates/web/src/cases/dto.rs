@@ -297,7 +297,11 @@ fn subject_schema() -> Object {
 }
 
 fn body_schema() -> Object {
-    text::any("The letter itself; trimmed, and cut to 20,000 characters.")
+    let blank = format!("^{}*$", text::blank());
+    text::matching(
+        format!("{blank}|{}", text::trimmed_pattern(1, Some(20_000))),
+        "The letter itself: at most 20,000 characters once trimmed (may be blank).",
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -348,7 +352,11 @@ impl utoipa::PartialSchema for UploadForm {
 impl ToSchema for UploadForm {}
 
 fn message_schema() -> Object {
-    text::trimmed(1, None, "Not blank; trimmed, and cut to 20,000 characters.")
+    text::trimmed(
+        1,
+        Some(20_000),
+        "Not blank; at most 20,000 characters once trimmed.",
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]

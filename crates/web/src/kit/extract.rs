@@ -93,6 +93,24 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
     }
 }
 
+/// A path parameter of a page. A value that is not UTF-8 (`%ff`) names
+/// nothing a page could show: it reads as empty, which no identifier or
+/// file name matches, so the page answers with its own "not found" instead
+/// of the framework's plain-text rejection.
+pub struct PagePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PagePath {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PagePath(
+            Path::<String>::from_request_parts(parts, state)
+                .await
+                .map(|p| p.0)
+                .unwrap_or_default(),
+        ))
+    }
+}
+
 /// What a JSON handler answers.
 pub type ApiResult<T> = Result<Json<T>, ApiError>;
 

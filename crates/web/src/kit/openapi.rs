@@ -305,7 +305,7 @@ impl Modify for LinkFieldNames {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Diwan API", description = "The JSON API of Diwan: cases, queues, search, messages, attachments, notifications, audit, tokens and accounts. Errors are `{code, message, details}` with stable codes; messages follow Accept-Language (Arabic by default).\n\nEvery string sent is first cleaned: control characters (line breaks and tabs excepted) and bidirectional embedding, override and isolate characters are removed, and text is cut to 20,000 characters. Most fields are then trimmed of white space; their patterns say what is accepted once that is done. Digits in dates and numbers passed as text may be Arabic-Indic (٠–٩, ۰–۹)."),
+    info(title = "Diwan API", description = "The JSON API of Diwan: cases, queues, search, messages, attachments, notifications, audit, tokens and accounts. Errors are `{code, message, details}` with stable codes; messages follow Accept-Language (Arabic by default).\n\nEvery string sent is first cleaned: control characters (line breaks and tabs excepted) and bidirectional embedding, override and isolate characters are removed, and text is cut at 20,001 characters, past every field's own limit, so that longer text is refused rather than cut. Most fields are then trimmed of white space; their patterns say what is accepted once that is done. Digits in dates and numbers passed as text may be Arabic-Indic (٠–٩, ۰–۹)."),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -545,7 +545,7 @@ pub mod text {
             .build()
     }
 
-    /// Text the server takes as it comes (cleaned, and cut to 20,000
+    /// Text the server takes as it comes (cleaned, and cut at 20,001
     /// characters).
     pub fn any(description: &str) -> Object {
         ObjectBuilder::new()

@@ -1,14 +1,15 @@
 //! The embedded stylesheet and icon: `/static/{name}`.
 
 use crate::assets;
-use axum::extract::{Path, RawQuery};
+use crate::kit::extract::PagePath;
+use axum::extract::RawQuery;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// `GET /static/{name}`: long-lived and immutable when the link carries a
 /// version (`?v=…`), an hour otherwise; `304` for a matching `If-None-Match`.
 pub async fn serve(
-    Path(name): Path<String>,
+    PagePath(name): PagePath,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {

@@ -4,6 +4,7 @@
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::error::status_of;
+use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
     check_csrf, chrome, finish, form_failure, frame_only, path_id, render_status, see_other,
@@ -11,7 +12,7 @@ use crate::kit::page::{
 };
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
@@ -238,7 +239,7 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
 pub async fn revoke(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     body: Bytes,
 ) -> Response {
     let r = revoke_inner(&ctx, &state, &id, body).await;

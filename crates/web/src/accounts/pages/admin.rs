@@ -3,6 +3,7 @@
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::error::status_of;
+use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
     check_csrf, chrome, finish, form_failure, path_id, render_status, see_other, signed_in, Chrome,
@@ -10,7 +11,7 @@ use crate::kit::page::{
 };
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
@@ -257,7 +258,7 @@ async fn create_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResul
 pub async fn reset_password(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     body: Bytes,
 ) -> Response {
     let r = reset_inner(&ctx, &state, &id, body).await;

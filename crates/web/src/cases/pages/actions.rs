@@ -4,6 +4,7 @@
 
 use super::case::{case_page, Extra};
 use crate::kit::auth::PageCtx;
+use crate::kit::extract::PagePath;
 use crate::kit::form::{read_multipart, Fields};
 use crate::kit::page::{
     check_csrf, finish, path_id, pct, see_other, signed_in, Fail, FieldErrors, PageResult,
@@ -11,7 +12,7 @@ use crate::kit::page::{
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -36,7 +37,7 @@ fn form_uuid(f: &Fields, name: &str, errors: &mut FieldErrors) -> Option<Uuid> {
 pub async fn transition(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let r = transition_inner(&ctx, &state, &id, mp.ok()).await;
@@ -106,7 +107,7 @@ async fn transition_inner(
 pub async fn message(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     body: Bytes,
 ) -> Response {
     let r = message_inner(&ctx, &state, &id, body).await;
@@ -140,7 +141,7 @@ async fn message_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -
 pub async fn attach(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let r = attach_inner(&ctx, &state, &id, mp.ok()).await;
@@ -184,7 +185,7 @@ async fn attach_inner(
 pub async fn edit(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     body: Bytes,
 ) -> Response {
     let r = edit_inner(&ctx, &state, &id, body).await;
@@ -217,7 +218,7 @@ async fn edit_inner(ctx: &PageCtx, state: &AppState, id: &str, body: Bytes) -> P
 pub async fn download(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
 ) -> Response {
     let r = download_inner(&ctx, &state, &id).await;
     finish(&ctx, &state, r).await

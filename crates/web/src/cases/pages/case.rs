@@ -5,6 +5,7 @@
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::error::status_of;
+use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
     chrome, file_size, finish, form_failure, path_id, render_status, signed_in, summary, Chrome,
@@ -12,7 +13,7 @@ use crate::kit::page::{
 };
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use diwan_domain::cases::fields::{format_money, FieldDef, FieldKind};
@@ -432,8 +433,8 @@ pub async fn case_page(
         },
         flash: extra.flash.clone(),
         error: extra.error.clone(),
-        errors_message: extra.err("message", "message"),
-        errors_note: extra.err("note", "message"),
+        errors_message: extra.err("message", "body"),
+        errors_note: extra.err("note", "body"),
         errors_attach: extra.err("attach", "file"),
         errors_edit_subject: extra.err("edit", "subject"),
         errors_edit_body: extra.err("edit", "body"),
@@ -456,7 +457,7 @@ pub async fn case_page(
 pub async fn show(
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath,
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = show_inner(&ctx, &state, &id, q).await;
