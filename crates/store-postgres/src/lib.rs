@@ -55,6 +55,8 @@ pub struct PostgresStore {
     /// (`default_transaction_read_only`), for read use cases: a read needs
     /// no `BEGIN READ ONLY` of its own.
     readers: PgPool,
+    /// The node's filer (see `cases::Filer`).
+    filer: cases::Filer,
 }
 
 impl PostgresStore {
@@ -75,7 +77,12 @@ impl PostgresStore {
             .max_connections(MAX_READ_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(opts.options([("default_transaction_read_only", "on")]));
-        Ok(PostgresStore { pool, readers })
+        let filer = cases::Filer::start(pool.clone());
+        Ok(PostgresStore {
+            pool,
+            readers,
+            filer,
+        })
     }
 
     /// The pool, for tools (the benchmark, tests) that work on the database
@@ -154,8 +161,7 @@ impl Store for PostgresStore {
     }
 
     async fn file_case(&self, f: diwan_store::Filing) -> Result<diwan_store::Case> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        cases::file_case(&mut conn, f).await
+        self.filer.file(f).await
     }
 
     async fn read(&self) -> Result<Box<dyn ReadTx>> {

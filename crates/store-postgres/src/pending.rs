@@ -21,7 +21,7 @@ const MAX_PARAMS: usize = 30_000;
 
 /// A write held back.
 pub(crate) enum Write {
-    Case(Case),
+    Cases(Vec<Case>),
     CaseUpdate(Case),
     Events(Vec<CaseEvent>),
     Message(Message),
@@ -34,7 +34,8 @@ impl Write {
     /// How many parameters the write binds.
     fn params(&self) -> usize {
         match self {
-            Write::Case(_) | Write::CaseUpdate(_) => 21,
+            Write::Cases(c) => c.len() * 21,
+            Write::CaseUpdate(_) => 21,
             Write::Events(e) => e.len() * 9,
             Write::Message(_) => 8,
             Write::Attachment(_) => 11,
@@ -47,6 +48,7 @@ impl Write {
 /// Rows of `w` that can join the last write, when it is of the same kind.
 fn merge(last: &mut Write, w: Write) -> Option<Write> {
     match (last, w) {
+        (Write::Cases(a), Write::Cases(b)) => a.extend(b),
         (Write::Events(a), Write::Events(b)) => a.extend(b),
         (Write::Audit(a), Write::Audit(b)) => a.extend(b),
         (Write::Notifications(a), Write::Notifications(b)) => a.extend(b),
@@ -70,7 +72,7 @@ pub(crate) fn push(pending: &mut Vec<Write>, w: Write) {
 /// Appends one INSERT (without a terminating semicolon).
 fn push_insert(qb: &mut QueryBuilder<'_, Postgres>, w: &Write) {
     match w {
-        Write::Case(c) => cases::push_insert_case(qb, c),
+        Write::Cases(c) => cases::push_insert_cases(qb, c),
         Write::Events(e) => cases::push_insert_events(qb, e),
         Write::Message(m) => cases::push_insert_message(qb, m),
         Write::Attachment(a) => cases::push_insert_attachment(qb, a),

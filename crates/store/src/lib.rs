@@ -80,8 +80,9 @@ pub trait Store: Send + Sync + 'static {
     /// that goes with it. Returns the case as written, once durable. On
     /// SQLite the single writer runs it itself, back to back with the other
     /// filings waiting, without lending its connection to another task; on
-    /// PostgreSQL it is one statement, so that the sequence's row is locked
-    /// for no longer than that statement and its commit.
+    /// PostgreSQL the node's filer writes the filings waiting at that moment
+    /// in one transaction, their numbers taken last in one upsert, so that
+    /// they share the sequence row's lock and one commit.
     async fn file_case(&self, f: Filing) -> Result<Case>;
     /// Opens a transaction that only reads: it has no method that writes,
     /// and the database refuses writes on it too (SQLite's readers are

@@ -841,8 +841,8 @@ async fn a_failed_transaction_among_others_takes_only_its_own_work_back() {
 }
 
 /// `Store::file_case` takes the number, names the case and everything that
-/// refers to it with it exactly as `Filing::name` does (on PostgreSQL the
-/// SQL does it), writes it all, and gives the number back when it fails.
+/// refers to it with it exactly as `Filing::name` does, writes it all, and
+/// gives the number back when it fails.
 #[tokio::test]
 async fn filing_names_the_case_and_its_records_as_the_domain_does() {
     with_db(true, |store, db| async move {
@@ -939,9 +939,10 @@ async fn filing_names_the_case_and_its_records_as_the_domain_does() {
         let got = store.file_case(f).await.unwrap();
         assert_eq!(got.tracking_number, "FIL-2026-000002");
         assert_eq!(got.search_text, "fil-2026-000002");
-        // Past six digits, the number grows. (PostgreSQL makes it in SQL;
-        // on SQLite the writer keeps the sequence, which only Diwan moves,
-        // and `TrackingNumber`'s own tests cover the format.)
+        // Past six digits, the number grows. (On PostgreSQL the sequence's
+        // row can be moved from here; on SQLite the writer keeps the
+        // sequence, which only Diwan moves, and `TrackingNumber`'s own tests
+        // cover the format.)
         let last = if let Db::Postgres(_) = &db {
             execute_raw(
                 &db,
@@ -967,21 +968,37 @@ async fn filing_names_the_case_and_its_records_as_the_domain_does() {
             got.tracking_number,
             want.tracking_number(last.1 + 1).unwrap()
         );
-        // Filings at once never share a number.
+        // Filings at once never share a number, and one of them that fails
+        // (its case's id taken) fails alone, leaving no gap: on SQLite the
+        // writer's savepoints see to it, on PostgreSQL the filer tries each
+        // filing of a failed transaction again alone.
+        let next = last.1 + 2;
         let mut handles = Vec::new();
-        for i in 0..8 {
-            let (store, f) = (store.clone(), filing(&format!("طلب رقم {i}")));
-            handles.push(tokio::spawn(
-                async move { store.file_case(f).await.unwrap() },
-            ));
+        for i in 0..16 {
+            let mut f = filing(&format!("طلب رقم {i}"));
+            if i == 5 {
+                f.case.id = last.0;
+            }
+            let store = store.clone();
+            handles.push(tokio::spawn(async move { store.file_case(f).await }));
         }
         let mut numbers = Vec::new();
+        let mut failed = 0;
         for h in handles {
-            numbers.push(h.await.unwrap().tracking_number);
+            match h.await.unwrap() {
+                Ok(c) => numbers.push(c.tracking_number),
+                Err(_) => failed += 1,
+            }
         }
+        assert_eq!(failed, 1, "only the filing whose id was taken fails");
         numbers.sort();
-        numbers.dedup();
-        assert_eq!(numbers.len(), 8);
+        let expected: Vec<String> = (next..next + 15)
+            .map(|n| want.tracking_number(n).unwrap())
+            .collect();
+        assert_eq!(
+            numbers, expected,
+            "fifteen numbers, none shared, none skipped"
+        );
     })
     .await;
 }

@@ -248,7 +248,9 @@ fn push_filters(
     }
 }
 
+mod filing;
 mod writes;
+pub(crate) use filing::Filer;
 pub(crate) use writes::*;
 
 #[async_trait]
@@ -510,7 +512,7 @@ impl CaseRepo for PostgresTx {
     }
 
     async fn insert_case(&mut self, c: &Case) -> Result<()> {
-        self.hold(Write::Case(c.clone()));
+        self.hold(Write::Cases(vec![c.clone()]));
         Ok(())
     }
 
