@@ -361,21 +361,29 @@ async fn run(
     // A warm-up run that does not count: the first inserts into a fresh
     // table pay for its first pages and the statement's preparation.
     baseline(1, &raw_rows[..raw_rows.len() / 10]).await?;
-    let mut raw_before = Vec::new();
-    for _ in 0..args.raw_runs.max(1) {
-        raw_before.push(baseline(1, raw_rows).await?);
-    }
-    eprintln!("raw single-row inserts (before): {raw_before:.0?} rows/s");
-    // The same with as many connections as filing clients: PostgreSQL's
-    // ratio is judged against this one (see bench/README.md).
-    let mut concurrent_before = Vec::new();
-    for _ in 0..args.raw_runs.max(1) {
-        concurrent_before.push(baseline(args.concurrency, raw_rows).await?);
-    }
-    eprintln!(
-        "raw single-row inserts on {} connections (before): {concurrent_before:.0?} rows/s",
-        args.concurrency
-    );
+    // `n` runs in sequence on one connection, then `n` on as many
+    // connections as filing clients (PostgreSQL's ratio is judged against
+    // these; see bench/README.md).
+    let runs = |n: usize, when: &'static str| {
+        let baseline = &baseline;
+        async move {
+            let mut sequential = Vec::with_capacity(n);
+            for _ in 0..n {
+                sequential.push(baseline(1, raw_rows).await?);
+            }
+            eprintln!("raw single-row inserts ({when}): {sequential:.0?} rows/s");
+            let mut concurrent = Vec::with_capacity(n);
+            for _ in 0..n {
+                concurrent.push(baseline(args.concurrency, raw_rows).await?);
+            }
+            eprintln!(
+                "raw single-row inserts on {} connections ({when}): {concurrent:.0?} rows/s",
+                args.concurrency
+            );
+            Result::<_>::Ok((sequential, concurrent))
+        }
+    };
+    let (raw_before, concurrent_before) = runs(args.raw_runs.max(1), "before").await?;
 
     // The server.
     let server = Server::start(bin, target, log).await?;
@@ -394,19 +402,8 @@ async fn run(
     let (filing, queue1, queue2, search, rare, tracking, page_items, phases) = outcome?;
 
     // The baseline again, after the load, to show how noisy the machine was.
-    let mut raw_after = Vec::new();
-    for _ in 0..args.raw_runs.saturating_sub(1).max(1) {
-        raw_after.push(baseline(1, raw_rows).await?);
-    }
-    eprintln!("raw single-row inserts (after): {raw_after:.0?} rows/s");
-    let mut concurrent_after = Vec::new();
-    for _ in 0..args.raw_runs.saturating_sub(1).max(1) {
-        concurrent_after.push(baseline(args.concurrency, raw_rows).await?);
-    }
-    eprintln!(
-        "raw single-row inserts on {} connections (after): {concurrent_after:.0?} rows/s",
-        args.concurrency
-    );
+    let (raw_after, concurrent_after) =
+        runs(args.raw_runs.saturating_sub(1).max(1), "after").await?;
     let (raw_median, raw_min, raw_max, all) = spread(&raw_before, &raw_after);
     let (raw_concurrent, concurrent_min, concurrent_max, concurrent_all) =
         spread(&concurrent_before, &concurrent_after);

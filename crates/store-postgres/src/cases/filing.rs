@@ -20,7 +20,7 @@
 use crate::convert::*;
 use crate::pending::{self, Write};
 use diwan_store::*;
-use sqlx::{PgPool, QueryBuilder};
+use sqlx::{PgConnection, PgPool, QueryBuilder};
 use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -64,20 +64,21 @@ async fn run(pool: PgPool, mut waiting: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while waiting.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (filings, answers): (Vec<Filing>, Vec<_>) = jobs.drain(..).unzip();
-        if filings.len() == 1 {
-            let answer = file_together(&pool, filings).await.and_then(first);
-            if let Some(a) = answers.into_iter().next() {
-                let _ = a.send(answer);
-            }
-            continue;
-        }
-        match file_together(&pool, filings.clone()).await {
-            Ok(cases) => {
+        // A lone filing's failure is its own; filings written together
+        // are tried again one by one if they fail.
+        let again = (filings.len() > 1).then(|| filings.clone());
+        match (file_together(&pool, filings).await, again) {
+            (Ok(cases), _) => {
                 for (a, c) in answers.into_iter().zip(cases) {
                     let _ = a.send(Ok(c));
                 }
             }
-            Err(e) => {
+            (Err(e), None) => {
+                if let Some(a) = answers.into_iter().next() {
+                    let _ = a.send(Err(e));
+                }
+            }
+            (Err(e), Some(filings)) => {
                 tracing::debug!(error = %e, filings = filings.len(), "filings written together failed; each is tried alone");
                 for (a, f) in answers.into_iter().zip(filings) {
                     let _ = a.send(file_together(&pool, vec![f]).await.and_then(first));
@@ -98,74 +99,34 @@ fn first(cases: Vec<Case>) -> Result<Case> {
 /// Writes `filings` in one transaction and answers their cases, in order.
 async fn file_together(pool: &PgPool, mut filings: Vec<Filing>) -> Result<Vec<Case>> {
     let mut tx = pool.begin().await.map_err(db)?;
-    // How many numbers each sequence gives, in the order of its key.
-    let mut wanted: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-    for f in &filings {
-        *wanted.entry((f.prefix.as_str(), f.year)).or_default() += 1;
-    }
-    let mut qb = QueryBuilder::new("INSERT INTO tracking_sequences (prefix, year, last) ");
-    qb.push_values(&wanted, |mut b, ((prefix, year), n)| {
-        b.push_bind(prefix.to_string())
-            .push_bind(*year)
-            .push_bind(*n);
-    });
-    qb.push(
-        " ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + EXCLUDED.last \
-         RETURNING prefix, year, last",
-    );
-    let lasts: Vec<(String, i32, i64)> =
-        qb.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
-    // The first number of each sequence that this transaction took.
-    let mut next: BTreeMap<(String, i32), u64> = BTreeMap::new();
-    for (prefix, year, last) in lasts {
-        let n = wanted.get(&(prefix.as_str(), year)).copied().unwrap_or(0);
-        let first = u64::try_from(last - n + 1).map_err(|_| {
-            StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {last}"))
-        })?;
-        next.insert((prefix, year), first);
-    }
-    drop(wanted);
-    for f in &mut filings {
-        let seq = next
-            .get_mut(&(f.prefix.clone(), f.year))
-            .ok_or_else(|| StoreError::Corrupt(format!("no number for {} {}", f.prefix, f.year)))?;
-        let tracking = f.tracking_number(*seq)?;
-        *seq += 1;
+    let numbers = take_numbers(&mut tx, &filings).await?;
+    for (f, n) in filings.iter_mut().zip(numbers) {
+        let tracking = f.tracking_number(n)?;
         f.name(&tracking);
     }
 
-    // The rows, one multi-row INSERT per table where they allow it; cases
-    // first and messages before attachments, so that no reference waits
-    // for a later statement when the writes take more than one.
-    let mut writes = Vec::new();
-    let mut rest = Vec::new();
+    // The rows, one multi-row INSERT per table; cases first and messages
+    // before attachments, so that no reference waits for a later statement
+    // when the writes take more than one.
+    let (mut cases, mut events, mut messages, mut attachments, mut audit, mut notifications) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for f in filings {
-        pending::push(&mut writes, Write::Cases(vec![f.case]));
-        rest.push((
-            f.events,
-            f.messages,
-            f.attachments,
-            f.audit,
-            f.notifications,
-        ));
+        cases.push(f.case);
+        events.extend(f.events);
+        messages.extend(f.messages);
+        attachments.extend(f.attachments);
+        audit.extend(f.audit);
+        notifications.extend(f.notifications);
     }
-    let cases: Vec<Case> = writes
-        .iter()
-        .flat_map(|w| match w {
-            Write::Cases(c) => c.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
-    let (mut messages, mut attachments, mut audit, mut notifications) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (e, m, a, au, n) in rest {
-        if !e.is_empty() {
-            pending::push(&mut writes, Write::Events(e));
-        }
-        messages.extend(m);
-        attachments.extend(a);
-        audit.extend(au);
-        notifications.extend(n);
+    let mut writes = vec![Write::Cases(cases)];
+    if !events.is_empty() {
+        pending::push(&mut writes, Write::Events(events));
     }
     messages
         .into_iter()
@@ -181,5 +142,50 @@ async fn file_together(pool: &PgPool, mut filings: Vec<Filing>) -> Result<Vec<Ca
     }
     pending::send(&mut tx, &writes).await?;
     tx.commit().await.map_err(db)?;
-    Ok(cases)
+    match writes.into_iter().next() {
+        Some(Write::Cases(cases)) => Ok(cases),
+        _ => Err(StoreError::Unsupported(
+            "filings written without their cases",
+        )),
+    }
+}
+
+/// Takes the next number of each filing's sequence, in the order of the
+/// filings: one upsert, its rows locked in the order of their keys.
+async fn take_numbers(tx: &mut PgConnection, filings: &[Filing]) -> Result<Vec<u64>> {
+    let mut wanted: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+    for f in filings {
+        *wanted.entry((f.prefix.as_str(), f.year)).or_default() += 1;
+    }
+    let mut qb = QueryBuilder::new("INSERT INTO tracking_sequences (prefix, year, last) ");
+    qb.push_values(&wanted, |mut b, ((prefix, year), n)| {
+        b.push_bind(prefix.to_string())
+            .push_bind(*year)
+            .push_bind(*n);
+    });
+    qb.push(
+        " ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + EXCLUDED.last \
+         RETURNING prefix, year, last",
+    );
+    let lasts: Vec<(String, i32, i64)> = qb.build_query_as().fetch_all(tx).await.map_err(db)?;
+    // The first number this transaction took of each sequence.
+    let mut next: BTreeMap<(&str, i32), u64> = BTreeMap::new();
+    for (prefix, year, last) in lasts {
+        let corrupt = || StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {last}"));
+        let (&key, &n) = wanted
+            .iter()
+            .find(|((p, y), _)| *p == prefix && *y == year)
+            .ok_or_else(corrupt)?;
+        next.insert(key, u64::try_from(last - n + 1).map_err(|_| corrupt())?);
+    }
+    filings
+        .iter()
+        .map(|f| {
+            let seq = next.get_mut(&(f.prefix.as_str(), f.year)).ok_or_else(|| {
+                StoreError::Corrupt(format!("no number for {} {}", f.prefix, f.year))
+            })?;
+            *seq += 1;
+            Ok(*seq - 1)
+        })
+        .collect()
 }
