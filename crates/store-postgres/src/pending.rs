@@ -17,7 +17,7 @@ use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notificatio
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 /// Parameters per statement, well under PostgreSQL's 65,535.
-const MAX_PARAMS: usize = 30_000;
+pub(crate) const MAX_PARAMS: usize = 30_000;
 
 /// A write held back.
 pub(crate) enum Write {
@@ -80,6 +80,27 @@ fn push_insert(qb: &mut QueryBuilder<'_, Postgres>, w: &Write) {
         Write::Notifications(n) => notifications::push_insert(qb, n),
         Write::CaseUpdate(c) => cases::push_update_case(qb, c),
     }
+}
+
+/// Appends every write as a data-modifying common table expression
+/// (`w0 AS (INSERT …), w1 AS (…), ` with the trailing separator), for a
+/// statement whose own query comes after them; or answers `false`, writing
+/// nothing, if they hold an UPDATE or bind more than `room` parameters.
+pub(crate) fn push_ctes(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    writes: &[Write],
+    room: usize,
+) -> bool {
+    let params: usize = writes.iter().map(Write::params).sum();
+    if params > room || writes.iter().any(|w| matches!(w, Write::CaseUpdate(_))) {
+        return false;
+    }
+    for (n, w) in writes.iter().enumerate() {
+        qb.push(format!("w{n} AS ("));
+        push_insert(qb, w);
+        qb.push("), ");
+    }
+    true
 }
 
 /// Sends `writes`, in order, in as few statements as they allow.

@@ -999,6 +999,39 @@ async fn filing_names_the_case_and_its_records_as_the_domain_does() {
             numbers, expected,
             "fifteen numbers, none shared, none skipped"
         );
+        // Two nodes on one PostgreSQL: each filer names its batches with the
+        // numbers it expects, and finds them taken when the other node filed
+        // meanwhile; it files them again with the next free numbers, so that
+        // nothing fails, nothing is shared and nothing is skipped, whether
+        // the nodes file in turn or at once.
+        if let Db::Postgres(url) = &db {
+            let other: Arc<dyn Store> = Arc::new(PostgresStore::connect(url).await.unwrap());
+            let from = next + 15;
+            let mut numbers = Vec::new();
+            for i in 0..6 {
+                let node = if i % 2 == 0 { &store } else { &other };
+                let got = node.file_case(filing(&format!("بالتناوب {i}"))).await;
+                numbers.push(got.expect("filed in turn").tracking_number);
+            }
+            let mut handles = Vec::new();
+            for i in 0..16 {
+                let node = if i % 2 == 0 {
+                    store.clone()
+                } else {
+                    other.clone()
+                };
+                let f = filing(&format!("في آن واحد {i}"));
+                handles.push(tokio::spawn(async move { node.file_case(f).await }));
+            }
+            for h in handles {
+                numbers.push(h.await.unwrap().expect("filed at once").tracking_number);
+            }
+            numbers.sort();
+            let expected: Vec<String> = (from..from + 22)
+                .map(|n| want.tracking_number(n).unwrap())
+                .collect();
+            assert_eq!(numbers, expected, "two nodes share one gapless sequence");
+        }
     })
     .await;
 }

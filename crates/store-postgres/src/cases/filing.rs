@@ -1,36 +1,60 @@
 //! Filing on PostgreSQL: one task per node, the filer, takes the filings
-//! waiting at that moment and writes them in one transaction.
+//! waiting at that moment and writes them in one statement.
 //!
 //! A filing alone is small, and what it costs the database is mostly the
 //! cost of a statement and a commit: planning and starting a statement that
-//! writes six tables, opening their indexes, the commit's WAL flush. Filings
-//! that arrive together therefore go together: their tracking numbers are
-//! taken in one upsert, each case and every row that goes with it is named
-//! with its number as [`Filing::name`] names it, and the rows go as one
-//! multi-row INSERT per table, then one commit. Numbers stay gapless: they
-//! are taken in the same transaction as the cases that use them. If the
-//! transaction fails, each of its filings is tried again alone, so one bad
-//! filing fails only itself. A lone filing goes the same way, at once: the
-//! filer waits for nothing but the previous transaction.
+//! writes six tables, opening their indexes, the commit's WAL flush, and
+//! every round trip between them. Filings that arrive together therefore go
+//! together, as one statement that commits on its own: it takes their
+//! tracking numbers and writes each case and every row that goes with it,
+//! one multi-row INSERT per table, named with its number as
+//! [`Filing::name`] names it.
 //!
-//! The sequence rows are locked from the upsert to the commit, in the order
-//! of their keys, so that filers of several nodes queue on them and never
-//! deadlock.
+//! Numbers stay gapless: they are taken in the same statement as the cases
+//! that use them. The rows are named before the statement is sent, so the
+//! filer names them with the numbers it expects: those that follow the ones
+//! it took last, or, for a sequence it does not know (its first batch, or
+//! one that another node took numbers of recently), those that follow the
+//! sequence's row as it stands, read first. The statement locks the
+//! sequence rows (in the order of their keys, so that filers of several
+//! nodes queue on them and never deadlock) and checks that the numbers are
+//! still the next ones before it writes anything; if another node took them
+//! first, it fails at once, writing nothing, and the batch is named and
+//! sent again with the numbers read afresh.
+//!
+//! If a batch fails otherwise, each of its filings is tried alone, so one
+//! bad filing fails only itself. A lone filing goes the same way, at once:
+//! the filer waits for nothing but the batch before it.
 
 use crate::convert::*;
 use crate::pending::{self, Write};
 use diwan_store::*;
-use sqlx::{PgConnection, PgPool, QueryBuilder};
-use std::collections::BTreeMap;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-/// The most filings one transaction takes (about 80 parameters each).
+/// The most filings one statement takes (about 80 parameters each).
 const MAX_BATCH: usize = 64;
+
+/// How long the filer reads the numbers of a sequence that another node
+/// took numbers of, before it expects them again.
+const SHARED_FOR: Duration = Duration::from_secs(1);
+
+/// How often a batch is written before it gives up on numbers that others
+/// keep taking first.
+const TRIES: usize = 8;
+
+/// Why a batch failed when others took its numbers first.
+const TAKEN: &str = "tracking numbers were taken meanwhile";
 
 /// Filings waiting for the filer, at most.
 const QUEUE: usize = 1024;
 
 type Job = (Filing, oneshot::Sender<Result<Case>>);
+
+/// A sequence: the prefix and the year of a tracking number.
+type Key = (String, i32);
 
 /// The handle of a node's filer.
 #[derive(Clone)]
@@ -60,31 +84,149 @@ impl Filer {
     }
 }
 
-async fn run(pool: PgPool, mut waiting: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while waiting.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let (filings, answers): (Vec<Filing>, Vec<_>) = jobs.drain(..).unzip();
-        // A lone filing's failure is its own; filings written together
-        // are tried again one by one if they fail.
-        let again = (filings.len() > 1).then(|| filings.clone());
-        match (file_together(&pool, filings).await, again) {
-            (Ok(cases), _) => {
-                for (a, c) in answers.into_iter().zip(cases) {
-                    let _ = a.send(Ok(c));
+/// How a batch learns its numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Claim {
+    /// The first number of each sequence, as the filer expects it.
+    Expect(BTreeMap<Key, u64>),
+    /// Read from the sequence rows as they stand.
+    Read,
+}
+
+/// What the filer knows of the sequences: the number each batch it sends
+/// should begin with, and the sequences it has seen another node take from.
+#[derive(Debug, Default)]
+struct Sequences {
+    next: HashMap<Key, u64>,
+    shared_until: HashMap<Key, Instant>,
+}
+
+impl Sequences {
+    /// The claim of a batch that wants `wanted`: the numbers after those
+    /// the last batch took, where the filer knows them.
+    fn claim(&self, wanted: &BTreeMap<Key, u64>, now: Instant) -> Claim {
+        let mut first = BTreeMap::new();
+        for k in wanted.keys() {
+            match self.next.get(k) {
+                Some(n) if self.shared_until.get(k).is_none_or(|t| *t <= now) => {
+                    first.insert(k.clone(), *n);
                 }
-            }
-            (Err(e), None) => {
-                if let Some(a) = answers.into_iter().next() {
-                    let _ = a.send(Err(e));
-                }
-            }
-            (Err(e), Some(filings)) => {
-                tracing::debug!(error = %e, filings = filings.len(), "filings written together failed; each is tried alone");
-                for (a, f) in answers.into_iter().zip(filings) {
-                    let _ = a.send(file_together(&pool, vec![f]).await.and_then(first));
-                }
+                _ => return Claim::Read,
             }
         }
+        Claim::Expect(first)
+    }
+
+    /// A batch took `wanted` numbers from `first` on.
+    fn took(&mut self, wanted: &BTreeMap<Key, u64>, first: &BTreeMap<Key, u64>) {
+        for (k, n) in wanted {
+            if let Some(f) = first.get(k) {
+                self.next.insert(k.clone(), f + n);
+            }
+        }
+    }
+
+    /// A batch that wanted numbers of `wanted` found them taken: another
+    /// node files in them, so for a while they are read before each batch.
+    fn missed(&mut self, wanted: &BTreeMap<Key, u64>, now: Instant) {
+        for k in wanted.keys() {
+            self.next.remove(k);
+            self.shared_until.insert(k.clone(), now + SHARED_FOR);
+        }
+    }
+}
+
+async fn run(pool: PgPool, mut waiting: mpsc::Receiver<Job>) {
+    let mut sequences = Sequences::default();
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while waiting.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let batch = std::mem::take(&mut jobs);
+        let wanted = wanted_by(batch.iter().map(|(f, _)| f));
+        let claim = sequences.claim(&wanted, Instant::now());
+        write_batch(&pool, &mut sequences, batch, wanted, claim).await;
+    }
+}
+
+/// How many numbers of each sequence the filings want.
+fn wanted_by<'a>(filings: impl Iterator<Item = &'a Filing>) -> BTreeMap<Key, u64> {
+    let mut wanted = BTreeMap::new();
+    for f in filings {
+        *wanted.entry((f.prefix.clone(), f.year)).or_default() += 1;
+    }
+    wanted
+}
+
+/// Writes the filings of `jobs` together and answers each.
+async fn write_batch(
+    pool: &PgPool,
+    sequences: &mut Sequences,
+    jobs: Vec<Job>,
+    wanted: BTreeMap<Key, u64>,
+    claim: Claim,
+) {
+    let (filings, answers): (Vec<Filing>, Vec<_>) = jobs.into_iter().unzip();
+    let result = file_again(pool, sequences, &filings, &wanted, claim).await;
+    match result {
+        Ok(cases) => {
+            for (a, c) in answers.into_iter().zip(cases) {
+                let _ = a.send(Ok(c));
+            }
+        }
+        Err(e) if filings.len() == 1 => {
+            if let Some(a) = answers.into_iter().next() {
+                let _ = a.send(Err(e));
+            }
+        }
+        Err(e) => {
+            // A filing's failure is its own: each is tried alone.
+            tracing::debug!(error = %e, filings = filings.len(), "filings written together failed; each is tried alone");
+            for (a, f) in answers.into_iter().zip(filings) {
+                let one = std::slice::from_ref(&f);
+                let r = file_again(pool, sequences, one, &wanted_by(one.iter()), Claim::Read).await;
+                let _ = a.send(r.and_then(first));
+            }
+        }
+    }
+}
+
+/// Writes `filings` together as [`file_together`] does, and again, with
+/// their numbers read afresh, while they only found their numbers taken.
+async fn file_again(
+    pool: &PgPool,
+    sequences: &mut Sequences,
+    filings: &[Filing],
+    wanted: &BTreeMap<Key, u64>,
+    mut claim: Claim,
+) -> Result<Vec<Case>> {
+    let mut tries = 1;
+    loop {
+        match file_together(pool, filings.to_vec(), wanted, &claim).await {
+            Ok((cases, first)) => {
+                sequences.took(wanted, &first);
+                return Ok(cases);
+            }
+            Err(e) if numbers_taken(&e) && tries < TRIES => {
+                tracing::debug!(error = %e, tries, "filings found their numbers taken; they are tried again");
+                sequences.missed(wanted, Instant::now());
+                claim = Claim::Read;
+                tries += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether `e` says only that the numbers a batch wanted were taken by
+/// another (or that it met another on them): trying again will do.
+fn numbers_taken(e: &StoreError) -> bool {
+    match e {
+        StoreError::Conflict(m) => m == TAKEN,
+        // serialization_failure (`tracking_numbers_taken`), deadlock_detected
+        StoreError::Database(e) => matches!(
+            e.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Database(d)) if matches!(d.code().as_deref(), Some("40001" | "40P01"))
+        ),
+        _ => false,
     }
 }
 
@@ -96,10 +238,29 @@ fn first(cases: Vec<Case>) -> Result<Case> {
         .ok_or(StoreError::Unsupported("a filing written without its case"))
 }
 
-/// Writes `filings` in one transaction and answers their cases, in order.
-async fn file_together(pool: &PgPool, mut filings: Vec<Filing>) -> Result<Vec<Case>> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    let numbers = take_numbers(&mut tx, &filings).await?;
+/// Writes `filings` in one transaction, numbered as `claim` says, and
+/// answers their cases, in order, and the first number it took of each
+/// sequence.
+///
+/// One statement does it all when it fits: its own query takes the
+/// numbers (locking the sequence rows, and failing if the numbers are not
+/// the next ones), and its INSERTs, common table expressions that
+/// PostgreSQL runs after that query, write the rows; it commits on its own.
+/// Writes too many for one statement go in a transaction that takes the
+/// numbers first, the same way. Either way the sequence rows are locked
+/// before any row is written, so a transaction never waits for another
+/// holding the same numbers while it holds a lock that one wants.
+async fn file_together(
+    pool: &PgPool,
+    mut filings: Vec<Filing>,
+    wanted: &BTreeMap<Key, u64>,
+    claim: &Claim,
+) -> Result<(Vec<Case>, BTreeMap<Key, u64>)> {
+    let first = match claim {
+        Claim::Expect(first) => first.clone(),
+        Claim::Read => read_numbers(pool, wanted).await?,
+    };
+    let numbers = numbers(&filings_keys(&filings), &first)?;
     for (f, n) in filings.iter_mut().zip(numbers) {
         let tracking = f.tracking_number(n)?;
         f.name(&tracking);
@@ -140,52 +301,182 @@ async fn file_together(pool: &PgPool, mut filings: Vec<Filing>) -> Result<Vec<Ca
     if !notifications.is_empty() {
         pending::push(&mut writes, Write::Notifications(notifications));
     }
-    pending::send(&mut tx, &writes).await?;
-    tx.commit().await.map_err(db)?;
+    // Everything in one statement, which commits on its own, if it fits.
+    let mut qb = QueryBuilder::new("WITH ");
+    if pending::push_ctes(&mut qb, &writes, pending::MAX_PARAMS - 4 * wanted.len()) {
+        push_take(&mut qb, wanted, &first)?;
+        qb.build().execute(pool).await.map_err(db)?;
+    } else {
+        let mut tx = pool.begin().await.map_err(db)?;
+        let mut qb = QueryBuilder::new("WITH ");
+        push_take(&mut qb, wanted, &first)?;
+        qb.build().execute(&mut *tx).await.map_err(db)?;
+        pending::send(&mut tx, &writes).await?;
+        tx.commit().await.map_err(db)?;
+    }
     match writes.into_iter().next() {
-        Some(Write::Cases(cases)) => Ok(cases),
+        Some(Write::Cases(cases)) => Ok((cases, first)),
         _ => Err(StoreError::Unsupported(
             "filings written without their cases",
         )),
     }
 }
 
-/// Takes the next number of each filing's sequence, in the order of the
-/// filings: one upsert, its rows locked in the order of their keys.
-async fn take_numbers(tx: &mut PgConnection, filings: &[Filing]) -> Result<Vec<u64>> {
-    let mut wanted: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-    for f in filings {
-        *wanted.entry((f.prefix.as_str(), f.year)).or_default() += 1;
-    }
-    let mut qb = QueryBuilder::new("INSERT INTO tracking_sequences (prefix, year, last) ");
-    qb.push_values(&wanted, |mut b, ((prefix, year), n)| {
-        b.push_bind(prefix.to_string())
-            .push_bind(*year)
-            .push_bind(*n);
-    });
-    qb.push(
-        " ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + EXCLUDED.last \
-         RETURNING prefix, year, last",
-    );
-    let lasts: Vec<(String, i32, i64)> = qb.build_query_as().fetch_all(tx).await.map_err(db)?;
-    // The first number this transaction took of each sequence.
-    let mut next: BTreeMap<(&str, i32), u64> = BTreeMap::new();
-    for (prefix, year, last) in lasts {
-        let corrupt = || StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {last}"));
-        let (&key, &n) = wanted
-            .iter()
-            .find(|((p, y), _)| *p == prefix && *y == year)
-            .ok_or_else(corrupt)?;
-        next.insert(key, u64::try_from(last - n + 1).map_err(|_| corrupt())?);
-    }
-    filings
-        .iter()
-        .map(|f| {
-            let seq = next.get_mut(&(f.prefix.as_str(), f.year)).ok_or_else(|| {
-                StoreError::Corrupt(format!("no number for {} {}", f.prefix, f.year))
-            })?;
+fn filings_keys(filings: &[Filing]) -> Vec<Key> {
+    filings.iter().map(|f| (f.prefix.clone(), f.year)).collect()
+}
+
+/// The number of each filing, in order, the first of each sequence being
+/// `first`.
+fn numbers(keys: &[Key], first: &BTreeMap<Key, u64>) -> Result<Vec<u64>> {
+    let mut next = first.clone();
+    keys.iter()
+        .map(|k| {
+            let seq = next
+                .get_mut(k)
+                .ok_or_else(|| StoreError::Corrupt(format!("no number for {} {}", k.0, k.1)))?;
             *seq += 1;
             Ok(*seq - 1)
         })
         .collect()
+}
+
+/// The next number of each sequence as it stands, committed: a statement of
+/// its own, which creates the rows of new sequences (at 0, taking nothing)
+/// so that every later statement finds them.
+async fn read_numbers(pool: &PgPool, wanted: &BTreeMap<Key, u64>) -> Result<BTreeMap<Key, u64>> {
+    for _ in 0..2 {
+        let mut qb =
+            QueryBuilder::new("WITH new AS (INSERT INTO tracking_sequences (prefix, year, last) ");
+        qb.push_values(wanted.keys(), |mut b, (prefix, year)| {
+            b.push_bind(prefix.clone()).push_bind(*year).push("0");
+        });
+        qb.push(
+            " ON CONFLICT (prefix, year) DO NOTHING RETURNING prefix, year, last) \
+             SELECT prefix, year, last FROM new UNION ALL \
+             SELECT prefix, year, last FROM tracking_sequences WHERE (prefix, year) IN (",
+        );
+        let mut keys = qb.separated(", ");
+        for (prefix, year) in wanted.keys() {
+            keys.push("(")
+                .push_bind_unseparated(prefix.clone())
+                .push_unseparated(", ")
+                .push_bind_unseparated(*year)
+                .push_unseparated(")");
+        }
+        qb.push(")");
+        let lasts: Vec<(String, i32, i64)> =
+            qb.build_query_as().fetch_all(pool).await.map_err(db)?;
+        let mut first = BTreeMap::new();
+        for (prefix, year, last) in lasts {
+            let f = u64::try_from(last + 1).map_err(|_| {
+                StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {last}"))
+            })?;
+            first.insert((prefix, year), f);
+        }
+        // A row another statement created at the same moment is not seen
+        // by this one; the next sees it.
+        if wanted.keys().all(|k| first.contains_key(k)) {
+            return Ok(first);
+        }
+    }
+    Err(StoreError::Conflict(TAKEN.into()))
+}
+
+/// Appends the query that takes the numbers `wanted` of each sequence,
+/// from `first` on, if they are the next ones (after `WITH` and the
+/// statement's other common table expressions): the rows are locked in the
+/// order of their keys and moved on only if each still ends just before
+/// its `first`; if any does not, the statement fails with
+/// serialization_failure (see `tracking_numbers_taken`).
+fn push_take(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    wanted: &BTreeMap<Key, u64>,
+    first: &BTreeMap<Key, u64>,
+) -> Result<()> {
+    let mut rows = Vec::with_capacity(wanted.len());
+    for (k, n) in wanted {
+        let f = first
+            .get(k)
+            .ok_or_else(|| StoreError::Corrupt(format!("no number for {} {}", k.0, k.1)))?;
+        rows.push((k.clone(), count(*n), count(*f) - 1));
+    }
+    qb.push("v (prefix, year, n, expect) AS (");
+    qb.push_values(rows, |mut b, ((prefix, year), n, expect)| {
+        b.push_bind(prefix)
+            .push_unseparated("::text")
+            .push_bind(year)
+            .push_unseparated("::integer")
+            .push_bind(n)
+            .push_unseparated("::bigint")
+            .push_bind(expect)
+            .push_unseparated("::bigint");
+    });
+    qb.push(
+        "), s AS MATERIALIZED (SELECT t.prefix, t.year, t.last FROM tracking_sequences t \
+           JOIN v ON v.prefix = t.prefix AND v.year = t.year \
+           ORDER BY t.prefix, t.year FOR UPDATE OF t), \
+         taken AS (UPDATE tracking_sequences t SET last = s.last + v.n FROM s JOIN v \
+           ON v.prefix = s.prefix AND v.year = s.year \
+         WHERE t.prefix = s.prefix AND t.year = s.year AND s.last = v.expect \
+         RETURNING 1) \
+         SELECT tracking_numbers_taken(",
+    );
+    qb.push_bind(count(wanted.len() as u64))
+        .push(", count(*)) FROM taken");
+    Ok(())
+}
+
+/// A count of numbers as PostgreSQL's `bigint`.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(p: &str) -> Key {
+        (p.to_owned(), 2026)
+    }
+
+    #[test]
+    fn a_sequence_is_read_until_its_numbers_are_known_and_then_expected() {
+        let now = Instant::now();
+        let mut s = Sequences::default();
+        let wanted = BTreeMap::from([(key("A"), 3), (key("B"), 1)]);
+        assert_eq!(s.claim(&wanted, now), Claim::Read);
+        s.took(&wanted, &BTreeMap::from([(key("A"), 10), (key("B"), 1)]));
+        let first = BTreeMap::from([(key("A"), 13), (key("B"), 2)]);
+        assert_eq!(s.claim(&wanted, now), Claim::Expect(first.clone()));
+        // A batch that failed took nothing: the next expects the same.
+        assert_eq!(s.claim(&wanted, now), Claim::Expect(first));
+        // A sequence not seen yet makes the whole batch read.
+        let new = BTreeMap::from([(key("A"), 1), (key("C"), 1)]);
+        assert_eq!(s.claim(&new, now), Claim::Read);
+    }
+
+    #[test]
+    fn a_sequence_another_node_files_in_is_read_for_a_while() {
+        let now = Instant::now();
+        let mut s = Sequences::default();
+        let wanted = BTreeMap::from([(key("A"), 2)]);
+        s.took(&wanted, &BTreeMap::from([(key("A"), 1)]));
+        s.missed(&wanted, now);
+        assert_eq!(s.claim(&wanted, now), Claim::Read);
+        s.took(&wanted, &BTreeMap::from([(key("A"), 7)]));
+        assert_eq!(s.claim(&wanted, now), Claim::Read);
+        assert_eq!(
+            s.claim(&wanted, now + SHARED_FOR),
+            Claim::Expect(BTreeMap::from([(key("A"), 9)]))
+        );
+    }
+
+    #[test]
+    fn numbers_follow_each_sequence_in_the_order_of_the_filings() {
+        let keys = vec![key("A"), key("B"), key("A")];
+        let first = BTreeMap::from([(key("A"), 5), (key("B"), 1)]);
+        assert_eq!(numbers(&keys, &first).unwrap(), vec![5, 1, 6]);
+        assert!(numbers(&[key("C")], &first).is_err());
+    }
 }
