@@ -19,8 +19,11 @@
 //! sequence rows (in the order of their keys, so that filers of several
 //! nodes queue on them and never deadlock) and checks that the numbers are
 //! still the next ones before it writes anything; if another node took them
-//! first, it fails at once, writing nothing, and the batch is named and
-//! sent again with the numbers read afresh.
+//! first, it fails at once, writing nothing. The batch is then written in a
+//! transaction that locks the sequence rows first and names the rows with
+//! the numbers it finds there, which cannot miss; and for a second the
+//! filer writes every batch of that sequence so, because another node files
+//! in it.
 //!
 //! If a batch fails otherwise, each of its filings is tried alone, so one
 //! bad filing fails only itself. A lone filing goes the same way, at once:
@@ -29,7 +32,7 @@
 use crate::convert::*;
 use crate::pending::{self, Write};
 use diwan_store::*;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -37,13 +40,9 @@ use tokio::sync::{mpsc, oneshot};
 /// The most filings one statement takes (about 80 parameters each).
 const MAX_BATCH: usize = 64;
 
-/// How long the filer reads the numbers of a sequence that another node
-/// took numbers of, before it expects them again.
+/// How long the filer locks the numbers of a sequence that another node
+/// took numbers of first, before it expects them again.
 const SHARED_FOR: Duration = Duration::from_secs(1);
-
-/// How often a batch is written before it gives up on numbers that others
-/// keep taking first.
-const TRIES: usize = 8;
 
 /// Why a batch failed when others took its numbers first.
 const TAKEN: &str = "tracking numbers were taken meanwhile";
@@ -91,6 +90,9 @@ enum Claim {
     Expect(BTreeMap<Key, u64>),
     /// Read from the sequence rows as they stand.
     Read,
+    /// Taken first, in a transaction that locks the sequence rows and then
+    /// writes the rows: it always has the next numbers.
+    Lock,
 }
 
 /// What the filer knows of the sequences: the number each batch it sends
@@ -103,16 +105,21 @@ struct Sequences {
 
 impl Sequences {
     /// The claim of a batch that wants `wanted`: the numbers after those
-    /// the last batch took, where the filer knows them.
+    /// the last batch took, where the filer knows them; locked first in a
+    /// sequence another node files in.
     fn claim(&self, wanted: &BTreeMap<Key, u64>, now: Instant) -> Claim {
+        if wanted
+            .keys()
+            .any(|k| self.shared_until.get(k).is_some_and(|t| *t > now))
+        {
+            return Claim::Lock;
+        }
         let mut first = BTreeMap::new();
         for k in wanted.keys() {
             match self.next.get(k) {
-                Some(n) if self.shared_until.get(k).is_none_or(|t| *t <= now) => {
-                    first.insert(k.clone(), *n);
-                }
-                _ => return Claim::Read,
-            }
+                Some(n) => first.insert(k.clone(), *n),
+                None => return Claim::Read,
+            };
         }
         Claim::Expect(first)
     }
@@ -127,7 +134,7 @@ impl Sequences {
     }
 
     /// A batch that wanted numbers of `wanted` found them taken: another
-    /// node files in them, so for a while they are read before each batch.
+    /// node files in them, so for a while they are locked first.
     fn missed(&mut self, wanted: &BTreeMap<Key, u64>, now: Instant) {
         for k in wanted.keys() {
             self.next.remove(k);
@@ -182,7 +189,7 @@ async fn write_batch(
             tracing::debug!(error = %e, filings = filings.len(), "filings written together failed; each is tried alone");
             for (a, f) in answers.into_iter().zip(filings) {
                 let one = std::slice::from_ref(&f);
-                let r = file_again(pool, sequences, one, &wanted_by(one.iter()), Claim::Read).await;
+                let r = file_again(pool, sequences, one, &wanted_by(one.iter()), Claim::Lock).await;
                 let _ = a.send(r.and_then(first));
             }
         }
@@ -190,30 +197,25 @@ async fn write_batch(
 }
 
 /// Writes `filings` together as [`file_together`] does, and again, with
-/// their numbers read afresh, while they only found their numbers taken.
+/// their numbers locked first, if they found their numbers taken.
 async fn file_again(
     pool: &PgPool,
     sequences: &mut Sequences,
     filings: &[Filing],
     wanted: &BTreeMap<Key, u64>,
-    mut claim: Claim,
+    claim: Claim,
 ) -> Result<Vec<Case>> {
-    let mut tries = 1;
-    loop {
-        match file_together(pool, filings.to_vec(), wanted, &claim).await {
-            Ok((cases, first)) => {
-                sequences.took(wanted, &first);
-                return Ok(cases);
-            }
-            Err(e) if numbers_taken(&e) && tries < TRIES => {
-                tracing::debug!(error = %e, tries, "filings found their numbers taken; they are tried again");
-                sequences.missed(wanted, Instant::now());
-                claim = Claim::Read;
-                tries += 1;
-            }
-            Err(e) => return Err(e),
+    let mut result = file_together(pool, filings.to_vec(), wanted, &claim).await;
+    if let Err(e) = &result {
+        if numbers_taken(e) && claim != Claim::Lock {
+            tracing::debug!(error = %e, "filings found their numbers taken; they are written again with their numbers locked first");
+            sequences.missed(wanted, Instant::now());
+            result = file_together(pool, filings.to_vec(), wanted, &Claim::Lock).await;
         }
     }
+    let (cases, first) = result?;
+    sequences.took(wanted, &first);
+    Ok(cases)
 }
 
 /// Whether `e` says only that the numbers a batch wanted were taken by
@@ -247,18 +249,27 @@ fn first(cases: Vec<Case>) -> Result<Case> {
 /// the next ones), and its INSERTs, common table expressions that
 /// PostgreSQL runs after that query, write the rows; it commits on its own.
 /// Writes too many for one statement go in a transaction that takes the
-/// numbers first, the same way. Either way the sequence rows are locked
-/// before any row is written, so a transaction never waits for another
-/// holding the same numbers while it holds a lock that one wants.
+/// numbers first, the same way. A batch that locks its numbers first takes
+/// them in a transaction with an upsert, whose answer names the rows.
+/// Every way the sequence rows are locked before any row is written, so a
+/// transaction never waits for another holding the same numbers while it
+/// holds a lock that one wants.
 async fn file_together(
     pool: &PgPool,
     mut filings: Vec<Filing>,
     wanted: &BTreeMap<Key, u64>,
     claim: &Claim,
 ) -> Result<(Vec<Case>, BTreeMap<Key, u64>)> {
+    let mut locked = None;
     let first = match claim {
         Claim::Expect(first) => first.clone(),
         Claim::Read => read_numbers(pool, wanted).await?,
+        Claim::Lock => {
+            let mut tx = pool.begin().await.map_err(db)?;
+            let first = lock_numbers(&mut tx, wanted).await?;
+            locked = Some(tx);
+            first
+        }
     };
     let numbers = numbers(&filings_keys(&filings), &first)?;
     for (f, n) in filings.iter_mut().zip(numbers) {
@@ -303,7 +314,10 @@ async fn file_together(
     }
     // Everything in one statement, which commits on its own, if it fits.
     let mut qb = QueryBuilder::new("WITH ");
-    if pending::push_ctes(&mut qb, &writes, pending::MAX_PARAMS - 4 * wanted.len()) {
+    if let Some(mut tx) = locked {
+        pending::send(&mut tx, &writes).await?;
+        tx.commit().await.map_err(db)?;
+    } else if pending::push_ctes(&mut qb, &writes, pending::MAX_PARAMS - 4 * wanted.len()) {
         push_take(&mut qb, wanted, &first)?;
         qb.build().execute(pool).await.map_err(db)?;
     } else {
@@ -339,6 +353,39 @@ fn numbers(keys: &[Key], first: &BTreeMap<Key, u64>) -> Result<Vec<u64>> {
             Ok(*seq - 1)
         })
         .collect()
+}
+
+/// Takes the numbers `wanted` of each sequence, locking its row (in the
+/// order of the keys) and creating it if it is new, and answers the first
+/// number taken of each: one upsert.
+async fn lock_numbers(
+    tx: &mut PgConnection,
+    wanted: &BTreeMap<Key, u64>,
+) -> Result<BTreeMap<Key, u64>> {
+    let mut qb = QueryBuilder::new("INSERT INTO tracking_sequences (prefix, year, last) ");
+    qb.push_values(wanted, |mut b, ((prefix, year), n)| {
+        b.push_bind(prefix.clone())
+            .push_bind(*year)
+            .push_bind(count(*n));
+    });
+    qb.push(
+        " ON CONFLICT (prefix, year) DO UPDATE SET last = tracking_sequences.last + EXCLUDED.last \
+         RETURNING prefix, year, last",
+    );
+    let lasts: Vec<(String, i32, i64)> = qb.build_query_as().fetch_all(tx).await.map_err(db)?;
+    let mut first = BTreeMap::new();
+    for (prefix, year, last) in lasts {
+        let corrupt = || StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {last}"));
+        let n = wanted.get(&(prefix.clone(), year)).ok_or_else(corrupt)?;
+        let f = u64::try_from(last - count(*n) + 1).map_err(|_| corrupt())?;
+        first.insert((prefix, year), f);
+    }
+    if first.len() != wanted.len() {
+        return Err(StoreError::Corrupt(
+            "a tracking sequence was not taken".into(),
+        ));
+    }
+    Ok(first)
 }
 
 /// The next number of each sequence as it stands, committed: a statement of
@@ -457,15 +504,17 @@ mod tests {
     }
 
     #[test]
-    fn a_sequence_another_node_files_in_is_read_for_a_while() {
+    fn a_sequence_another_node_files_in_is_locked_for_a_while() {
         let now = Instant::now();
         let mut s = Sequences::default();
         let wanted = BTreeMap::from([(key("A"), 2)]);
         s.took(&wanted, &BTreeMap::from([(key("A"), 1)]));
         s.missed(&wanted, now);
-        assert_eq!(s.claim(&wanted, now), Claim::Read);
+        assert_eq!(s.claim(&wanted, now), Claim::Lock);
         s.took(&wanted, &BTreeMap::from([(key("A"), 7)]));
-        assert_eq!(s.claim(&wanted, now), Claim::Read);
+        assert_eq!(s.claim(&wanted, now), Claim::Lock);
+        let both = BTreeMap::from([(key("A"), 1), (key("B"), 1)]);
+        assert_eq!(s.claim(&both, now), Claim::Lock);
         assert_eq!(
             s.claim(&wanted, now + SHARED_FOR),
             Claim::Expect(BTreeMap::from([(key("A"), 9)]))
