@@ -12,18 +12,16 @@
 //!
 //! Numbers stay gapless: they are taken in the same statement as the cases
 //! that use them. The rows are named before the statement is sent, so the
-//! filer names them with the numbers it expects: those that follow the ones
-//! it took last, or, for a sequence it does not know (its first batch, or
-//! one that another node took numbers of recently), those that follow the
-//! sequence's row as it stands, read first. The statement locks the
-//! sequence rows (in the order of their keys, so that filers of several
-//! nodes queue on them and never deadlock) and checks that the numbers are
-//! still the next ones before it writes anything; if another node took them
-//! first, it fails at once, writing nothing. The batch is then written in a
-//! transaction that locks the sequence rows first and names the rows with
-//! the numbers it finds there, which cannot miss; and for a second the
-//! filer writes every batch of that sequence so, because another node files
-//! in it.
+//! filer names them with the numbers it expects, those that follow the ones
+//! it took last. The statement locks the sequence rows (in the order of
+//! their keys, so that filers of several nodes queue on them and never
+//! deadlock) and checks that the numbers are still the next ones before it
+//! writes anything; if another node took them first, it fails at once,
+//! writing nothing. The batch is then written in a transaction that locks
+//! the sequence rows first and names the rows with the numbers it finds
+//! there, which cannot miss; so is a batch of a sequence the filer does not
+//! know yet (its first), and, for a second, every batch of a sequence that
+//! another node files in.
 //!
 //! If a batch fails otherwise, each of its filings is tried alone, so one
 //! bad filing fails only itself. A lone filing goes the same way, at once:
@@ -43,9 +41,6 @@ const MAX_BATCH: usize = 64;
 /// How long the filer locks the numbers of a sequence that another node
 /// took numbers of first, before it expects them again.
 const SHARED_FOR: Duration = Duration::from_secs(1);
-
-/// Why a batch failed when others took its numbers first.
-const TAKEN: &str = "tracking numbers were taken meanwhile";
 
 /// Filings waiting for the filer, at most.
 const QUEUE: usize = 1024;
@@ -88,8 +83,6 @@ impl Filer {
 enum Claim {
     /// The first number of each sequence, as the filer expects it.
     Expect(BTreeMap<Key, u64>),
-    /// Read from the sequence rows as they stand.
-    Read,
     /// Taken first, in a transaction that locks the sequence rows and then
     /// writes the rows: it always has the next numbers.
     Lock,
@@ -105,8 +98,8 @@ struct Sequences {
 
 impl Sequences {
     /// The claim of a batch that wants `wanted`: the numbers after those
-    /// the last batch took, where the filer knows them; locked first in a
-    /// sequence another node files in.
+    /// the last batch took, where the filer knows them and no other node
+    /// files in the sequence; otherwise locked first.
     fn claim(&self, wanted: &BTreeMap<Key, u64>, now: Instant) -> Claim {
         if wanted
             .keys()
@@ -118,7 +111,7 @@ impl Sequences {
         for k in wanted.keys() {
             match self.next.get(k) {
                 Some(n) => first.insert(k.clone(), *n),
-                None => return Claim::Read,
+                None => return Claim::Lock,
             };
         }
         Claim::Expect(first)
@@ -221,15 +214,14 @@ async fn file_again(
 /// Whether `e` says only that the numbers a batch wanted were taken by
 /// another (or that it met another on them): trying again will do.
 fn numbers_taken(e: &StoreError) -> bool {
-    match e {
-        StoreError::Conflict(m) => m == TAKEN,
-        // serialization_failure (`tracking_numbers_taken`), deadlock_detected
-        StoreError::Database(e) => matches!(
-            e.downcast_ref::<sqlx::Error>(),
-            Some(sqlx::Error::Database(d)) if matches!(d.code().as_deref(), Some("40001" | "40P01"))
-        ),
-        _ => false,
-    }
+    let StoreError::Database(e) = e else {
+        return false;
+    };
+    // serialization_failure (`tracking_numbers_taken`), deadlock_detected
+    matches!(
+        e.downcast_ref::<sqlx::Error>(),
+        Some(sqlx::Error::Database(d)) if matches!(d.code().as_deref(), Some("40001" | "40P01"))
+    )
 }
 
 /// The one case of a lone filing.
@@ -263,7 +255,6 @@ async fn file_together(
     let mut locked = None;
     let first = match claim {
         Claim::Expect(first) => first.clone(),
-        Claim::Read => read_numbers(pool, wanted).await?,
         Claim::Lock => {
             let mut tx = pool.begin().await.map_err(db)?;
             let first = lock_numbers(&mut tx, wanted).await?;
@@ -388,48 +379,6 @@ async fn lock_numbers(
     Ok(first)
 }
 
-/// The next number of each sequence as it stands, committed: a statement of
-/// its own, which creates the rows of new sequences (at 0, taking nothing)
-/// so that every later statement finds them.
-async fn read_numbers(pool: &PgPool, wanted: &BTreeMap<Key, u64>) -> Result<BTreeMap<Key, u64>> {
-    for _ in 0..2 {
-        let mut qb =
-            QueryBuilder::new("WITH new AS (INSERT INTO tracking_sequences (prefix, year, last) ");
-        qb.push_values(wanted.keys(), |mut b, (prefix, year)| {
-            b.push_bind(prefix.clone()).push_bind(*year).push("0");
-        });
-        qb.push(
-            " ON CONFLICT (prefix, year) DO NOTHING RETURNING prefix, year, last) \
-             SELECT prefix, year, last FROM new UNION ALL \
-             SELECT prefix, year, last FROM tracking_sequences WHERE (prefix, year) IN (",
-        );
-        let mut keys = qb.separated(", ");
-        for (prefix, year) in wanted.keys() {
-            keys.push("(")
-                .push_bind_unseparated(prefix.clone())
-                .push_unseparated(", ")
-                .push_bind_unseparated(*year)
-                .push_unseparated(")");
-        }
-        qb.push(")");
-        let lasts: Vec<(String, i32, i64)> =
-            qb.build_query_as().fetch_all(pool).await.map_err(db)?;
-        let mut first = BTreeMap::new();
-        for (prefix, year, last) in lasts {
-            let f = u64::try_from(last + 1).map_err(|_| {
-                StoreError::Corrupt(format!("tracking sequence {prefix} {year}: {last}"))
-            })?;
-            first.insert((prefix, year), f);
-        }
-        // A row another statement created at the same moment is not seen
-        // by this one; the next sees it.
-        if wanted.keys().all(|k| first.contains_key(k)) {
-            return Ok(first);
-        }
-    }
-    Err(StoreError::Conflict(TAKEN.into()))
-}
-
 /// Appends the query that takes the numbers `wanted` of each sequence,
 /// from `first` on, if they are the next ones (after `WITH` and the
 /// statement's other common table expressions): the rows are locked in the
@@ -488,19 +437,19 @@ mod tests {
     }
 
     #[test]
-    fn a_sequence_is_read_until_its_numbers_are_known_and_then_expected() {
+    fn a_sequence_is_locked_until_its_numbers_are_known_and_then_expected() {
         let now = Instant::now();
         let mut s = Sequences::default();
         let wanted = BTreeMap::from([(key("A"), 3), (key("B"), 1)]);
-        assert_eq!(s.claim(&wanted, now), Claim::Read);
+        assert_eq!(s.claim(&wanted, now), Claim::Lock);
         s.took(&wanted, &BTreeMap::from([(key("A"), 10), (key("B"), 1)]));
         let first = BTreeMap::from([(key("A"), 13), (key("B"), 2)]);
         assert_eq!(s.claim(&wanted, now), Claim::Expect(first.clone()));
         // A batch that failed took nothing: the next expects the same.
         assert_eq!(s.claim(&wanted, now), Claim::Expect(first));
-        // A sequence not seen yet makes the whole batch read.
+        // A sequence not seen yet makes the whole batch lock.
         let new = BTreeMap::from([(key("A"), 1), (key("C"), 1)]);
-        assert_eq!(s.claim(&new, now), Claim::Read);
+        assert_eq!(s.claim(&new, now), Claim::Lock);
     }
 
     #[test]
