@@ -54,8 +54,9 @@ pub struct SqliteStore {
     _alive: Arc<()>,
 }
 
-/// How often the WAL is folded back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often the WAL is folded back into the database file beside the
+/// writer (which also does, between groups: see `writer`).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
@@ -87,7 +88,8 @@ impl SqliteStore {
             .pragma("temp_store", "memory");
         // The writer does not checkpoint as it commits (SQLite's default,
         // every 1,000 pages, would stall the one writer while it copies and
-        // syncs); a connection of its own does it beside it.
+        // syncs); a connection of its own copies the WAL beside it, and the
+        // writer copies the little left between groups (see `writer`).
         let conn = SqliteConnection::connect_with(&opts.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(db)?;

@@ -29,6 +29,15 @@
 //! that fails to commit makes the writer forget them all and read them
 //! again. Should another writer ever move a sequence behind its back, the
 //! unique tracking number refuses the duplicate filing.
+//!
+//! A connection of its own checkpoints the WAL beside the writer, but it
+//! never catches up with a busy writer: the WAL then only grows (more than
+//! a gigabyte in a minute of filing), and every frame lands on a new page
+//! of the file, which costs the writer more than the frame itself. So the
+//! writer checkpoints too, between groups ([`checkpoint`]): it copies only
+//! what the other has not yet, nothing writes meanwhile, so the checkpoint
+//! reaches the end of the WAL, and the next group writes the WAL again
+//! from its start, over pages the operating system already holds.
 
 use diwan_store::{Result, StoreError};
 use sqlx::{Executor, SqliteConnection};
@@ -46,6 +55,11 @@ const MAX_GROUP: usize = 64;
 const MAX_GROUP_TIME: Duration = Duration::from_millis(10);
 /// How long a use case waits for the connection before giving up.
 const LEASE_TIMEOUT: Duration = Duration::from_secs(30);
+/// While groups commit, the WAL is checkpointed at most this often, after
+/// a group's answers are sent …
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// … and once the writer has had nothing to do for this long.
+const CHECKPOINT_WHEN_IDLE: Duration = Duration::from_millis(250);
 
 /// What a loan is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,9 +372,23 @@ async fn run(
     // Whether the database has what the group's end needs (the search
     // index's mark): known once migrations have run.
     let mut indexed = false;
+    // Whether groups committed since the last checkpoint, and when that was.
+    let mut unfolded = false;
+    let mut folded_at = Instant::now();
     loop {
         let first = match carried.take() {
             Some(r) => r,
+            None if unfolded => {
+                match tokio::time::timeout(CHECKPOINT_WHEN_IDLE, requests.recv()).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return,
+                    Err(_) => {
+                        checkpoint(&mut conn).await;
+                        (unfolded, folded_at) = (false, Instant::now());
+                        continue;
+                    }
+                }
+            }
             None => match requests.recv().await {
                 Some(r) => r,
                 None => return,
@@ -457,5 +485,87 @@ async fn run(
         for done in committed {
             let _ = done.send(outcome.clone().map_err(|e| StoreError::Database(e.into())));
         }
+        unfolded |= open;
+        if unfolded && folded_at.elapsed() >= CHECKPOINT_EVERY {
+            checkpoint(&mut conn).await;
+            (unfolded, folded_at) = (false, Instant::now());
+        }
+    }
+}
+
+/// Copies what the WAL holds into the database file, without waiting for
+/// readers (a page a reader may still need from the WAL stays there until
+/// a later checkpoint), and counts the WAL frames left behind in
+/// `/metrics`. It does not wait for the checkpoint beside it either.
+async fn checkpoint(conn: &mut SqliteConnection) {
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(conn)
+        .await
+    {
+        Ok((0, log, done)) => {
+            metrics::gauge!("diwan_sqlite_wal_frames_behind").set((log - done).max(0) as f64);
+        }
+        // The other checkpoint was running: it copies the same pages.
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::Connection;
+
+    /// Transactions that follow each other without a pause for longer than
+    /// many checkpoint periods: the writer's own checkpoints let the WAL
+    /// start again from its beginning, so its file stops growing once it
+    /// holds a few periods of writes, instead of holding all of them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_never_pauses_keeps_the_wal_short() {
+        let dir = std::env::temp_dir().join(format!("diwan-wal-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        let path = dir.join("wal.db");
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .pragma("wal_autocheckpoint", "0");
+        let mut conn = SqliteConnection::connect_with(&opts).await.expect("open");
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)")
+            .await
+            .expect("a table");
+        let writer = Writer::start(conn);
+        let wal_size = || {
+            std::fs::metadata(dir.join("wal.db-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
+        let start = Instant::now();
+        let mut halfway = None;
+        while start.elapsed() < CHECKPOINT_EVERY * 20 {
+            if halfway.is_none() && start.elapsed() >= CHECKPOINT_EVERY * 10 {
+                halfway = Some(wal_size());
+            }
+            let mut lease = writer.lease(Kind::Transaction).await.expect("a lease");
+            let prefix = lease.take_prefix().expect("the prefix");
+            let sql = format!(
+                "{prefix} INSERT INTO t (v) VALUES (randomblob(3000)); RELEASE {SAVEPOINT};"
+            );
+            lease.execute(sql.as_str()).await.expect("a write");
+            let (done, durable) = oneshot::channel();
+            lease.give_back(Outcome::Released(done));
+            durable.await.expect("an answer").expect("a commit");
+        }
+        let (halfway, end) = (halfway.unwrap_or(0), wal_size());
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(halfway > 0, "nothing reached the WAL");
+        // Growing for as long as writes go on, it would double.
+        assert!(
+            end * 2 < halfway * 3,
+            "the WAL grew from {halfway} bytes halfway to {end} bytes"
+        );
     }
 }
