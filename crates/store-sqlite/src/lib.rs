@@ -56,7 +56,7 @@ pub struct SqliteStore {
 
 /// How often the WAL is folded back into the database file beside the
 /// writer (which also does, between groups: see `writer`).
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+const CHECKPOINT_BESIDE_EVERY: Duration = Duration::from_millis(100);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
@@ -124,11 +124,11 @@ impl SqliteStore {
     }
 }
 
-/// Folds the WAL back into the database file every [`CHECKPOINT_EVERY`],
+/// Folds the WAL back into the database file every [`CHECKPOINT_BESIDE_EVERY`],
 /// without waiting for readers or the writer (a passive checkpoint copies
 /// what no reader still needs), until the store is dropped.
 async fn checkpoints(mut conn: SqliteConnection, alive: std::sync::Weak<()>) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    let mut tick = tokio::time::interval(CHECKPOINT_BESIDE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
