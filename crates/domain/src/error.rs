@@ -126,6 +126,12 @@ pub enum Reason {
     WorkflowNoFilingMove,
     BodyMalformed,
     QueryMalformed,
+    NationalNumberInvalid,
+    MobileInvalid,
+    EmailInvalid,
+    SexUnknown,
+    LanguageUnknown,
+    MunicipalityUnknown,
 }
 
 impl Reason {
@@ -173,11 +179,17 @@ impl Reason {
             Reason::WorkflowNoFilingMove => "workflow-no-filing-move",
             Reason::BodyMalformed => "body-malformed",
             Reason::QueryMalformed => "query-malformed",
+            Reason::NationalNumberInvalid => "national-number-invalid",
+            Reason::MobileInvalid => "mobile-invalid",
+            Reason::EmailInvalid => "email-invalid",
+            Reason::SexUnknown => "sex-unknown",
+            Reason::LanguageUnknown => "language-unknown",
+            Reason::MunicipalityUnknown => "municipality-unknown",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 41] = [
+    pub const ALL: [Reason; 47] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -219,6 +231,12 @@ impl Reason {
         Reason::WorkflowNoFilingMove,
         Reason::BodyMalformed,
         Reason::QueryMalformed,
+        Reason::NationalNumberInvalid,
+        Reason::MobileInvalid,
+        Reason::EmailInvalid,
+        Reason::SexUnknown,
+        Reason::LanguageUnknown,
+        Reason::MunicipalityUnknown,
     ];
 }
 

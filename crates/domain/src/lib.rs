@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cases;
 pub mod error;
 pub mod organizations;
+pub mod persons;
 pub mod text;
 
 pub use accounts::Role;

@@ -16,6 +16,7 @@ pub mod frame;
 pub mod jobs;
 pub mod notifications;
 pub mod organizations;
+pub mod persons;
 
 pub use error::{Error, Result};
 

@@ -27,6 +27,7 @@ mod convert;
 mod notifications;
 mod organizations;
 mod pending;
+mod persons;
 
 use async_trait::async_trait;
 use diwan_store::{PoolStats, ReadTx, Readiness, Result, Store, StoreError, Tx};

@@ -46,3 +46,12 @@ pub fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError>
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("{what} {s}")))
 }
+
+/// An FTS5 query where every term must match as a prefix.
+pub fn fts_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"*", t.replace('"', "")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

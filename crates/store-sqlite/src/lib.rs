@@ -23,6 +23,7 @@ mod convert;
 mod notifications;
 mod organizations;
 mod pending;
+mod persons;
 mod writer;
 
 use async_trait::async_trait;

@@ -3,12 +3,13 @@
 //! Services see the database only through these traits. A [`Store`] hands out
 //! transactions of two kinds: a [`ReadTx`], which can only read, and a
 //! [`Tx`], which can also write and must be committed. Each offers one
-//! narrow, domain-shaped trait per area (organizations, people and sign-in,
-//! cases, audit, notifications), split in two: the area's reads
-//! (`OrgRead`, `UserRead`, `CaseRead`, `AuditRead`, `NotificationRead`)
-//! and its writes (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`,
-//! `NotificationRepo`). Each backend crate implements them with plain SQL
-//! of its own.
+//! narrow, domain-shaped trait per area (organizations, people and
+//! sign-in, cases, audit, notifications, the registry of persons), split
+//! in two: the area's reads (`OrgRead`, `UserRead`, `CaseRead`,
+//! `AuditRead`, `NotificationRead`, `PersonRead`) and its writes
+//! (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`, `NotificationRepo`,
+//! `PersonRepo`). Each backend crate implements them with plain SQL of its
+//! own.
 //!
 //! Writes that answer nothing — new and changed cases, history, messages,
 //! attachments, audit records, notifications — may be held by the backend
@@ -26,12 +27,14 @@ pub mod audit;
 pub mod cases;
 pub mod notifications;
 pub mod organizations;
+pub mod persons;
 
 pub use accounts::*;
 pub use audit::*;
 pub use cases::*;
 pub use notifications::*;
 pub use organizations::*;
+pub use persons::*;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -108,12 +111,17 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// A transaction that reads: the reads of every area.
-pub trait ReadTx: OrgRead + UserRead + CaseRead + AuditRead + NotificationRead + Send {}
+pub trait ReadTx:
+    OrgRead + UserRead + CaseRead + AuditRead + NotificationRead + PersonRead + Send
+{
+}
 
 /// A transaction that reads and writes. Dropping it without [`Tx::commit`]
 /// rolls it back, writes held back included.
 #[async_trait]
-pub trait Tx: ReadTx + OrgRepo + UserRepo + CaseRepo + AuditRepo + NotificationRepo + Send {
+pub trait Tx:
+    ReadTx + OrgRepo + UserRepo + CaseRepo + AuditRepo + NotificationRepo + PersonRepo + Send
+{
     /// Sends the writes held back and commits. Returns once the changes are
     /// durable: on SQLite, when the group of transactions it was committed
     /// with is.

@@ -34,7 +34,14 @@ pub const LANG_COOKIE: &str = "diwan_lang";
 
 /// The Fluent files of one language: one per capability and a shared one,
 /// the same names in every language.
-pub const FILES: [&str; 5] = ["shared", "cases", "accounts", "audit", "notifications"];
+pub const FILES: [&str; 6] = [
+    "shared",
+    "cases",
+    "accounts",
+    "audit",
+    "notifications",
+    "persons",
+];
 
 macro_rules! language {
     ($lang:literal) => {
@@ -44,13 +51,14 @@ macro_rules! language {
             include_str!(concat!("../locales/", $lang, "/accounts.ftl")),
             include_str!(concat!("../locales/", $lang, "/audit.ftl")),
             include_str!(concat!("../locales/", $lang, "/notifications.ftl")),
+            include_str!(concat!("../locales/", $lang, "/persons.ftl")),
         ]
     };
 }
 
 /// The Fluent sources, embedded so that the binary is self-contained, in
 /// the order of [`FILES`].
-pub const SOURCES: [(Lang, [&str; 5]); 3] = [
+pub const SOURCES: [(Lang, [&str; 6]); 3] = [
     (Lang::Ar, language!("ar")),
     (Lang::En, language!("en")),
     (Lang::Fr, language!("fr")),

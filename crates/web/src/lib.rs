@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod ops;
 pub mod organizations;
 pub mod pages;
+pub mod persons;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::api::routes())
         .merge(notifications::api::routes())
         .merge(audit::api::routes())
+        .merge(persons::api::routes())
         .fallback(kit::extract::api_not_found);
     // Every state-changing page request passes the CSRF layer; the API and
     // GovStack answer bearer tokens, which a browser never sends on its own.
@@ -101,6 +103,7 @@ pub fn page_routes() -> kit::routes::Routes {
         .merge(cases::pages::routes())
         .merge(notifications::pages::routes())
         .merge(audit::pages::routes())
+        .merge(persons::pages::routes())
         .merge(pages::routes())
 }
 
@@ -112,6 +115,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         cases::api::CasesDoc::openapi(),
         notifications::api::NotificationsDoc::openapi(),
         audit::api::AuditDoc::openapi(),
+        persons::api::PersonsDoc::openapi(),
         cases::govstack::GovStackDoc::openapi(),
     ])
 }

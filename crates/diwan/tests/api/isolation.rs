@@ -522,7 +522,91 @@ async fn isolation_another_municipality_learns_nothing_of_a_case() {
     app.stop().await;
 }
 
-/// Page routes the walk above tries with another municipality's case.
+/// Tripoli's resident is not Benghazi's to see: the registry's pages, its
+/// API and its search answer Benghazi's clerk as if the person did not
+/// exist, and a national number registered in Tripoli cannot be taken
+/// over (409, which names nothing of the person).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolation_another_municipality_learns_nothing_of_a_resident() {
+    let app = TestApp::spawn().await;
+    let [tripoli, benghazi] = app.sign_in_all(["clerk.tripoli", "clerk.benghazi"]).await;
+    let word = "زرقاءاليمامة";
+    let person = app
+        .post(
+            "/api/v1/persons",
+            Some(&tripoli),
+            json!({"national_number": "219870054321", "name_ar": format!("فاطمة {word}"), "mobiles": ["0917778888"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "Tripoli registers a resident");
+    let id = s(&person, "id").to_owned();
+    let leaks = |text: &str, path: &str| {
+        [id.as_str(), "219870054321", "917778888", word]
+            .iter()
+            .any(|x| !path.contains(x) && text.contains(x))
+    };
+    let b = app.browser("clerk.benghazi").await;
+    let csrf = b.csrf.clone();
+    let mut failures = Vec::new();
+    for path in [format!("/persons/{id}"), format!("/persons/{id}/edit")] {
+        let r = b.get(&path).await;
+        if r.status != StatusCode::NOT_FOUND || leaks(&r.text, &path) {
+            failures.push(format!("GET {path}: {}", r.status));
+        }
+    }
+    for q in ["219870054321", "0917778888", word, ""] {
+        let path = format!("/persons?q={q}");
+        let r = b.get(&path).await;
+        if r.status != StatusCode::OK || leaks(&r.text, &path) {
+            failures.push(format!("GET {path}: {} or reveals the person", r.status));
+        }
+        let r = app
+            .client
+            .get(app.url("/api/v1/persons"))
+            .query(&[("q", q)])
+            .bearer_auth(&benghazi)
+            .send()
+            .await
+            .unwrap();
+        let r = Reply::read(r).await;
+        if r.status != StatusCode::OK || leaks(&r.text, "") {
+            failures.push(format!("GET /api/v1/persons?q={q}: {}", r.status));
+        }
+    }
+    let r = app
+        .get(&format!("/api/v1/persons/{id}"), Some(&benghazi))
+        .await;
+    if r.status != StatusCode::NOT_FOUND || leaks(&r.text, "") {
+        failures.push(format!("GET /api/v1/persons/{{id}}: {}", r.status));
+    }
+    let r = b
+        .post_form(
+            "/persons",
+            &[
+                ("csrf", csrf.as_str()),
+                ("national_number", "219870054321"),
+                ("name_ar", "اسم آخر"),
+            ],
+        )
+        .await;
+    if r.status != StatusCode::CONFLICT || leaks(&r.text, "219870054321") {
+        failures.push(format!("POST /persons with Tripoli's number: {}", r.status));
+    }
+    assert!(
+        failures.is_empty(),
+        "routes that let Benghazi learn of Tripoli's resident:\n{}",
+        failures.join("\n")
+    );
+    let unchanged = app
+        .get(&format!("/api/v1/persons/{id}"), Some(&tripoli))
+        .await
+        .expect(StatusCode::OK, "Tripoli reads its resident");
+    assert_eq!(unchanged["name_ar"], person["name_ar"]);
+    app.stop().await;
+}
+
+/// Page routes the walks above try with another municipality's case or
+/// resident.
 const WALKED_PAGES: &[(&str, &str)] = &[
     ("GET", "/cases/{id}"),
     ("GET", "/attachments/{id}"),
@@ -536,6 +620,10 @@ const WALKED_PAGES: &[(&str, &str)] = &[
     ("GET", "/search"),
     ("GET", "/dashboard"),
     ("GET", "/notifications"),
+    ("GET", "/persons"),
+    ("GET", "/persons/{id}"),
+    ("GET", "/persons/{id}/edit"),
+    ("POST", "/persons"),
 ];
 
 /// Page routes that show or change nothing of another organization's cases,
@@ -567,6 +655,7 @@ const NO_CASE_OF_OTHERS: &[(&str, &str, &str)] = &[
     ("POST", "/memos/new", "a new memo of one's own"),
     ("POST", "/notifications/read", "one's own notifications"),
     ("GET", "/audit", "auditors and administrators only"),
+    ("GET", "/persons/new", "an empty form"),
     ("GET", "/api", "the API reference"),
     ("GET", "/static/{name}", "embedded stylesheet and images"),
 ];

@@ -19,6 +19,7 @@ mod journey;
 mod nodes;
 mod ops;
 mod pages;
+mod persons;
 mod process;
 mod search;
 mod security;

@@ -152,15 +152,6 @@ pub(crate) const INDEX_NEW_CASES: &str = "INSERT INTO cases_fts(rowid, search_te
 pub(crate) const HAS_INDEX_MARK: &str =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'search_index_mark'";
 
-/// An FTS5 query where every term must match as a prefix.
-fn fts_query(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{}\"*", t.replace('"', "")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 const DUE_NULL: &str = "9999-12-31";
 
 /// How many matches make search terms common: more than a page's worth
