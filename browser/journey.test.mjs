@@ -555,6 +555,31 @@ step('the municipality reads the answer and acknowledges it', async () => {
   await screenshot(clerk, 'clerk-case-ar.png');
 });
 
+step('the municipal clerk registers a resident and finds them by mobile number, on a phone', async () => {
+  const page = clerk.page;
+  await navigate(clerk, page.getByRole('link', { name: ar('nav-persons'), exact: true }), 'nav: registry');
+  await navigate(clerk, page.getByRole('link', { name: ar('person-new'), exact: true }), 'register a person');
+  assert.equal(new URL(page.url()).pathname, '/persons/new');
+  await page.getByLabel(ar('national-number')).fill('٢١٩٩٠٠٠٠٠٠٠١');
+  await page.getByLabel(ar('name-ar')).fill('فاطمة سالم خليفة الزوي');
+  await page.locator('#p-mobile-1').fill('091 234 5678');
+  await page.getByLabel(ar('preferred-language')).selectOption('fr');
+  await navigate(clerk, page.getByRole('button', { name: ar('save'), exact: true }), 'save the person');
+  assert.match(new URL(page.url()).pathname, /^\/persons\/[0-9a-f-]{36}$/, 'saving lands on the record');
+  assert.equal(norm(await page.locator('.flash-ok').innerText()), ar('person-saved'));
+  assert.equal(await detail(clerk, 'national-number'), '219900000001');
+  assert.equal(await detail(clerk, 'mobiles'), '+218912345678');
+  assert.equal(await detail(clerk, 'sex'), ar('sex-female'), 'the sex read from the national number');
+
+  await navigate(clerk, page.getByRole('link', { name: ar('persons-title'), exact: true }), 'back to the registry');
+  await page.getByLabel(ar('persons-search-label')).fill('٠٩١٢٣٤٥٦٧٨');
+  await navigate(clerk, page.getByRole('button', { name: ar('persons-search'), exact: true }), 'search by mobile');
+  await navigate(clerk, page.locator('main table a', { hasText: '219900000001' }), 'open the record');
+  assert.equal(await detail(clerk, 'national-number'), '219900000001');
+  await navigate(clerk, page.getByRole('link', { name: ar('person-edit'), exact: true }), 'edit the record');
+  await screenshot(clerk, 'clerk-person-form-ar.png');
+});
+
 // ---------------------------------------------------------------------------
 // English, briefly.
 

@@ -1873,3 +1873,143 @@ async fn a_common_word_pages_exactly_like_a_rare_one() {
     })
     .await;
 }
+
+fn person(
+    national_number: &str,
+    name_ar: &str,
+    municipality_id: Option<Uuid>,
+    mobiles: &[&str],
+) -> Person {
+    let t = now();
+    Person {
+        id: Uuid::now_v7(),
+        national_number: national_number.into(),
+        name_ar: name_ar.into(),
+        name_latin: None,
+        sex: diwan_domain::persons::Sex::Female,
+        birth_date: Some(day(1990, 5, 17)),
+        mobiles: mobiles.iter().map(|m| (*m).to_owned()).collect(),
+        email: None,
+        municipality_id,
+        language: diwan_domain::persons::Language::Ar,
+        sms_opt_out_at: None,
+        email_opt_out_at: None,
+        created_at: t,
+        updated_at: t,
+        search_text: diwan_domain::persons::search_text(name_ar, None),
+    }
+}
+
+#[tokio::test]
+async fn persons_read_back_equal_and_are_found_by_number_phone_and_name() {
+    with_db(true, |store, _| async move {
+        let w = world(&store).await;
+        let a = person(
+            "219900000001",
+            "فاطمة سالم خليفة",
+            Some(w.muni_a.id),
+            &["+218912345678", "+218921112233"],
+        );
+        let b = person(
+            "119850012345",
+            "محمد علي الورفلي",
+            Some(w.muni_b.id),
+            &["+218944445555"],
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_person(&a).await.unwrap();
+        tx.insert_person(&b).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        let err = tx
+            .insert_person(&person("219900000001", "أخرى", None, &[]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        drop(tx);
+
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(tx.get_person(a.id).await.unwrap().as_ref(), Some(&a));
+        assert_eq!(
+            tx.person_by_number("119850012345").await.unwrap().as_ref(),
+            Some(&b)
+        );
+        assert_eq!(tx.person_by_number("000000000000").await.unwrap(), None);
+        let find = |lookup: &str, municipality_id: Option<Uuid>| PersonQuery {
+            lookup: diwan_domain::persons::PersonLookup::read(lookup),
+            municipality_id,
+            before: None,
+            limit: 10,
+        };
+        let ids = |ps: Vec<Person>| {
+            ps.into_iter()
+                .map(|p| p.national_number)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(tx.search_persons(&find("", None)).await.unwrap()),
+            ["119850012345", "219900000001"],
+            "newest first"
+        );
+        assert_eq!(
+            ids(tx.search_persons(&find("0921112233", None)).await.unwrap()),
+            ["219900000001"]
+        );
+        assert_eq!(
+            ids(tx.search_persons(&find("فاطمه", None)).await.unwrap()),
+            ["219900000001"]
+        );
+        assert_eq!(
+            ids(tx.search_persons(&find("الورف", None)).await.unwrap()),
+            ["119850012345"]
+        );
+        assert!(
+            tx.search_persons(&find("الورفلي", Some(w.muni_a.id)))
+                .await
+                .unwrap()
+                .is_empty(),
+            "another municipality's"
+        );
+        let page = PersonQuery {
+            before: Some(b.id),
+            ..find("", None)
+        };
+        assert_eq!(
+            ids(tx.search_persons(&page).await.unwrap()),
+            ["219900000001"]
+        );
+        drop(tx);
+
+        // An update replaces the mobile numbers and the search text.
+        let mut changed = a.clone();
+        changed.name_ar = "فاطمة سالم الزوي".into();
+        changed.search_text = diwan_domain::persons::search_text(&changed.name_ar, None);
+        changed.mobiles = vec!["+218913334444".into()];
+        changed.updated_at = now() + Duration::seconds(1);
+        let mut tx = store.begin().await.unwrap();
+        tx.update_person(&changed).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(tx.get_person(a.id).await.unwrap().as_ref(), Some(&changed));
+        assert!(tx
+            .search_persons(&find("0912345678", None))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            ids(tx.search_persons(&find("0913334444", None)).await.unwrap()),
+            ["219900000001"]
+        );
+        assert!(tx
+            .search_persons(&find("خليفة", None))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            ids(tx.search_persons(&find("الزوي", None)).await.unwrap()),
+            ["219900000001"]
+        );
+    })
+    .await;
+}
