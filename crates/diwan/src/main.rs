@@ -92,6 +92,13 @@ struct ServeArgs {
     /// Largest attachment accepted, in megabytes.
     #[arg(long, env = "DIWAN_MAX_ATTACHMENT_MB", default_value_t = 10)]
     max_attachment_mb: usize,
+    /// Largest CSV file of persons an import takes, in megabytes.
+    #[arg(long, env = "DIWAN_MAX_IMPORT_MB", default_value_t = 512)]
+    max_import_mb: usize,
+    /// Seconds a worker holds an import without committing before another
+    /// (or this node, restarted) takes it over.
+    #[arg(long, env = "DIWAN_IMPORT_LEASE_SECS", default_value_t = 60)]
+    import_lease_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -237,6 +244,8 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(a.session_max_hours.clamp(1, 24 * 30) * 3600);
             s.worker_interval = Duration::from_secs(a.worker_interval.max(1));
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
+            s.services.max_import_bytes = a.max_import_mb.max(1) * 1024 * 1024;
+            s.services.import_lease = Duration::from_secs(a.import_lease_secs.max(1));
             let _lock = lock_sqlite_data_dir(&s)?;
             let services = diwan::build_services(&s).await?;
             if a.demo {

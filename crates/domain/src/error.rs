@@ -132,6 +132,9 @@ pub enum Reason {
     SexUnknown,
     LanguageUnknown,
     MunicipalityUnknown,
+    ImportHeaderInvalid,
+    MunicipalityNotOwn,
+    NationalNumberElsewhere,
 }
 
 impl Reason {
@@ -185,11 +188,14 @@ impl Reason {
             Reason::SexUnknown => "sex-unknown",
             Reason::LanguageUnknown => "language-unknown",
             Reason::MunicipalityUnknown => "municipality-unknown",
+            Reason::ImportHeaderInvalid => "import-header-invalid",
+            Reason::MunicipalityNotOwn => "municipality-not-own",
+            Reason::NationalNumberElsewhere => "national-number-elsewhere",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 47] = [
+    pub const ALL: [Reason; 50] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -237,6 +243,9 @@ impl Reason {
         Reason::SexUnknown,
         Reason::LanguageUnknown,
         Reason::MunicipalityUnknown,
+        Reason::ImportHeaderInvalid,
+        Reason::MunicipalityNotOwn,
+        Reason::NationalNumberElsewhere,
     ];
 }
 

@@ -331,6 +331,85 @@ impl PersonLookup {
     }
 }
 
+/// The fields a column of an imported file can hold.
+pub const IMPORT_FIELDS: [&str; 9] = [
+    "national_number",
+    "name_ar",
+    "name_latin",
+    "sex",
+    "birth_date",
+    "mobile",
+    "email",
+    "municipality",
+    "language",
+];
+
+/// The field a column holds, read from its header however a registry
+/// export names it, in English or in Arabic (`الرقم الوطني`, `الاسم`,
+/// `رقم الهاتف`, …); `None` for a column Diwan does not read.
+pub fn import_column(header: &str) -> Option<&'static str> {
+    let h = normalize_for_search(&header.replace(['_', '-'], " "));
+    let h = h.split_whitespace().collect::<Vec<_>>().join(" ");
+    let h = h.trim_end_matches(|c: char| c.is_ascii_digit()).trim();
+    let field = match h {
+        "national number"
+        | "nationalnumber"
+        | "nid"
+        | "national id"
+        | "رقم وطني"
+        | "الرقم الوطني" => "national_number",
+        "name ar"
+        | "name"
+        | "full name"
+        | "arabic name"
+        | "الاسم"
+        | "اسم"
+        | "الاسم الكامل"
+        | "الاسم بالعربيه"
+        | "الاسم رباعي"
+        | "الاسم الرباعي" => "name_ar",
+        "name latin"
+        | "latin name"
+        | "name en"
+        | "english name"
+        | "الاسم باللاتينيه"
+        | "الاسم بالانجليزيه"
+        | "الاسم بالانكليزيه" => "name_latin",
+        "sex" | "gender" | "الجنس" | "النوع" => "sex",
+        "birth date" | "date of birth" | "dob" | "birthdate" | "تاريخ الميلاد" => {
+            "birth_date"
+        }
+        "mobile"
+        | "phone"
+        | "mobile number"
+        | "phone number"
+        | "الهاتف"
+        | "الهاتف المحمول"
+        | "رقم الهاتف"
+        | "رقم الهاتف المحمول"
+        | "النقال"
+        | "رقم النقال"
+        | "المحمول" => "mobile",
+        "email" | "e mail" | "mail" | "البريد" | "البريد الالكتروني" => {
+            "email"
+        }
+        "municipality" | "municipality code" | "البلديه" => "municipality",
+        "language" | "lang" | "preferred language" | "اللغه" | "لغه المراسله" => {
+            "language"
+        }
+        _ => return None,
+    };
+    Some(field)
+}
+
+/// The mobile numbers of one cell: several may be given, separated by
+/// commas (Latin or Arabic), semicolons, slashes or bars.
+pub fn split_mobiles(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([',', '\u{060C}', ';', '|', '/'])
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+}
+
 /// The text a person is found by: the Arabic and the Latin names,
 /// normalized for search.
 pub fn search_text(name_ar: &str, name_latin: Option<&str>) -> String {
@@ -441,6 +520,26 @@ mod tests {
         assert!(parse_name("name_ar", &"ب".repeat(MAX_NAME_CHARS + 1)).is_err());
         let spaced = format!("ا{}ب", " ".repeat(300));
         assert_eq!(parse_name("name_ar", &spaced).unwrap(), "ا ب");
+    }
+
+    #[test]
+    fn import_headers_are_read_in_english_and_arabic() {
+        assert_eq!(import_column("National_Number"), Some("national_number"));
+        assert_eq!(
+            import_column("\u{FEFF}الرقم الوطني"),
+            Some("national_number")
+        );
+        assert_eq!(import_column("الرقم الوطني"), Some("national_number"));
+        assert_eq!(import_column(" الإسم "), Some("name_ar"));
+        assert_eq!(import_column("رقم الهاتف 2"), Some("mobile"));
+        assert_eq!(import_column("mobile2"), Some("mobile"));
+        assert_eq!(import_column("البلدية"), Some("municipality"));
+        assert_eq!(import_column("تاريخ الميلاد"), Some("birth_date"));
+        assert_eq!(import_column("notes"), None);
+        assert_eq!(
+            split_mobiles("091 234 5678، 0921112233 / ").collect::<Vec<_>>(),
+            ["091 234 5678", "0921112233"]
+        );
     }
 
     proptest! {

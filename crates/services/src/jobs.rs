@@ -1,4 +1,5 @@
-//! Background work that runs inside `diwan serve`: the overdue sweep.
+//! Background work that runs inside `diwan serve`: the overdue sweep, and
+//! the worker of imports of persons (`persons::imports`).
 //!
 //! Several nodes may run it at once against one PostgreSQL database: the
 //! store marks each case overdue in exactly one of them.
@@ -61,8 +62,16 @@ impl Services {
             .await?)
     }
 
-    /// Runs the background jobs every `every` until `shutdown` turns true.
-    pub async fn run_workers(&self, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    /// Runs the background jobs until `shutdown` turns true: the sweep
+    /// every `every`, imports of persons as they come.
+    pub async fn run_workers(&self, every: Duration, shutdown: watch::Receiver<bool>) {
+        tokio::join!(
+            self.run_sweeps(every, shutdown.clone()),
+            self.run_import_worker(shutdown)
+        );
+    }
+
+    async fn run_sweeps(&self, every: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(every);
         loop {
             tokio::select! {

@@ -54,6 +54,11 @@ pub struct Config {
     /// kept in memory are trusted before they are read again: the longest a
     /// change made on another node (or by `diwan admin`) goes unseen.
     pub cache_ttl: Duration,
+    /// The largest CSV file of persons an import takes, in bytes.
+    pub max_import_bytes: usize,
+    /// How long a worker holds an import without committing a chunk
+    /// before another may take it over.
+    pub import_lease: Duration,
 }
 
 impl Default for Config {
@@ -69,6 +74,8 @@ impl Default for Config {
             clock: clock::Clock::system(),
             workflows: Vec::new(),
             cache_ttl: Duration::from_secs(10),
+            max_import_bytes: 512 * 1024 * 1024,
+            import_lease: Duration::from_secs(60),
         }
     }
 }
@@ -87,6 +94,8 @@ pub struct Services {
     pub(crate) cache: Arc<cache::Cache>,
     /// The shipped workflows and those of the configuration.
     workflows: Arc<Registry>,
+    /// Woken when an import of persons is queued on this node.
+    pub(crate) imports_waiting: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -117,6 +126,7 @@ impl Services {
             cache: Arc::new(cache::Cache::new(config.cache_ttl)),
             config,
             workflows: Arc::new(workflows),
+            imports_waiting: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -45,11 +45,106 @@ pub struct PersonQuery {
     pub limit: u32,
 }
 
+/// Where an import of persons stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportState {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker holds it (or held it, until its lease ran out).
+    Running,
+    /// Every line was read.
+    Done,
+    /// The file could not be read to its end (`error` says why).
+    Failed,
+}
+
+impl ImportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportState::Queued => "queued",
+            ImportState::Running => "running",
+            ImportState::Done => "done",
+            ImportState::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for ImportState {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "queued" => Ok(ImportState::Queued),
+            "running" => Ok(ImportState::Running),
+            "done" => Ok(ImportState::Done),
+            "failed" => Ok(ImportState::Failed),
+            _ => Err(()),
+        }
+    }
+}
+
+/// An import of persons from a CSV file, and how far it got: the byte and
+/// the line its next chunk starts at, committed with the chunk before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonImport {
+    pub id: Uuid,
+    /// The organization of the person who sent it: a municipality's
+    /// imports register its residents only.
+    pub org_id: Uuid,
+    pub created_by: Uuid,
+    pub file_name: String,
+    /// The file's key in the file store.
+    pub file_key: String,
+    pub file_bytes: i64,
+    pub delimiter: String,
+    /// What each column of the file holds (a field's name, or empty for a
+    /// column that is not read), from its header line.
+    pub columns: Vec<String>,
+    pub state: ImportState,
+    pub next_offset: i64,
+    pub next_line: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub lease_owner: Option<Uuid>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A line an import refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportRejection {
+    pub import_id: Uuid,
+    pub line: i64,
+    /// `field=reason` pairs, separated by spaces (reasons are the stable
+    /// keys of the domain's `Reason`).
+    pub reasons: String,
+    /// The line as it was read (cut to a bound).
+    pub content: String,
+}
+
 #[async_trait]
 pub trait PersonRead {
     async fn get_person(&mut self, id: Uuid) -> Result<Option<Person>>;
     async fn person_by_number(&mut self, national_number: &str) -> Result<Option<Person>>;
+    /// The persons of those national numbers that the registry has.
+    async fn persons_by_numbers(&mut self, national_numbers: &[String]) -> Result<Vec<Person>>;
     async fn search_persons(&mut self, q: &PersonQuery) -> Result<Vec<Person>>;
+    async fn get_import(&mut self, id: Uuid) -> Result<Option<PersonImport>>;
+    /// The newest imports, of one organization or of all.
+    async fn list_imports(&mut self, org_id: Option<Uuid>, limit: i64)
+        -> Result<Vec<PersonImport>>;
+    /// The lines an import refused, in order, after `after_line`.
+    async fn import_rejections(
+        &mut self,
+        import_id: Uuid,
+        after_line: i64,
+        limit: i64,
+    ) -> Result<Vec<ImportRejection>>;
 }
 
 #[async_trait]
@@ -60,4 +155,18 @@ pub trait PersonRepo: PersonRead {
     /// Replaces everything of the person `p.id` but its id, national number
     /// and creation time.
     async fn update_person(&mut self, p: &Person) -> Result<()>;
+    async fn insert_import(&mut self, i: &PersonImport) -> Result<()>;
+    /// Takes the oldest import that is queued, or running with its lease
+    /// run out, for `owner` until `until`: it is then running, and no other
+    /// worker takes it meanwhile (on PostgreSQL, `SKIP LOCKED`).
+    async fn claim_import(
+        &mut self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<PersonImport>>;
+    /// Saves an import's progress and state if `owner` still holds it;
+    /// `false` when another worker took it over.
+    async fn save_import(&mut self, i: &PersonImport, owner: Uuid) -> Result<bool>;
+    async fn insert_rejections(&mut self, r: &[ImportRejection]) -> Result<()>;
 }

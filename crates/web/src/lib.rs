@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::api::routes())
         .merge(audit::api::routes())
         .merge(persons::api::routes())
+        .merge(persons::imports::api_routes())
         .fallback(kit::extract::api_not_found);
     // Every state-changing page request passes the CSRF layer; the API and
     // GovStack answer bearer tokens, which a browser never sends on its own.
@@ -104,6 +105,7 @@ pub fn page_routes() -> kit::routes::Routes {
         .merge(notifications::pages::routes())
         .merge(audit::pages::routes())
         .merge(persons::pages::routes())
+        .merge(persons::imports::page_routes())
         .merge(pages::routes())
 }
 
@@ -116,6 +118,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         notifications::api::NotificationsDoc::openapi(),
         audit::api::AuditDoc::openapi(),
         persons::api::PersonsDoc::openapi(),
+        persons::imports::ImportsDoc::openapi(),
         cases::govstack::GovStackDoc::openapi(),
     ])
 }

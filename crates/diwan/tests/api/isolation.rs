@@ -545,9 +545,49 @@ async fn isolation_another_municipality_learns_nothing_of_a_resident() {
             .iter()
             .any(|x| !path.contains(x) && text.contains(x))
     };
+    let r = app
+        .client
+        .post(app.url("/api/v1/persons/imports"))
+        .header("content-type", "text/csv")
+        .body(format!(
+            "national_number,name_ar\n119990012345,سالم {word}\n12,x\n"
+        ))
+        .bearer_auth(&tripoli)
+        .send()
+        .await
+        .unwrap();
+    let import = Reply::read(r)
+        .await
+        .expect(StatusCode::ACCEPTED, "Tripoli imports a file");
+    let import_id = s(&import, "id").to_owned();
     let b = app.browser("clerk.benghazi").await;
     let csrf = b.csrf.clone();
     let mut failures = Vec::new();
+    for path in [
+        format!("/persons/imports/{import_id}"),
+        format!("/persons/imports/{import_id}/rejected.csv"),
+    ] {
+        let r = b.get(&path).await;
+        if r.status != StatusCode::NOT_FOUND
+            || leaks(&r.text, &path)
+            || r.text.contains("119990012345")
+        {
+            failures.push(format!("GET {path}: {}", r.status));
+        }
+    }
+    for path in [
+        format!("/api/v1/persons/imports/{import_id}"),
+        format!("/api/v1/persons/imports/{import_id}/rejected"),
+    ] {
+        let r = app.get(&path, Some(&benghazi)).await;
+        if r.status != StatusCode::NOT_FOUND || r.text.contains("119990012345") {
+            failures.push(format!("GET {path}: {}", r.status));
+        }
+    }
+    let list = b.get("/persons/imports").await;
+    if list.text.contains(&import_id) {
+        failures.push("GET /persons/imports lists Tripoli's import".into());
+    }
     for path in [format!("/persons/{id}"), format!("/persons/{id}/edit")] {
         let r = b.get(&path).await;
         if r.status != StatusCode::NOT_FOUND || leaks(&r.text, &path) {
@@ -624,6 +664,8 @@ const WALKED_PAGES: &[(&str, &str)] = &[
     ("GET", "/persons/{id}"),
     ("GET", "/persons/{id}/edit"),
     ("POST", "/persons"),
+    ("GET", "/persons/imports/{id}"),
+    ("GET", "/persons/imports/{id}/rejected.csv"),
 ];
 
 /// Page routes that show or change nothing of another organization's cases,
@@ -656,6 +698,12 @@ const NO_CASE_OF_OTHERS: &[(&str, &str, &str)] = &[
     ("POST", "/notifications/read", "one's own notifications"),
     ("GET", "/audit", "auditors and administrators only"),
     ("GET", "/persons/new", "an empty form"),
+    (
+        "GET",
+        "/persons/imports",
+        "one's own organization's imports",
+    ),
+    ("POST", "/persons/imports", "an import of one's own"),
     ("GET", "/api", "the API reference"),
     ("GET", "/static/{name}", "embedded stylesheet and images"),
 ];

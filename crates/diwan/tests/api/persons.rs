@@ -268,3 +268,285 @@ async fn the_registry_pages_register_show_and_find_a_person() {
     assert!(bad.text.contains("aria-invalid=\"true\""));
     assert!(bad.text.contains("value=\"abc\""));
 }
+
+/// Sends `csv` as an import and waits until it has read its file.
+async fn import(app: &TestApp, token: &str, csv: &str) -> Value {
+    let r = app
+        .client
+        .post(app.url("/api/v1/persons/imports?file_name=registry.csv"))
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let started: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::ACCEPTED, "start the import: {started}");
+    let id = s(&started, "id").to_owned();
+    for _ in 0..400 {
+        let i = app
+            .get(&format!("/api/v1/persons/imports/{id}"), Some(token))
+            .await
+            .expect(StatusCode::OK, "the import");
+        if matches!(s(&i, "state"), "done" | "failed") {
+            return i;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import {id} did not end");
+}
+
+fn counts(i: &Value) -> [i64; 4] {
+    ["created", "updated", "unchanged", "rejected"].map(|k| i[k].as_i64().unwrap())
+}
+
+const REGISTRY_FILE: &str = "\u{FEFF}الرقم الوطني;الاسم;رقم الهاتف;البلدية;ملاحظات\r
+119850012345;محمد علي سالم;٠٩١٢٣٤٥٦٧٨;M-TRP;x\r
+219900000001;\"فاطمة; سالم\";0921112233، 0944445555;Benghazi;\r
+12;خطأ;0912345678;M-TRP;\r
+119700000002;سالم;021 333 4444;M-TRP;\r
+119800000003;علي;;XYZ;\r
+219950000004;مريم;;;\r
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_reads_a_registry_file_once_whatever_how_often_it_is_sent() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in("admin").await;
+    let first = import(&app, &admin, REGISTRY_FILE).await;
+    assert_eq!(s(&first, "state"), "done", "{first}");
+    let id = s(&first, "id");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/persons/imports/{id}/rejected")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = r.text().await.unwrap();
+    assert_eq!(counts(&first), [3, 0, 0, 3], "{first}\n{csv}");
+    assert_eq!(
+        first["columns"],
+        json!(["national_number", "name_ar", "mobile", "municipality", ""])
+    );
+    assert_eq!(first["bytes_read"], first["file_bytes"]);
+
+    // What was imported is found, with both numbers of one cell and the
+    // municipality named in English.
+    let found = app
+        .get("/api/v1/persons?q=0944445555", Some(&admin))
+        .await
+        .expect(StatusCode::OK, "search");
+    let p = &found["items"][0];
+    assert_eq!(s(p, "name_ar"), "فاطمة; سالم");
+    assert_eq!(p["mobiles"], json!(["+218921112233", "+218944445555"]));
+    assert_eq!(s(p, "municipality_id"), app.org("M-BEN").id.to_string());
+    assert_eq!(s(p, "sex"), "female");
+
+    // The refused lines, with their numbers and why.
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "line,reasons,content");
+    assert!(
+        lines[1].starts_with("4,national_number=national-number-invalid,"),
+        "{csv}"
+    );
+    assert!(lines[2].starts_with("5,mobile=mobile-invalid,"), "{csv}");
+    assert!(
+        lines[3].starts_with("6,municipality=municipality-unknown,"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 4);
+
+    // Sent again, nothing changes; a later file corrects only what it gives
+    // (a blank cell keeps the number the registry has).
+    let again = import(&app, &admin, REGISTRY_FILE).await;
+    assert_eq!(counts(&again), [0, 0, 3, 3], "{again}");
+    let correction =
+        "national_number,name,mobile,email\n119850012345,محمد علي سالم,,m@example.ly\n";
+    let corrected = import(&app, &admin, correction).await;
+    assert_eq!(counts(&corrected), [0, 1, 0, 0], "{corrected}");
+    let p = app
+        .get("/api/v1/persons?q=119850012345", Some(&admin))
+        .await
+        .expect(StatusCode::OK, "search");
+    assert_eq!(p["items"][0]["mobiles"], json!(["+218912345678"]));
+    assert_eq!(s(&p["items"][0], "email"), "m@example.ly");
+    let trail = app
+        .get(
+            &format!("/api/v1/audit?object={}", s(&p["items"][0], "id")),
+            Some(&admin),
+        )
+        .await
+        .expect(StatusCode::OK, "the person's trail");
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| s(r, "action"))
+        .collect();
+    assert_eq!(actions, ["person.update", "person.create"]);
+
+    // A file without the columns that name a person is refused at once.
+    let r = app
+        .client
+        .post(app.url("/api/v1/persons/imports"))
+        .header("content-type", "text/csv")
+        .body("name,phone\nعلي,0912345678\n")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["details"]["file"].is_string(), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_municipality_imports_only_its_own_residents() {
+    let app = TestApp::spawn().await;
+    let [tripoli, benghazi, officer] = app
+        .sign_in_all(["clerk.tripoli", "clerk.benghazi", "head.plan"])
+        .await;
+    app.post(
+        "/api/v1/persons",
+        Some(&benghazi),
+        json!({"national_number": "219900000001", "name_ar": "فاطمة سالم"}),
+    )
+    .await
+    .expect(StatusCode::CREATED, "Benghazi's resident");
+    let file = "national_number,name_ar,municipality\n119850012345,محمد,\n119700000002,سالم,M-BEN\n219900000001,فاطمة,\n";
+    let i = import(&app, &tripoli, file).await;
+    assert_eq!(counts(&i), [1, 0, 0, 2], "{i}");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/persons/imports/{}/rejected", s(&i, "id"))))
+        .bearer_auth(&tripoli)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(r.contains("3,municipality=municipality-not-own,"), "{r}");
+    assert!(
+        r.contains("4,national_number=national-number-elsewhere,"),
+        "{r}"
+    );
+    // Benghazi's resident is as it was; Tripoli's new one is Tripoli's.
+    let b = app
+        .get("/api/v1/persons?q=219900000001", Some(&benghazi))
+        .await
+        .expect(StatusCode::OK, "search");
+    assert_eq!(s(&b["items"][0], "name_ar"), "فاطمة سالم");
+    let t = app
+        .get("/api/v1/persons?q=119850012345", Some(&tripoli))
+        .await
+        .expect(StatusCode::OK, "search");
+    assert_eq!(
+        s(&t["items"][0], "municipality_id"),
+        app.org("M-TRP").id.to_string()
+    );
+    // Another organization's import is not found; officers import nothing.
+    app.get(
+        &format!("/api/v1/persons/imports/{}", s(&i, "id")),
+        Some(&benghazi),
+    )
+    .await
+    .expect_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "another municipality's import",
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/persons/imports"))
+        .header("content-type", "text/csv")
+        .body(file)
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_import_page_takes_a_file_and_shows_its_progress() {
+    let app = TestApp::spawn().await;
+    let b = app.browser("clerk.tripoli").await;
+    let file = "الرقم الوطني,الاسم\n119850012345,محمد علي\n12,خطأ\n"
+        .as_bytes()
+        .to_vec();
+    // The token comes first, the file after it.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", b.csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file.clone())
+                .file_name("سجل.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let r = b
+        .client
+        .post(b.url("/persons/imports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let mut page = b.get(&to).await;
+    for _ in 0..200 {
+        if page.header("refresh").is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        page = b.get(&to).await;
+    }
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.header("refresh").is_none(),
+        "a finished import does not reload"
+    );
+    assert!(page.text.contains("<progress"), "{}", page.text);
+    assert!(page.text.contains("سجل.csv"));
+    let rejected = b.get(&format!("{to}/rejected.csv")).await;
+    assert_eq!(rejected.status, StatusCode::OK);
+    assert!(
+        rejected.text.starts_with('\u{FEFF}'),
+        "a BOM for spreadsheets"
+    );
+    assert!(rejected.text.contains("3,"), "{}", rejected.text);
+    assert!(
+        rejected.text.contains("الرقم الوطني اثنا عشر رقماً"),
+        "{}",
+        rejected.text
+    );
+
+    // Without its token the upload is refused and nothing is queued.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(file).file_name("x.csv"),
+    );
+    let r = b
+        .client
+        .post(b.url("/persons/imports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let list = b.get("/persons/imports").await;
+    assert_eq!(
+        list.text.matches("/persons/imports/").count(),
+        1,
+        "{}",
+        list.text
+    );
+}

@@ -38,17 +38,20 @@ pub async fn require_csrf(State(state): State<AppState>, req: Request, next: Nex
         parts.extensions.insert(ctx);
         return next.run(Request::from_parts(parts, body)).await;
     };
-    let limit = state.services.config.max_attachment_bytes + 64 * 1024;
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return finish(&ctx, &state, Err(Fail::Page(ErrorCode::PayloadTooLarge))).await,
-    };
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    if STREAMED.contains(&parts.uri.path()) && content_type.starts_with("multipart/form-data") {
+        return streamed(&state, ctx, expected, &content_type, parts, body, next).await;
+    }
+    let limit = state.services.config.max_attachment_bytes + 64 * 1024;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return finish(&ctx, &state, Err(Fail::Page(ErrorCode::PayloadTooLarge))).await,
+    };
     let sent = token_in(&content_type, &bytes).await.unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(&expected, &sent) {
         return finish(&ctx, &state, Err(Fail::Page(ErrorCode::CsrfFailed))).await;
@@ -59,6 +62,77 @@ pub async fn require_csrf(State(state): State<AppState>, req: Request, next: Nex
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
         .into_response()
+}
+
+/// Page forms whose body can be larger than anything kept in memory (a
+/// registry file): their token must come first, and only the part of the
+/// body before the file is read here; the rest streams on to the handler.
+const STREAMED: &[&str] = &["/persons/imports"];
+
+/// How much of a streamed form is read, at most, to find its token.
+const TOKEN_WITHIN: usize = 16 * 1024;
+
+/// [`require_csrf`] for a form of [`STREAMED`]: reads the body until its
+/// first part, the token, is complete, and hands the body on whole.
+async fn streamed(
+    state: &AppState,
+    ctx: PageCtx,
+    expected: String,
+    content_type: &str,
+    mut parts: axum::http::request::Parts,
+    body: Body,
+    next: Next,
+) -> Response {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut head: Vec<bytes::Bytes> = Vec::new();
+    let mut read = 0;
+    let mut sent = None;
+    while read < TOKEN_WITHIN {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                read += chunk.len();
+                head.push(chunk);
+            }
+            Some(Err(_)) => break,
+            None => {
+                sent = token_in(content_type, &head.concat().into()).await;
+                break;
+            }
+        }
+        // The first part is complete once a second boundary follows it.
+        if let Some(t) = first_token(content_type, &head.concat()).await {
+            sent = Some(t);
+            break;
+        }
+    }
+    let sent = sent.unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(&expected, &sent) {
+        return finish(&ctx, state, Err(Fail::Page(ErrorCode::CsrfFailed))).await;
+    }
+    parts.extensions.insert(ctx);
+    let whole = futures::stream::iter(head.into_iter().map(Ok::<_, axum::Error>)).chain(stream);
+    next.run(Request::from_parts(parts, Body::from_stream(whole)))
+        .await
+        .into_response()
+}
+
+/// The `csrf` field when it is the first part of the multipart body that
+/// starts with `head` and that part is complete.
+async fn first_token(content_type: &str, head: &[u8]) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let delimiter = format!("\r\n--{boundary}");
+    // The opening boundary, then the first part up to the next boundary.
+    let start = head
+        .windows(boundary.len() + 2)
+        .position(|w| w == format!("--{boundary}").as_bytes())?;
+    let rest = &head[start + boundary.len() + 2..];
+    let end = rest
+        .windows(delimiter.len())
+        .position(|w| w == delimiter.as_bytes())?;
+    let mut part = head[..start + boundary.len() + 2 + end].to_vec();
+    part.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    token_in(content_type, &part.into()).await
 }
 
 /// The `csrf` field of a form body.

@@ -171,9 +171,9 @@ pub struct PersonRequest {
     pub municipality_id: Option<Uuid>,
     #[schema(schema_with = language_schema)]
     pub language: Option<Language>,
-    /// No bulk SMS to this person.
+    /// No bulk SMS to this person; as it was when absent.
     pub sms_opt_out: Option<bool>,
-    /// No bulk e-mail to this person.
+    /// No bulk e-mail to this person; as it was when absent.
     pub email_opt_out: Option<bool>,
 }
 
@@ -331,8 +331,8 @@ async fn save_person(
         email: r.email,
         municipality_id: r.municipality_id,
         language: r.language.map(|l| l.as_str().to_owned()),
-        sms_opt_out: r.sms_opt_out.unwrap_or(false),
-        email_opt_out: r.email_opt_out.unwrap_or(false),
+        sms_opt_out: r.sms_opt_out,
+        email_opt_out: r.email_opt_out,
     };
     let saved = state.services.save_person(&c, form).await?;
     let status = if saved.created {

@@ -1,4 +1,6 @@
-//! The registry of persons: its JSON API and its pages.
+//! The registry of persons: its JSON API, its pages, and imports from CSV
+//! files (both API and pages).
 
 pub mod api;
+pub mod imports;
 pub mod pages;

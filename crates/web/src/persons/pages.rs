@@ -167,8 +167,8 @@ impl Typed {
             email: given(&self.email),
             municipality_id,
             language: given(&self.language),
-            sms_opt_out: self.sms_opt_out,
-            email_opt_out: self.email_opt_out,
+            sms_opt_out: Some(self.sms_opt_out),
+            email_opt_out: Some(self.email_opt_out),
         }
     }
 }

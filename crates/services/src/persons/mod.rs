@@ -7,6 +7,8 @@
 //! record by staff is audited, as case reads are: the person may later ask
 //! who looked.
 
+pub mod imports;
+
 use crate::audit::record;
 use crate::error::Problems;
 use crate::frame::Shown;
@@ -40,8 +42,9 @@ pub struct PersonForm {
     pub municipality_id: Option<Uuid>,
     /// Arabic when not given.
     pub language: Option<String>,
-    pub sms_opt_out: bool,
-    pub email_opt_out: bool,
+    /// Whether bulk SMS and bulk e-mail are refused; as before when `None`.
+    pub sms_opt_out: Option<bool>,
+    pub email_opt_out: Option<bool>,
 }
 
 /// What a saved form did.
@@ -63,7 +66,7 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 /// The fields of `f`, parsed: everything but the ids and times of a person.
-struct Parsed {
+pub(crate) struct Parsed {
     national_number: NationalNumber,
     name_ar: String,
     name_latin: Option<String>,
@@ -74,7 +77,7 @@ struct Parsed {
     language: Language,
 }
 
-fn parse_form(f: &PersonForm, today: chrono::NaiveDate) -> Result<Parsed> {
+pub(crate) fn parse_form(f: &PersonForm, today: chrono::NaiveDate) -> Result<Parsed> {
     let mut p = Problems::default();
     let national_number = p.take(NationalNumber::parse(&f.national_number).map_err(Error::from))?;
     let name_ar = p.take(parse_name("name_ar", &f.name_ar).map_err(Error::from))?;
@@ -133,12 +136,12 @@ fn parse_form(f: &PersonForm, today: chrono::NaiveDate) -> Result<Parsed> {
 
 /// The municipality whose residents `c` alone sees, if `c` is a
 /// municipality's staff.
-fn own_municipality(c: &Caller) -> Option<Uuid> {
+pub(crate) fn own_municipality(c: &Caller) -> Option<Uuid> {
     c.role.is_municipal().then_some(c.org_id)
 }
 
 /// Whether `c` may change the registry's persons of `municipality`.
-fn may_keep(c: &Caller, municipality: Option<Uuid>) -> bool {
+pub(crate) fn may_keep(c: &Caller, municipality: Option<Uuid>) -> bool {
     if !c.can_write() {
         return false;
     }
@@ -147,6 +150,81 @@ fn may_keep(c: &Caller, municipality: Option<Uuid>) -> bool {
         r if r.is_municipal() => municipality == Some(c.org_id),
         _ => false,
     }
+}
+
+/// What saving a person's form does to the registry.
+pub(crate) enum Outcome {
+    New(Person),
+    Changed(Person, Vec<&'static str>),
+    Same(Person),
+}
+
+/// Decides what `f` (already parsed as `parsed`) does, given the person
+/// the registry has with that national number, if any. `municipality_id`
+/// is where the person is to live, checked to be a municipality.
+pub(crate) fn decide(
+    caller: &Caller,
+    f: &PersonForm,
+    parsed: Parsed,
+    municipality_id: Option<Uuid>,
+    before: Option<&Person>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Outcome> {
+    if !may_keep(caller, municipality_id) {
+        return Err(Error::forbidden());
+    }
+    if let Some(b) = before {
+        // Another municipality's resident is not this caller's to see:
+        // the number is taken, and nothing more is said.
+        if !may_keep(caller, b.municipality_id) {
+            return Err(if own_municipality(caller).is_some() {
+                Error::Domain(
+                    diwan_domain::DomainError::new(diwan_domain::ErrorCode::Conflict)
+                        .with("national_number", Reason::NationalNumberElsewhere),
+                )
+            } else {
+                Error::forbidden()
+            });
+        }
+    }
+    let opt_out = |was: Option<chrono::DateTime<chrono::Utc>>, wanted: Option<bool>| match wanted {
+        None => was,
+        Some(w) => w.then(|| was.unwrap_or(now)),
+    };
+    let person = Person {
+        id: before.map_or_else(Uuid::now_v7, |b| b.id),
+        national_number: parsed.national_number.to_string(),
+        search_text: search_text(&parsed.name_ar, parsed.name_latin.as_deref()),
+        name_ar: parsed.name_ar,
+        name_latin: parsed.name_latin,
+        sex: parsed.sex,
+        birth_date: parsed.birth_date,
+        mobiles: parsed.mobiles,
+        email: parsed.email,
+        municipality_id,
+        language: parsed.language,
+        sms_opt_out_at: opt_out(before.and_then(|b| b.sms_opt_out_at), f.sms_opt_out),
+        email_opt_out_at: opt_out(before.and_then(|b| b.email_opt_out_at), f.email_opt_out),
+        created_at: before.map_or(now, |b| b.created_at),
+        updated_at: now,
+    };
+    Ok(match before {
+        None => Outcome::New(person),
+        Some(b) => {
+            let changed = changed_fields(b, &person);
+            if changed.is_empty() {
+                Outcome::Same(b.clone())
+            } else {
+                Outcome::Changed(person, changed)
+            }
+        }
+    })
+}
+
+/// Whether `m` is a municipality of `orgs`.
+fn is_municipality(orgs: &[diwan_store::Organization], m: Uuid) -> bool {
+    orgs.iter()
+        .any(|o| o.id == m && o.kind == OrgKind::Municipality)
 }
 
 impl Services {
@@ -166,14 +244,7 @@ impl Services {
         }
         let mut tx = self.store.begin().await?;
         if let Some(m) = municipality_id {
-            let org = self
-                .cache
-                .orgs(&mut *tx)
-                .await?
-                .iter()
-                .find(|o| o.id == m)
-                .cloned();
-            if org.is_none_or(|o| o.kind != OrgKind::Municipality) {
+            if !is_municipality(&self.cache.orgs(&mut *tx).await?, m) {
                 return Err(Error::invalid(
                     "municipality_id",
                     Reason::MunicipalityUnknown,
@@ -181,80 +252,43 @@ impl Services {
             }
         }
         let before = tx.person_by_number(parsed.national_number.as_str()).await?;
-        if let Some(b) = &before {
-            // Another municipality's resident is not this caller's to see.
-            if !may_keep(caller, b.municipality_id) {
-                return Err(if own_municipality(caller).is_some() {
-                    Error::Domain(diwan_domain::DomainError::new(
-                        diwan_domain::ErrorCode::Conflict,
-                    ))
-                } else {
-                    Error::forbidden()
-                });
-            }
-        }
-        let opt_out = |was: Option<chrono::DateTime<chrono::Utc>>, wanted: bool| {
-            wanted.then(|| was.unwrap_or(now))
-        };
-        let person = Person {
-            id: before.as_ref().map_or_else(Uuid::now_v7, |b| b.id),
-            national_number: parsed.national_number.to_string(),
-            search_text: search_text(&parsed.name_ar, parsed.name_latin.as_deref()),
-            name_ar: parsed.name_ar,
-            name_latin: parsed.name_latin,
-            sex: parsed.sex,
-            birth_date: parsed.birth_date,
-            mobiles: parsed.mobiles,
-            email: parsed.email,
-            municipality_id,
-            language: parsed.language,
-            sms_opt_out_at: opt_out(
-                before.as_ref().and_then(|b| b.sms_opt_out_at),
-                f.sms_opt_out,
-            ),
-            email_opt_out_at: opt_out(
-                before.as_ref().and_then(|b| b.email_opt_out_at),
-                f.email_opt_out,
-            ),
-            created_at: before.as_ref().map_or(now, |b| b.created_at),
-            updated_at: now,
-        };
-        let created = before.is_none();
-        match &before {
-            None => {
-                tx.insert_person(&person).await?;
-                record(
-                    &mut *tx,
-                    Some(caller),
-                    now,
-                    "person.create",
-                    "person",
-                    Some(person.id.to_string()),
-                    json!({"municipality_id": person.municipality_id}),
-                )
-                .await?;
-            }
-            Some(b) => {
-                let changed = changed_fields(b, &person);
-                if changed.is_empty() {
+        let (person, created) =
+            match decide(caller, &f, parsed, municipality_id, before.as_ref(), now)? {
+                Outcome::Same(p) => {
                     return Ok(Saved {
-                        person: b.clone(),
+                        person: p,
                         created: false,
-                    });
+                    })
                 }
-                tx.update_person(&person).await?;
-                record(
-                    &mut *tx,
-                    Some(caller),
-                    now,
-                    "person.update",
-                    "person",
-                    Some(person.id.to_string()),
-                    json!({"changed": changed}),
-                )
-                .await?;
-            }
-        }
+                Outcome::New(p) => {
+                    tx.insert_person(&p).await?;
+                    record(
+                        &mut *tx,
+                        Some(caller),
+                        now,
+                        "person.create",
+                        "person",
+                        Some(p.id.to_string()),
+                        json!({"municipality_id": p.municipality_id}),
+                    )
+                    .await?;
+                    (p, true)
+                }
+                Outcome::Changed(p, changed) => {
+                    tx.update_person(&p).await?;
+                    record(
+                        &mut *tx,
+                        Some(caller),
+                        now,
+                        "person.update",
+                        "person",
+                        Some(p.id.to_string()),
+                        json!({"changed": changed}),
+                    )
+                    .await?;
+                    (p, false)
+                }
+            };
         tx.commit().await?;
         Ok(Saved { person, created })
     }

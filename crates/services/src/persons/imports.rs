@@ -1,0 +1,776 @@
+//! Importing persons from a CSV file: the file is streamed to the file
+//! store as it arrives, its header read, and a job queued; a worker reads
+//! the file a chunk of lines at a time, never the whole of it, and commits
+//! each chunk with the persons it wrote, their audit records, the lines it
+//! refused and where the next chunk starts. A worker that dies leaves the
+//! job to be taken over when its lease runs out, from the last commit:
+//! nothing is half imported and nothing twice (and a person imported
+//! again is only corrected, by national number).
+//!
+//! A blank cell keeps what the registry has: an import adds and corrects,
+//! it never erases.
+
+use super::{decide, is_municipality, own_municipality, parse_form, Outcome, PersonForm};
+use crate::audit::{entry, record};
+use crate::{Caller, Error, Result, Services};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use diwan_domain::persons::{import_column, split_mobiles, NationalNumber};
+use diwan_domain::{ErrorCode, Reason, Role};
+use diwan_store::{ImportRejection, ImportState, Organization, Person, PersonImport};
+use futures::{Stream, StreamExt, TryStreamExt};
+use object_store::path::Path as FilePath;
+use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Lines read and committed together.
+pub const CHUNK: usize = 500;
+/// The most of a refused line kept to show.
+const MAX_CONTENT_CHARS: usize = 1000;
+/// The header must lie within this many bytes of the start.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The most imports an import page lists.
+pub const RECENT_IMPORTS: i64 = 20;
+
+/// Who may import: administrators, and a municipality's staff for its own
+/// residents.
+fn may_import(c: &Caller) -> bool {
+    c.can_write() && (c.role == Role::Admin || c.role.is_municipal())
+}
+
+/// What a file's first line says: the delimiter and each column's field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub delimiter: u8,
+    pub columns: Vec<String>,
+    /// The byte after the header line (and a byte-order mark before it).
+    pub end: usize,
+}
+
+/// Reads the header line at the start of `head`: a UTF-8 byte-order mark
+/// is skipped, the delimiter is a semicolon when the line has more of them
+/// than commas, and each column is named by [`import_column`]. `None` when
+/// the line is not complete in `head`, not UTF-8, or lacks the national
+/// number or the Arabic name.
+pub fn read_header(head: &[u8]) -> Option<Header> {
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let rest = &head[bom..];
+    let nl = rest.iter().position(|b| *b == b'\n')?;
+    let line = std::str::from_utf8(&rest[..nl]).ok()?;
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let delimiter = if line.matches(';').count() > line.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let columns: Vec<String> = split_line(line, delimiter)
+        .iter()
+        .map(|h| import_column(h).unwrap_or("").to_owned())
+        .collect();
+    for required in ["national_number", "name_ar"] {
+        if !columns.iter().any(|c| c == required) {
+            return None;
+        }
+    }
+    Some(Header {
+        delimiter,
+        columns,
+        end: bom + nl + 1,
+    })
+}
+
+/// The fields of one line, quotes honoured (`"a;b"` is one field, `""` a
+/// quote).
+fn split_line(line: &str, delimiter: u8) -> Vec<String> {
+    let d = delimiter as char;
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let cur = out.last_mut().expect("one field at least");
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            '"' => quoted = !quoted,
+            c if c == d && !quoted => out.push(String::new()),
+            c => cur.push(c),
+        }
+    }
+    out
+}
+
+/// The longest record read as one; a longer one (an unclosed quote) is
+/// cut there and refused.
+const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// Reads the next record's bytes, line break included: one line, or more
+/// while a quoted field is open. Counts the lines read into `line`;
+/// `None` at the end of the file.
+async fn read_record<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut i64,
+) -> Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncBufReadExt;
+    let mut raw = Vec::new();
+    loop {
+        let n = reader
+            .read_until(b'\n', &mut raw)
+            .await
+            .map_err(|e| Error::Internal(format!("reading the file: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        if raw.ends_with(b"\n") {
+            *line += 1;
+        }
+        let quotes = raw.iter().filter(|b| **b == b'"').count();
+        if quotes % 2 == 0 || raw.len() > MAX_RECORD_BYTES || !raw.ends_with(b"\n") {
+            break;
+        }
+    }
+    Ok((!raw.is_empty()).then_some(raw))
+}
+
+/// One record of the file, as read.
+struct Line {
+    number: i64,
+    cells: Vec<String>,
+    content: String,
+    /// Whether the record was UTF-8 and whole.
+    utf8: bool,
+}
+
+impl Line {
+    fn read(number: i64, raw: &[u8], delimiter: u8) -> Line {
+        let whole = raw.len() <= MAX_RECORD_BYTES;
+        let (text, utf8) = match std::str::from_utf8(raw) {
+            Ok(t) => (t.to_owned(), whole),
+            Err(_) => (String::from_utf8_lossy(raw).into_owned(), false),
+        };
+        let text = text.trim_end_matches(['\r', '\n']);
+        let content: String = text.chars().take(MAX_CONTENT_CHARS).collect();
+        Line {
+            number,
+            cells: split_line(text, delimiter),
+            content,
+            utf8,
+        }
+    }
+
+    /// The cells of the columns that hold `field`, not blank.
+    fn cells_of<'a>(
+        &'a self,
+        columns: &'a [String],
+        field: &'a str,
+    ) -> impl Iterator<Item = &'a str> {
+        columns
+            .iter()
+            .zip(self.cells.iter())
+            .filter(move |(c, _)| c.as_str() == field)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn cell(&self, columns: &[String], field: &str) -> Option<String> {
+        self.cells_of(columns, field).next().map(str::to_owned)
+    }
+}
+
+/// `p` as a form, so that an imported line changes only what it gives.
+fn form_of(p: &Person) -> PersonForm {
+    PersonForm {
+        national_number: p.national_number.clone(),
+        name_ar: p.name_ar.clone(),
+        name_latin: p.name_latin.clone(),
+        sex: Some(p.sex.as_str().to_owned()),
+        birth_date: p.birth_date.map(|d| d.to_string()),
+        mobiles: p.mobiles.clone(),
+        email: p.email.clone(),
+        municipality_id: p.municipality_id,
+        language: Some(p.language.as_str().to_owned()),
+        sms_opt_out: None,
+        email_opt_out: None,
+    }
+}
+
+/// A municipality's name with the word "municipality" left out, in any of
+/// its languages, normalized for comparison.
+fn bare_name(name: &str) -> String {
+    diwan_domain::text::normalize_for_search(name)
+        .split_whitespace()
+        .filter(|w| {
+            !matches!(
+                *w,
+                "بلديه" | "municipality" | "municipalite" | "municipalité" | "de" | "d"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The municipality a cell names: its code, or its name in any language
+/// with or without the word "municipality", whatever the letter case.
+fn municipality_named(orgs: &[Organization], cell: &str) -> Option<Uuid> {
+    let code = cell.trim().to_lowercase();
+    let name = bare_name(cell);
+    orgs.iter()
+        .filter(|o| o.kind == diwan_domain::organizations::OrgKind::Municipality)
+        .find(|o| {
+            o.code.to_lowercase() == code
+                || (!name.is_empty()
+                    && [&o.name_ar, &o.name_en, &o.name_fr]
+                        .iter()
+                        .any(|n| bare_name(n) == name))
+        })
+        .map(|o| o.id)
+}
+
+/// The `field=reason` pairs of a refusal.
+fn reasons_of(e: &Error) -> String {
+    let details = e.details();
+    if details.is_empty() {
+        return format!("line={}", e.code().as_str());
+    }
+    details
+        .iter()
+        .map(|(f, r)| format!("{f}={}", r.key()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Services {
+    /// Takes a CSV file of persons as it arrives, into the file store, and
+    /// queues its import. The file must be UTF-8, with a header line that
+    /// names at least the national number and the Arabic name; it may be
+    /// as large as `Config::max_import_bytes`.
+    pub async fn start_person_import<S, E>(
+        &self,
+        caller: &Caller,
+        file_name: &str,
+        body: S,
+    ) -> Result<PersonImport>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        if !may_import(caller) {
+            return Err(Error::forbidden());
+        }
+        let id = Uuid::now_v7();
+        let key = FilePath::from(format!("imports/{id}.csv"));
+        let upload = self.files.put_multipart(&key).await?;
+        let mut write = WriteMultipart::new(upload);
+        let mut head: Vec<u8> = Vec::new();
+        let mut size: usize = 0;
+        let mut body = body;
+        let failed = loop {
+            match body.next().await {
+                None => break None,
+                Some(Err(e)) => break Some(Error::Internal(format!("the upload broke off: {e}"))),
+                Some(Ok(chunk)) => {
+                    size += chunk.len();
+                    if size > self.config.max_import_bytes {
+                        break Some(Error::Domain(
+                            diwan_domain::DomainError::new(ErrorCode::PayloadTooLarge)
+                                .with("file", Reason::FileTooLarge),
+                        ));
+                    }
+                    if head.len() < MAX_HEADER_BYTES {
+                        let take = chunk.len().min(MAX_HEADER_BYTES - head.len());
+                        head.extend_from_slice(&chunk[..take]);
+                    }
+                    if let Err(e) = write.wait_for_capacity(4).await {
+                        break Some(e.into());
+                    }
+                    write.put(chunk);
+                }
+            }
+        };
+        if let Some(e) = failed {
+            let _ = write.abort().await;
+            return Err(e);
+        }
+        write.finish().await?;
+        // A last line without its line break still counts.
+        if !head.contains(&b'\n') && head.len() == size {
+            head.push(b'\n');
+        }
+        let Some(header) = read_header(&head) else {
+            let _ = self.files.delete(&key).await;
+            return Err(Error::invalid("file", Reason::ImportHeaderInvalid));
+        };
+        let now = self.now();
+        let import = PersonImport {
+            id,
+            org_id: caller.org_id,
+            created_by: caller.user_id,
+            file_name: diwan_domain::text::clean_line(file_name, 200),
+            file_key: key.to_string(),
+            file_bytes: size as i64,
+            delimiter: (header.delimiter as char).to_string(),
+            columns: header.columns,
+            state: ImportState::Queued,
+            next_offset: header.end as i64,
+            next_line: 2,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0,
+            lease_owner: None,
+            lease_until: None,
+            error: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+        };
+        let saved = async {
+            let mut tx = self.store.begin().await?;
+            tx.insert_import(&import).await?;
+            record(
+                &mut *tx,
+                Some(caller),
+                now,
+                "person.import",
+                "person_import",
+                Some(id.to_string()),
+                json!({"file_name": import.file_name, "bytes": size}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        if let Err(e) = saved {
+            let _ = self.files.delete(&key).await;
+            return Err(e);
+        }
+        self.imports_waiting.notify_one();
+        Ok(import)
+    }
+
+    /// An import, as its sender (or an administrator) sees it.
+    pub async fn person_import(&self, caller: &Caller, id: Uuid) -> Result<PersonImport> {
+        let mut tx = self.store.read().await?;
+        let i = tx.get_import(id).await?.ok_or_else(Error::not_found)?;
+        if caller.role != Role::Admin && i.org_id != caller.org_id {
+            return Err(Error::not_found());
+        }
+        Ok(i)
+    }
+
+    /// The newest imports of the caller's organization (of all, for
+    /// administrators).
+    pub async fn person_imports(&self, caller: &Caller) -> Result<Vec<PersonImport>> {
+        if !may_import(caller) {
+            return Err(Error::not_found());
+        }
+        let mut tx = self.store.read().await?;
+        let org = (caller.role != Role::Admin).then_some(caller.org_id);
+        Ok(tx.list_imports(org, RECENT_IMPORTS).await?)
+    }
+
+    /// The lines an import refused, a page at a time after `after_line`.
+    pub async fn import_rejections(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        after_line: i64,
+        limit: i64,
+    ) -> Result<Vec<ImportRejection>> {
+        self.person_import(caller, id).await?;
+        let mut tx = self.store.read().await?;
+        Ok(tx
+            .import_rejections(id, after_line, limit.clamp(1, 10_000))
+            .await?)
+    }
+
+    /// Takes the next import waiting (or one whose worker stopped) and
+    /// reads it to its end; `false` when none waits.
+    pub async fn work_person_import(&self, owner: Uuid) -> Result<bool> {
+        let now = self.now();
+        let until = now + chrono::Duration::from_std(self.config.import_lease).unwrap_or_default();
+        let claimed = {
+            let mut tx = self.store.begin().await?;
+            let i = tx.claim_import(owner, now, until).await?;
+            tx.commit().await?;
+            i
+        };
+        let Some(import) = claimed else {
+            return Ok(false);
+        };
+        let id = import.id;
+        if let Err(e) = self.read_import(owner, import).await {
+            tracing::error!(import = %id, error = %e, "a person import stopped");
+            // The file could not be read on: the import fails, saying why.
+            let mut tx = self.store.begin().await?;
+            if let Some(mut i) = tx.get_import(id).await? {
+                i.state = ImportState::Failed;
+                i.error = Some(e.to_string());
+                i.finished_at = Some(self.now());
+                i.lease_owner = None;
+                if tx.save_import(&i, owner).await? {
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads `import` from where it stands, a chunk per transaction.
+    async fn read_import(&self, owner: Uuid, mut import: PersonImport) -> Result<()> {
+        let key = FilePath::from(import.file_key.as_str());
+        let options = GetOptions {
+            range: Some(GetRange::Offset(import.next_offset as u64)),
+            ..GetOptions::default()
+        };
+        let stream = self
+            .files
+            .get_opts(&key, options)
+            .await?
+            .into_stream()
+            .map_err(std::io::Error::other);
+        let mut reader = tokio::io::BufReader::with_capacity(
+            64 * 1024,
+            tokio_util::io::StreamReader::new(stream),
+        );
+        let delimiter = import.delimiter.as_bytes().first().copied().unwrap_or(b',');
+        let (mut offset, mut line) = (import.next_offset, import.next_line);
+        loop {
+            let mut lines = Vec::with_capacity(CHUNK);
+            let mut ended = false;
+            while lines.len() < CHUNK {
+                let number = line;
+                let Some(raw) = read_record(&mut reader, &mut line).await? else {
+                    ended = true;
+                    break;
+                };
+                offset += raw.len() as i64;
+                if raw.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                lines.push(Line::read(number, &raw, delimiter));
+            }
+            import.next_offset = offset;
+            import.next_line = line;
+            if !self.import_chunk(owner, &mut import, lines, ended).await? {
+                tracing::warn!(import = %import.id, "another worker took this import over");
+                return Ok(());
+            }
+            if ended {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Writes one chunk of `import` and its progress in one transaction;
+    /// `false` when the import is no longer `owner`'s.
+    async fn import_chunk(
+        &self,
+        owner: Uuid,
+        import: &mut PersonImport,
+        lines: Vec<Line>,
+        ended: bool,
+    ) -> Result<bool> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let creator = tx
+            .get_user(import.created_by)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        // The import acts with its sender's rights, as they are now.
+        let caller = Caller {
+            user_id: creator.id,
+            username: creator.username.clone(),
+            display_name: creator.display_name.clone(),
+            role: creator.role,
+            org_id: creator.org_id,
+            ip: None,
+            scopes: None,
+            locale: None,
+        };
+        let orgs = self.cache.orgs(&mut *tx).await?;
+        let numbers: Vec<String> = lines
+            .iter()
+            .filter_map(|l| l.cell(&import.columns, "national_number"))
+            .filter_map(|n| NationalNumber::parse(&n).ok())
+            .map(|n| n.to_string())
+            .collect();
+        let mut known: HashMap<String, Person> = tx
+            .persons_by_numbers(&numbers)
+            .await?
+            .into_iter()
+            .map(|p| (p.national_number.clone(), p))
+            .collect();
+        let mut rejections = Vec::new();
+        let mut audit = Vec::new();
+        let read = lines.len() as u64;
+        for line in lines {
+            let outcome = if !line.utf8 {
+                Err(Error::invalid("line", Reason::FieldInvalid))
+            } else {
+                self.import_line(&caller, &import.columns, &line, &known, &orgs, now)
+            };
+            match outcome {
+                Err(e) if e.code() == ErrorCode::Internal => return Err(e),
+                Err(e) => {
+                    import.rejected += 1;
+                    rejections.push(ImportRejection {
+                        import_id: import.id,
+                        line: line.number,
+                        reasons: reasons_of(&e),
+                        content: line.content,
+                    });
+                }
+                Ok(Outcome::Same(_)) => import.unchanged += 1,
+                Ok(Outcome::New(p)) => {
+                    tx.insert_person(&p).await?;
+                    import.created += 1;
+                    audit.push(entry(
+                        Some(&caller),
+                        now,
+                        "person.create",
+                        "person",
+                        Some(p.id.to_string()),
+                        json!({"import_id": import.id, "line": line.number, "municipality_id": p.municipality_id}),
+                    ));
+                    known.insert(p.national_number.clone(), p);
+                }
+                Ok(Outcome::Changed(p, changed)) => {
+                    tx.update_person(&p).await?;
+                    import.updated += 1;
+                    audit.push(entry(
+                        Some(&caller),
+                        now,
+                        "person.update",
+                        "person",
+                        Some(p.id.to_string()),
+                        json!({"import_id": import.id, "line": line.number, "changed": changed}),
+                    ));
+                    known.insert(p.national_number.clone(), p);
+                }
+            }
+        }
+        tx.insert_rejections(&rejections).await?;
+        tx.append_audit(&audit).await?;
+        if ended {
+            import.state = ImportState::Done;
+            import.finished_at = Some(now);
+            import.lease_owner = None;
+            import.lease_until = None;
+            audit_done(&mut *tx, &caller, import, now).await?;
+        } else {
+            import.lease_until = Some(
+                now + chrono::Duration::from_std(self.config.import_lease).unwrap_or_default(),
+            );
+        }
+        if !tx.save_import(import, owner).await? {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        metrics::counter!("diwan_person_import_lines_total").increment(read);
+        Ok(true)
+    }
+
+    /// What one line does, or why it is refused.
+    fn import_line(
+        &self,
+        caller: &Caller,
+        columns: &[String],
+        line: &Line,
+        known: &HashMap<String, Person>,
+        orgs: &[Organization],
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
+        let number = line.cell(columns, "national_number").unwrap_or_default();
+        let before = NationalNumber::parse(&number)
+            .ok()
+            .and_then(|n| known.get(n.as_str()));
+        let mut f = before.map(form_of).unwrap_or_default();
+        f.national_number = number;
+        if let Some(v) = line.cell(columns, "name_ar") {
+            f.name_ar = v;
+        }
+        let set = |field: &str, slot: &mut Option<String>| {
+            if let Some(v) = line.cell(columns, field) {
+                *slot = Some(v);
+            }
+        };
+        set("name_latin", &mut f.name_latin);
+        set("sex", &mut f.sex);
+        set("birth_date", &mut f.birth_date);
+        set("email", &mut f.email);
+        set("language", &mut f.language);
+        let mobiles: Vec<String> = line
+            .cells_of(columns, "mobile")
+            .flat_map(split_mobiles)
+            .map(str::to_owned)
+            .collect();
+        if !mobiles.is_empty() {
+            f.mobiles = mobiles;
+        }
+        let parsed = parse_form(&f, now.date_naive())?;
+        let municipality_id = match line.cell(columns, "municipality") {
+            Some(cell) => Some(
+                municipality_named(orgs, &cell)
+                    .ok_or_else(|| Error::invalid("municipality", Reason::MunicipalityUnknown))?,
+            ),
+            // A municipality's staff import its own residents; otherwise the
+            // person stays where the registry has them.
+            None => own_municipality(caller).or(f.municipality_id),
+        };
+        if let (Some(own), Some(m)) = (own_municipality(caller), municipality_id) {
+            if own != m {
+                return Err(Error::invalid("municipality", Reason::MunicipalityNotOwn));
+            }
+        }
+        if let Some(m) = municipality_id {
+            if !is_municipality(orgs, m) {
+                return Err(Error::invalid("municipality", Reason::MunicipalityUnknown));
+            }
+        }
+        decide(caller, &f, parsed, municipality_id, before, now).map_err(|e| {
+            if e.code() == ErrorCode::Forbidden {
+                Error::invalid("national_number", Reason::NationalNumberElsewhere)
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Works imports until `shutdown`: whatever waits, then again when an
+    /// upload is queued here or every few seconds (for those queued on
+    /// other nodes, or left by a worker that stopped).
+    pub async fn run_import_worker(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let owner = Uuid::now_v7();
+        loop {
+            match self.work_person_import(owner).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "the person import worker failed"),
+            }
+            tokio::select! {
+                _ = self.imports_waiting.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}
+
+/// The record of an import that read its file to the end.
+async fn audit_done(
+    tx: &mut dyn diwan_store::Tx,
+    caller: &Caller,
+    i: &PersonImport,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    record(
+        tx,
+        Some(caller),
+        now,
+        "person.import.done",
+        "person_import",
+        Some(i.id.to_string()),
+        json!({"created": i.created, "updated": i.updated, "unchanged": i.unchanged, "rejected": i.rejected}),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_is_read_with_its_delimiter_in_either_language() {
+        let h =
+            read_header("\u{FEFF}الرقم الوطني;الاسم;رقم الهاتف;ملاحظات\r\n1;2".as_bytes()).unwrap();
+        assert_eq!(h.delimiter, b';');
+        assert_eq!(h.columns, ["national_number", "name_ar", "mobile", ""]);
+        assert_eq!(
+            h.end,
+            "\u{FEFF}الرقم الوطني;الاسم;رقم الهاتف;ملاحظات\r\n".len()
+        );
+        let h = read_header(b"national_number,\"name, ar\",mobile\n").unwrap();
+        assert_eq!(h.delimiter, b',');
+        assert_eq!(h.columns[1], "name_ar");
+        assert!(
+            read_header(b"name,mobile\n").is_none(),
+            "no national number"
+        );
+        assert!(
+            read_header(b"national_number,name").is_none(),
+            "no complete line"
+        );
+    }
+
+    #[tokio::test]
+    async fn records_are_read_with_their_line_numbers_quotes_and_all() {
+        let data: &[u8] = b"a;1\r\n\r\n\"b\nc\";2\nd;\"x;y\"\ne;5";
+        let mut r = tokio::io::BufReader::new(data);
+        let mut line = 2;
+        let mut got = Vec::new();
+        loop {
+            let number = line;
+            let Some(raw) = read_record(&mut r, &mut line).await.unwrap() else {
+                break;
+            };
+            if raw.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let l = Line::read(number, &raw, b';');
+            got.push((l.number, l.cells));
+        }
+        assert_eq!(
+            got,
+            [
+                (2, vec!["a".to_owned(), "1".into()]),
+                (4, vec!["b\nc".into(), "2".into()]),
+                (6, vec!["d".into(), "x;y".into()]),
+                (7, vec!["e".into(), "5".into()]),
+            ]
+        );
+        let bad = Line::read(9, b"\xff;1\n", b';');
+        assert!(!bad.utf8);
+    }
+
+    #[test]
+    fn a_municipality_is_named_by_its_code_or_its_name() {
+        let org = |code: &str, ar: &str, en: &str, fr: &str| Organization {
+            id: Uuid::now_v7(),
+            parent_id: None,
+            kind: diwan_domain::organizations::OrgKind::Municipality,
+            code: code.into(),
+            name_ar: ar.into(),
+            name_en: en.into(),
+            name_fr: fr.into(),
+            time_zone: "Africa/Tripoli".into(),
+            created_at: chrono::Utc::now(),
+        };
+        let orgs = vec![org(
+            "M-BEN",
+            "بلدية بنغازي",
+            "Benghazi Municipality",
+            "Municipalité de Benghazi",
+        )];
+        for cell in [
+            "m-ben",
+            "بنغازي",
+            "بلدية بنغازي",
+            "benghazi",
+            "Municipalité de Benghazi",
+        ] {
+            assert_eq!(municipality_named(&orgs, cell), Some(orgs[0].id), "{cell}");
+        }
+        assert_eq!(municipality_named(&orgs, "بلدية"), None);
+        assert_eq!(municipality_named(&orgs, "مصراتة"), None);
+    }
+}
