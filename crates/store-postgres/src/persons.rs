@@ -199,43 +199,87 @@ impl PersonRead for PostgresTx {
     }
 
     async fn search_persons(&mut self, q: &PersonQuery) -> Result<Vec<Person>> {
-        let mut qb: QueryBuilder<Postgres> =
-            QueryBuilder::new(format!("SELECT {COLUMNS} FROM persons p WHERE true"));
-        if let Some(m) = q.municipality_id {
-            qb.push(" AND p.municipality_id = ").push_bind(m);
-        }
-        match &q.lookup {
-            None => {}
-            Some(PersonLookup::NationalNumber(n)) => {
-                qb.push(" AND p.national_number = ")
-                    .push_bind(n.to_string());
-            }
-            Some(PersonLookup::Mobile(m)) => {
-                qb.push(" AND p.id IN (SELECT person_id FROM person_mobiles WHERE mobile = ")
-                    .push_bind(m.to_string())
-                    .push(")");
-            }
+        let words = match &q.lookup {
             Some(PersonLookup::Name(words)) => {
                 let terms: Vec<String> = words.split_whitespace().map(str::to_owned).collect();
                 match tsquery(&terms) {
-                    Some(t) => {
-                        qb.push(" AND p.search_vector @@ to_tsquery('simple', ")
-                            .push_bind(t)
-                            .push(")");
-                    }
+                    Some(t) => Some(t),
                     None => return Ok(Vec::new()),
                 }
             }
-        }
-        if let Some(b) = q.before {
-            qb.push(" AND p.id < ").push_bind(b);
-        }
-        qb.push(" ORDER BY p.id DESC LIMIT ")
-            .push_bind(i64::from(q.limit));
+            _ => None,
+        };
         let conn = self.conn().await?;
-        let rows = qb.build().fetch_all(&mut *conn).await.map_err(db)?;
+        if let Some(t) = &words {
+            // A name found often is found among the newest persons of the
+            // scope: if a page of matches is there, it is the page. The
+            // planner cannot tell (its estimate for words that may be the
+            // start of longer ones is far off), so it is tried first.
+            let rows = search_query(q, Some((t, true)))
+                .build()
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db)?;
+            if rows.len() >= q.limit as usize {
+                return with_mobiles(conn, &rows).await;
+            }
+        }
+        let rows = search_query(q, words.as_deref().map(|t| (t, false)))
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
         with_mobiles(conn, &rows).await
     }
+}
+
+/// How many of the newest persons a search for a frequent name looks at
+/// before it asks the full-text index instead.
+const NEWEST: i64 = 20_000;
+
+/// The statement of a search: with `words`, a text query, either over the
+/// [`NEWEST`] persons of the scope (`true`) or from the full-text index.
+fn search_query<'a>(q: &PersonQuery, words: Option<(&str, bool)>) -> QueryBuilder<'a, Postgres> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM "));
+    let newest = matches!(words, Some((_, true)));
+    if newest {
+        qb.push("(SELECT * FROM persons p WHERE true");
+    } else {
+        qb.push("persons p WHERE true");
+    }
+    if let Some(m) = q.municipality_id {
+        qb.push(" AND p.municipality_id = ").push_bind(m);
+    }
+    if let Some(b) = q.before {
+        qb.push(" AND p.id < ").push_bind(b);
+    }
+    if newest {
+        qb.push(" ORDER BY p.id DESC LIMIT ")
+            .push_bind(NEWEST)
+            .push(") p WHERE true");
+    }
+    match (&q.lookup, words) {
+        (_, Some((t, _))) => {
+            qb.push(" AND p.search_vector @@ to_tsquery('simple', ")
+                .push_bind(t.to_owned())
+                .push(")");
+        }
+        (Some(PersonLookup::NationalNumber(n)), None) => {
+            qb.push(" AND p.national_number = ")
+                .push_bind(n.to_string());
+        }
+        (Some(PersonLookup::Mobile(m)), None) => {
+            // The numbers first, from their index, whatever the planner
+            // thinks of their frequency.
+            qb.push(" AND p.id IN (SELECT person_id FROM (SELECT person_id FROM person_mobiles WHERE mobile = ")
+                .push_bind(m.to_string())
+                .push(" OFFSET 0) hit)");
+        }
+        _ => {}
+    }
+    qb.push(" ORDER BY p.id DESC LIMIT ")
+        .push_bind(i64::from(q.limit));
+    qb
 }
 
 #[async_trait]
@@ -372,6 +416,14 @@ impl PersonRepo for PostgresTx {
         .await
         .map_err(db)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn refresh_person_statistics(&mut self) -> Result<()> {
+        sqlx::query("ANALYZE persons, person_mobiles")
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     async fn insert_rejections(&mut self, r: &[ImportRejection]) -> Result<()> {

@@ -365,6 +365,12 @@ impl PersonRepo for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn refresh_person_statistics(&mut self) -> Result<()> {
+        // Searches go through the full-text index or an index of their own
+        // column: the planner has nothing to choose.
+        Ok(())
+    }
+
     async fn insert_rejections(&mut self, r: &[ImportRejection]) -> Result<()> {
         for chunk in r.chunks(200) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(

@@ -169,4 +169,8 @@ pub trait PersonRepo: PersonRead {
     /// `false` when another worker took it over.
     async fn save_import(&mut self, i: &PersonImport, owner: Uuid) -> Result<bool>;
     async fn insert_rejections(&mut self, r: &[ImportRejection]) -> Result<()>;
+    /// After many persons changed at once (an import): refreshes what the
+    /// database's planner knows of the registry's tables, so that searches
+    /// keep their plans (PostgreSQL; SQLite's searches need no statistics).
+    async fn refresh_person_statistics(&mut self) -> Result<()>;
 }

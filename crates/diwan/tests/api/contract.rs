@@ -1980,6 +1980,35 @@ async fn persons_read_back_equal_and_are_found_by_number_phone_and_name() {
             ["219900000001"]
         );
         drop(tx);
+        // A name of several persons, a page of one at a time: the newest
+        // first, then the next after the cursor.
+        let c = person("219910000002", "فاطمة علي", Some(w.muni_a.id), &[]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_person(&c).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.read().await.unwrap();
+        let one = PersonQuery {
+            limit: 1,
+            ..find("فاطمة", None)
+        };
+        assert_eq!(
+            ids(tx.search_persons(&one).await.unwrap()),
+            ["219910000002"]
+        );
+        let next = PersonQuery {
+            before: Some(c.id),
+            ..one.clone()
+        };
+        assert_eq!(
+            ids(tx.search_persons(&next).await.unwrap()),
+            ["219900000001"]
+        );
+        let after = PersonQuery {
+            before: Some(a.id),
+            ..one
+        };
+        assert!(tx.search_persons(&after).await.unwrap().is_empty());
+        drop(tx);
 
         // An update replaces the mobile numbers and the search text.
         let mut changed = a.clone();

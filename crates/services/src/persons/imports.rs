@@ -567,6 +567,9 @@ impl Services {
             import.lease_owner = None;
             import.lease_until = None;
             audit_done(&mut *tx, &caller, import, now).await?;
+            if import.created + import.updated > CHUNK as i64 {
+                tx.refresh_person_statistics().await?;
+            }
         } else {
             import.lease_until = Some(
                 now + chrono::Duration::from_std(self.config.import_lease).unwrap_or_default(),
