@@ -580,6 +580,27 @@ step('the municipal clerk registers a resident and finds them by mobile number, 
   await screenshot(clerk, 'clerk-person-form-ar.png');
 });
 
+step('the municipal clerk imports residents from a CSV file and follows the import', async () => {
+  const page = clerk.page;
+  await goto(clerk, '/persons');
+  await navigate(clerk, page.getByRole('link', { name: ar('nav-imports'), exact: true }), 'registry imports');
+  const file = path.join(path.dirname(journey.pdf), 'سجل-السكان.csv');
+  fs.writeFileSync(file, '\ufeffالرقم الوطني;الاسم;رقم الهاتف\n119850012345;محمد علي سالم الورفلي;0913334444\n12;خطأ;\n');
+  await page.locator('#i-file').setInputFiles(file);
+  await navigate(clerk, page.getByRole('button', { name: ar('import-start'), exact: true }), 'start the import');
+  const where = new URL(page.url()).pathname;
+  assert.match(where, /^\/persons\/imports\/[0-9a-f-]{36}$/, 'the upload lands on the import');
+  for (let i = 0; i < 50 && !(await page.locator('[role="status"]').innerText()).includes(ar('import-state-done')); i++) {
+    await page.waitForTimeout(200);
+    await goto(clerk, `${where}?auto=0`, 'the import, again');
+  }
+  assert.ok((await page.locator('[role="status"]').innerText()).includes(ar('import-state-done')), 'the import ends');
+  assert.equal(await detail(clerk, 'import-created'), '1');
+  assert.equal(await detail(clerk, 'import-rejected'), '1');
+  assert.ok(await page.getByRole('link', { name: ar('import-download-rejected') }).isVisible(), 'the refused line can be downloaded');
+  await screenshot(clerk, 'clerk-import-ar.png');
+});
+
 // ---------------------------------------------------------------------------
 // English, briefly.
 
