@@ -108,36 +108,53 @@ fn split_line(line: &str, delimiter: u8) -> Vec<String> {
     out
 }
 
+/// The most bytes of lines one chunk holds, however long its lines.
+const MAX_CHUNK_BYTES: usize = 2 * 1024 * 1024;
+
 /// The longest record read as one; a longer one (an unclosed quote) is
 /// cut there and refused.
 const MAX_RECORD_BYTES: usize = 64 * 1024;
 
-/// Reads the next record's bytes, line break included: one line, or more
-/// while a quoted field is open. Counts the lines read into `line`;
-/// `None` at the end of the file.
+/// Reads the next record, line break included: one line, or more while a
+/// quoted field is open. Keeps at most [`MAX_RECORD_BYTES`] and one more of
+/// it (a longer record is refused), whatever the file holds, and answers
+/// how many bytes it took from the file. Counts the lines read into
+/// `line`; `None` at the end of the file.
 async fn read_record<R: tokio::io::AsyncBufRead + Unpin>(
     reader: &mut R,
     line: &mut i64,
-) -> Result<Option<Vec<u8>>> {
+) -> Result<Option<(Vec<u8>, usize)>> {
     use tokio::io::AsyncBufReadExt;
+    let broke = |e: std::io::Error| Error::Internal(format!("reading the file: {e}"));
     let mut raw = Vec::new();
+    let mut consumed = 0;
     loop {
-        let n = reader
-            .read_until(b'\n', &mut raw)
-            .await
-            .map_err(|e| Error::Internal(format!("reading the file: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        if raw.ends_with(b"\n") {
-            *line += 1;
+        let mut ended = false;
+        loop {
+            let buf = reader.fill_buf().await.map_err(broke)?;
+            if buf.is_empty() {
+                break;
+            }
+            let (take, found) = match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            let room = (MAX_RECORD_BYTES + 1).saturating_sub(raw.len());
+            raw.extend_from_slice(&buf[..take.min(room)]);
+            reader.consume(take);
+            consumed += take;
+            if found {
+                ended = true;
+                *line += 1;
+                break;
+            }
         }
         let quotes = raw.iter().filter(|b| **b == b'"').count();
-        if quotes % 2 == 0 || raw.len() > MAX_RECORD_BYTES || !raw.ends_with(b"\n") {
+        if !ended || quotes % 2 == 0 || raw.len() > MAX_RECORD_BYTES {
             break;
         }
     }
-    Ok((!raw.is_empty()).then_some(raw))
+    Ok((consumed > 0).then_some((raw, consumed)))
 }
 
 /// One record of the file, as read.
@@ -447,17 +464,22 @@ impl Services {
         loop {
             let mut lines = Vec::with_capacity(CHUNK);
             let mut ended = false;
+            let mut held = 0;
             while lines.len() < CHUNK {
                 let number = line;
-                let Some(raw) = read_record(&mut reader, &mut line).await? else {
+                let Some((raw, taken)) = read_record(&mut reader, &mut line).await? else {
                     ended = true;
                     break;
                 };
-                offset += raw.len() as i64;
+                offset += taken as i64;
                 if raw.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
                 }
+                held += raw.len();
                 lines.push(Line::read(number, &raw, delimiter));
+                if held > MAX_CHUNK_BYTES {
+                    break;
+                }
             }
             import.next_offset = offset;
             import.next_line = line;
@@ -486,6 +508,11 @@ impl Services {
             .get_user(import.created_by)
             .await?
             .ok_or_else(Error::not_found)?;
+        if !creator.active {
+            return Err(Error::Internal(
+                "the account that sent the import was deactivated".into(),
+            ));
+        }
         // The import acts with its sender's rights, as they are now.
         let caller = Caller {
             user_id: creator.id,
@@ -723,7 +750,7 @@ mod tests {
         let mut got = Vec::new();
         loop {
             let number = line;
-            let Some(raw) = read_record(&mut r, &mut line).await.unwrap() else {
+            let Some((raw, _)) = read_record(&mut r, &mut line).await.unwrap() else {
                 break;
             };
             if raw.iter().all(|b| b.is_ascii_whitespace()) {
@@ -743,6 +770,20 @@ mod tests {
         );
         let bad = Line::read(9, b"\xff;1\n", b';');
         assert!(!bad.utf8);
+        // A line longer than a record may be is kept only so far, and what
+        // follows it is read as usual.
+        let mut long = vec![b'x'; 3 * MAX_RECORD_BYTES];
+        long.extend_from_slice(b"\nnext;1\n");
+        let mut r = tokio::io::BufReader::new(&long[..]);
+        let mut line = 1;
+        let (raw, taken) = read_record(&mut r, &mut line).await.unwrap().unwrap();
+        assert_eq!(
+            (raw.len(), taken, line),
+            (MAX_RECORD_BYTES + 1, 3 * MAX_RECORD_BYTES + 1, 2)
+        );
+        assert!(!Line::read(1, &raw, b';').utf8, "refused");
+        let (raw, _) = read_record(&mut r, &mut line).await.unwrap().unwrap();
+        assert_eq!(raw, b"next;1\n");
     }
 
     #[test]

@@ -165,12 +165,19 @@ async fn rejected_api(
     Ok(rejected_csv(state.services.clone(), c, i, None))
 }
 
-/// A CSV field, quoted when it must be.
+/// A CSV field, quoted when it must be. A field a spreadsheet would take
+/// for a formula (starting with `=`, `+`, `-`, `@` or a control character)
+/// gets an apostrophe before it, so that opening the file runs nothing.
 fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 
@@ -520,5 +527,7 @@ mod tests {
         assert_eq!(csv_field("abc"), "abc");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+218912345678"), "'+218912345678");
     }
 }
