@@ -392,6 +392,32 @@ async fn an_import_reads_a_registry_file_once_whatever_how_often_it_is_sent() {
         .collect();
     assert_eq!(actions, ["person.update", "person.create"]);
 
+    // A file of its header alone imports nothing, and ends.
+    for empty in ["national_number,name_ar\n", "national_number,name_ar"] {
+        let i = import(&app, &admin, empty).await;
+        assert_eq!(s(&i, "state"), "done", "{i}");
+        assert_eq!(counts(&i), [0, 0, 0, 0]);
+    }
+    // A refused line goes back within quotes, a formula defused, whatever
+    // delimiter a spreadsheet splits on.
+    let i = import(
+        &app,
+        &admin,
+        "national_number;name_ar;mobile\n12;=1+1;091\n",
+    )
+    .await;
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/persons/imports/{}/rejected", s(&i, "id"))))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(",\"12;=1+1;091\""), "{csv}");
+
     // A file without the columns that name a person is refused at once.
     let r = app
         .client

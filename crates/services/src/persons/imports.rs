@@ -128,6 +128,7 @@ async fn read_record<R: tokio::io::AsyncBufRead + Unpin>(
     let broke = |e: std::io::Error| Error::Internal(format!("reading the file: {e}"));
     let mut raw = Vec::new();
     let mut consumed = 0;
+    let mut quotes = 0;
     loop {
         let mut ended = false;
         loop {
@@ -140,7 +141,9 @@ async fn read_record<R: tokio::io::AsyncBufRead + Unpin>(
                 None => (buf.len(), false),
             };
             let room = (MAX_RECORD_BYTES + 1).saturating_sub(raw.len());
-            raw.extend_from_slice(&buf[..take.min(room)]);
+            let kept = &buf[..take.min(room)];
+            quotes += kept.iter().filter(|b| **b == b'"').count();
+            raw.extend_from_slice(kept);
             reader.consume(take);
             consumed += take;
             if found {
@@ -149,7 +152,6 @@ async fn read_record<R: tokio::io::AsyncBufRead + Unpin>(
                 break;
             }
         }
-        let quotes = raw.iter().filter(|b| **b == b'"').count();
         if !ended || quotes % 2 == 0 || raw.len() > MAX_RECORD_BYTES {
             break;
         }
@@ -444,6 +446,12 @@ impl Services {
 
     /// Reads `import` from where it stands, a chunk per transaction.
     async fn read_import(&self, owner: Uuid, mut import: PersonImport) -> Result<()> {
+        if import.next_offset >= import.file_bytes {
+            // Nothing after the header: read to its end already.
+            self.import_chunk(owner, &mut import, Vec::new(), true)
+                .await?;
+            return Ok(());
+        }
         let key = FilePath::from(import.file_key.as_str());
         let options = GetOptions {
             range: Some(GetRange::Offset(import.next_offset as u64)),

@@ -71,6 +71,8 @@ const STREAMED: &[&str] = &["/persons/imports"];
 
 /// How much of a streamed form is read, at most, to find its token.
 const TOKEN_WITHIN: usize = 16 * 1024;
+/// In how many chunks of the body, at most.
+const TOKEN_CHUNKS: usize = 64;
 
 /// [`require_csrf`] for a form of [`STREAMED`]: reads the body until its
 /// first part, the token, is complete, and hands the body on whole.
@@ -86,22 +88,27 @@ async fn streamed(
     use futures::StreamExt;
     let mut stream = body.into_data_stream();
     let mut head: Vec<bytes::Bytes> = Vec::new();
-    let mut read = 0;
+    let mut seen: Vec<u8> = Vec::new();
     let mut sent = None;
-    while read < TOKEN_WITHIN {
+    // Each chunk is looked at once, and only so many: a body sent a byte
+    // at a time costs no more than one sent whole.
+    for _ in 0..TOKEN_CHUNKS {
+        if seen.len() >= TOKEN_WITHIN {
+            break;
+        }
         match stream.next().await {
             Some(Ok(chunk)) => {
-                read += chunk.len();
+                seen.extend_from_slice(&chunk);
                 head.push(chunk);
             }
             Some(Err(_)) => break,
             None => {
-                sent = token_in(content_type, &head.concat().into()).await;
+                sent = token_in(content_type, &bytes::Bytes::from(seen.clone())).await;
                 break;
             }
         }
         // The first part is complete once a second boundary follows it.
-        if let Some(t) = first_token(content_type, &head.concat()).await {
+        if let Some(t) = first_token(content_type, &seen).await {
             sent = Some(t);
             break;
         }
@@ -123,9 +130,10 @@ async fn first_token(content_type: &str, head: &[u8]) -> Option<String> {
     let boundary = multer::parse_boundary(content_type).ok()?;
     let delimiter = format!("\r\n--{boundary}");
     // The opening boundary, then the first part up to the next boundary.
+    let opening = format!("--{boundary}");
     let start = head
-        .windows(boundary.len() + 2)
-        .position(|w| w == format!("--{boundary}").as_bytes())?;
+        .windows(opening.len())
+        .position(|w| w == opening.as_bytes())?;
     let rest = &head[start + boundary.len() + 2..];
     let end = rest
         .windows(delimiter.len())

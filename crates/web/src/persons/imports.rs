@@ -181,6 +181,17 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// `field` (as [`csv_field`] makes it) always within quotes: a refused
+/// line holds the file's own delimiters, which a spreadsheet set to split
+/// on them would otherwise take for cells, a formula among them.
+fn quoted(field: &str) -> String {
+    if field.starts_with('"') {
+        field.to_owned()
+    } else {
+        format!("\"{field}\"")
+    }
+}
+
 /// The refused lines of `i`, streamed a page at a time; with `tr`, each
 /// reason is said in its language.
 fn rejected_csv(
@@ -240,7 +251,7 @@ fn rejected_csv(
                     "{},{},{}\r\n",
                     r.line,
                     csv_field(&reasons),
-                    csv_field(&r.content)
+                    quoted(&csv_field(&r.content))
                 ));
             }
             Some((Ok(bytes::Bytes::from(out)), next))
