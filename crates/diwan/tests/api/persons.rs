@@ -297,6 +297,26 @@ async fn import(app: &TestApp, token: &str, csv: &str) -> Value {
     panic!("the import {id} did not end");
 }
 
+/// The refused lines of an import, as the API gives them (CSV).
+async fn rejected(app: &TestApp, token: &str, import: &Value) -> String {
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/persons/imports/{}/rejected",
+            s(import, "id")
+        )))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    r.text().await.unwrap()
+}
+
 fn counts(i: &Value) -> [i64; 4] {
     ["created", "updated", "unchanged", "rejected"].map(|k| i[k].as_i64().unwrap())
 }
@@ -316,20 +336,7 @@ async fn an_import_reads_a_registry_file_once_whatever_how_often_it_is_sent() {
     let admin = app.sign_in("admin").await;
     let first = import(&app, &admin, REGISTRY_FILE).await;
     assert_eq!(s(&first, "state"), "done", "{first}");
-    let id = s(&first, "id");
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/persons/imports/{id}/rejected")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/csv"));
-    let csv = r.text().await.unwrap();
+    let csv = rejected(&app, &admin, &first).await;
     assert_eq!(counts(&first), [3, 0, 0, 3], "{first}\n{csv}");
     assert_eq!(
         first["columns"],
@@ -406,16 +413,7 @@ async fn an_import_reads_a_registry_file_once_whatever_how_often_it_is_sent() {
         "national_number;name_ar;mobile\n12;=1+1;091\n",
     )
     .await;
-    let csv = app
-        .client
-        .get(app.url(&format!("/api/v1/persons/imports/{}/rejected", s(&i, "id"))))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = rejected(&app, &admin, &i).await;
     assert!(csv.contains(",\"12;=1+1;091\""), "{csv}");
 
     // A file without the columns that name a person is refused at once.
@@ -449,16 +447,7 @@ async fn a_municipality_imports_only_its_own_residents() {
     let file = "national_number,name_ar,municipality\n119850012345,محمد,\n119700000002,سالم,M-BEN\n219900000001,فاطمة,\n";
     let i = import(&app, &tripoli, file).await;
     assert_eq!(counts(&i), [1, 0, 0, 2], "{i}");
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/persons/imports/{}/rejected", s(&i, "id"))))
-        .bearer_auth(&tripoli)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let r = rejected(&app, &tripoli, &i).await;
     assert!(r.contains("3,municipality=municipality-not-own,"), "{r}");
     assert!(
         r.contains("4,national_number=national-number-elsewhere,"),
