@@ -45,7 +45,7 @@ struct Common {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web pages, the API and the background jobs.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Write a consistent copy of the SQLite database to a new file while
@@ -99,6 +99,44 @@ struct ServeArgs {
     /// (or this node, restarted) takes it over.
     #[arg(long, env = "DIWAN_IMPORT_LEASE_SECS", default_value_t = 60)]
     import_lease_secs: u64,
+    /// Kannel's sendsms address (`http://127.0.0.1:13013/cgi-bin/sendsms`);
+    /// without it SMS wait in the outbox.
+    #[arg(long, env = "DIWAN_KANNEL_URL")]
+    kannel_url: Option<url::Url>,
+    /// The sendsms-user of Kannel's configuration.
+    #[arg(long, env = "DIWAN_KANNEL_USER", default_value = "diwan")]
+    kannel_user: String,
+    #[arg(
+        long,
+        env = "DIWAN_KANNEL_PASSWORD",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    kannel_password: String,
+    /// The sender persons see (the short code).
+    #[arg(long, env = "DIWAN_SMS_SENDER", default_value = "1415")]
+    sms_sender: String,
+    /// Diwan's address as Kannel reaches it, for delivery reports.
+    #[arg(
+        long,
+        env = "DIWAN_KANNEL_CALLBACK_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    kannel_callback_url: url::Url,
+    /// The secret of Kannel's calls back to Diwan: incoming SMS carry it,
+    /// delivery reports a signature made with it.
+    #[arg(long, env = "DIWAN_KANNEL_CALLBACK_KEY", hide_env_values = true)]
+    kannel_callback_key: Option<String>,
+    /// SMS handed to Kannel per second by this node.
+    #[arg(long, env = "DIWAN_SMS_PER_SECOND", default_value_t = 100)]
+    sms_per_second: u32,
+    /// Seconds a worker holds a message it is sending; a message whose
+    /// node stopped is sent again after this unless Kannel reported it.
+    #[arg(long, env = "DIWAN_MESSAGE_LEASE_SECS", default_value_t = 120)]
+    message_lease_secs: u64,
+    /// Price of one SMS part, in dirhams (thousandths of a dinar).
+    #[arg(long, env = "DIWAN_SMS_PRICE_DIRHAMS", default_value_t = 0)]
+    sms_price_dirhams: i64,
 }
 
 #[derive(Subcommand)]
@@ -232,6 +270,7 @@ async fn main() -> anyhow::Result<()> {
             println!("backup written to {}", to.display());
         }
         Command::Serve(a) => {
+            let a = *a;
             s.listen = a.listen;
             s.secure_cookies = a.secure_cookies;
             s.trusted_proxies = if a.trust_proxy && a.trusted_proxies == 0 {
@@ -246,6 +285,20 @@ async fn main() -> anyhow::Result<()> {
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
             s.services.max_import_bytes = a.max_import_mb.max(1) * 1024 * 1024;
             s.services.import_lease = Duration::from_secs(a.import_lease_secs.max(1));
+            let m = &mut s.services.messaging;
+            m.kannel = a
+                .kannel_url
+                .map(|u| diwan_services::messaging::kannel::Kannel {
+                    sendsms_url: u,
+                    username: a.kannel_user,
+                    password: a.kannel_password,
+                    sender: a.sms_sender,
+                    callback_base: a.kannel_callback_url,
+                });
+            m.callback_key = a.kannel_callback_key.filter(|k| !k.trim().is_empty());
+            m.sms_per_second = a.sms_per_second.max(1);
+            m.lease = Duration::from_secs(a.message_lease_secs.max(1));
+            m.price_per_part = a.sms_price_dirhams.max(0);
             let _lock = lock_sqlite_data_dir(&s)?;
             let services = diwan::build_services(&s).await?;
             if a.demo {

@@ -135,6 +135,8 @@ pub enum Reason {
     ImportHeaderInvalid,
     MunicipalityNotOwn,
     NationalNumberElsewhere,
+    ChannelUnknown,
+    KindUnknown,
 }
 
 impl Reason {
@@ -191,11 +193,13 @@ impl Reason {
             Reason::ImportHeaderInvalid => "import-header-invalid",
             Reason::MunicipalityNotOwn => "municipality-not-own",
             Reason::NationalNumberElsewhere => "national-number-elsewhere",
+            Reason::ChannelUnknown => "channel-unknown",
+            Reason::KindUnknown => "kind-unknown",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 50] = [
+    pub const ALL: [Reason; 52] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -246,6 +250,8 @@ impl Reason {
         Reason::ImportHeaderInvalid,
         Reason::MunicipalityNotOwn,
         Reason::NationalNumberElsewhere,
+        Reason::ChannelUnknown,
+        Reason::KindUnknown,
     ];
 }
 

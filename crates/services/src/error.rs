@@ -46,6 +46,10 @@ impl Error {
         Error::Domain(DomainError::not_found())
     }
 
+    pub fn unauthenticated() -> Self {
+        Error::Domain(DomainError::new(ErrorCode::Unauthenticated))
+    }
+
     pub fn forbidden() -> Self {
         Error::Domain(DomainError::forbidden())
     }

@@ -1,5 +1,6 @@
 //! Background work that runs inside `diwan serve`: the overdue sweep, and
-//! the worker of imports of persons (`persons::imports`).
+//! the worker of imports of persons (`persons::imports`), and the outbox's
+//! (`messaging::worker`).
 //!
 //! Several nodes may run it at once against one PostgreSQL database: the
 //! store marks each case overdue in exactly one of them.
@@ -67,7 +68,8 @@ impl Services {
     pub async fn run_workers(&self, every: Duration, shutdown: watch::Receiver<bool>) {
         tokio::join!(
             self.run_sweeps(every, shutdown.clone()),
-            self.run_import_worker(shutdown)
+            self.run_import_worker(shutdown.clone()),
+            self.run_message_worker(shutdown)
         );
     }
 
@@ -81,6 +83,12 @@ impl Services {
                     }
                     if let Ok(depth) = self.job_queue_depth().await {
                         metrics::gauge!("diwan_job_queue_depth").set(depth as f64);
+                    }
+                    if let Ok(counts) = self.message_counts().await {
+                        for c in counts {
+                            metrics::gauge!("diwan_messages", "channel" => c.channel.as_str(), "state" => c.state.as_str())
+                                .set(c.count as f64);
+                        }
                     }
                 }
                 _ = shutdown.changed() => break,

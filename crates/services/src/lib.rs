@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod frame;
 pub mod jobs;
+pub mod messaging;
 pub mod notifications;
 pub mod organizations;
 pub mod persons;
@@ -59,6 +60,8 @@ pub struct Config {
     /// How long a worker holds an import without committing a chunk
     /// before another may take it over.
     pub import_lease: Duration,
+    /// The outbox, the SMS gateway and its callbacks.
+    pub messaging: messaging::Settings,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             cache_ttl: Duration::from_secs(10),
             max_import_bytes: 512 * 1024 * 1024,
             import_lease: Duration::from_secs(60),
+            messaging: messaging::Settings::default(),
         }
     }
 }
@@ -96,6 +100,10 @@ pub struct Services {
     workflows: Arc<Registry>,
     /// Woken when an import of persons is queued on this node.
     pub(crate) imports_waiting: Arc<tokio::sync::Notify>,
+    /// Woken when messages are queued on this node.
+    pub(crate) messages_waiting: Arc<tokio::sync::Notify>,
+    /// The client of the gateways (keeps their connections open).
+    pub(crate) http: reqwest::Client,
 }
 
 impl Services {
@@ -127,6 +135,12 @@ impl Services {
             config,
             workflows: Arc::new(workflows),
             imports_waiting: Arc::new(tokio::sync::Notify::new()),
+            messages_waiting: Arc::new(tokio::sync::Notify::new()),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(64)
+                .build()
+                .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?,
         })
     }
 

@@ -24,6 +24,7 @@ mod accounts;
 mod audit;
 mod cases;
 mod convert;
+mod messaging;
 mod notifications;
 mod organizations;
 mod pending;

@@ -4,11 +4,12 @@
 //! transactions of two kinds: a [`ReadTx`], which can only read, and a
 //! [`Tx`], which can also write and must be committed. Each offers one
 //! narrow, domain-shaped trait per area (organizations, people and
-//! sign-in, cases, audit, notifications, the registry of persons), split
+//! sign-in, cases, audit, notifications, the registry of persons,
+//! messaging), split
 //! in two: the area's reads (`OrgRead`, `UserRead`, `CaseRead`,
-//! `AuditRead`, `NotificationRead`, `PersonRead`) and its writes
-//! (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`, `NotificationRepo`,
-//! `PersonRepo`). Each backend crate implements them with plain SQL of its
+//! `AuditRead`, `NotificationRead`, `PersonRead`, `MessageRead`) and its
+//! writes (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`,
+//! `NotificationRepo`, `PersonRepo`, `MessageRepo`). Each backend crate implements them with plain SQL of its
 //! own.
 //!
 //! Writes that answer nothing — new and changed cases, history, messages,
@@ -25,6 +26,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod cases;
+pub mod messaging;
 pub mod notifications;
 pub mod organizations;
 pub mod persons;
@@ -32,6 +34,7 @@ pub mod persons;
 pub use accounts::*;
 pub use audit::*;
 pub use cases::*;
+pub use messaging::*;
 pub use notifications::*;
 pub use organizations::*;
 pub use persons::*;
@@ -112,7 +115,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// A transaction that reads: the reads of every area.
 pub trait ReadTx:
-    OrgRead + UserRead + CaseRead + AuditRead + NotificationRead + PersonRead + Send
+    OrgRead + UserRead + CaseRead + AuditRead + NotificationRead + PersonRead + MessageRead + Send
 {
 }
 
@@ -120,7 +123,15 @@ pub trait ReadTx:
 /// rolls it back, writes held back included.
 #[async_trait]
 pub trait Tx:
-    ReadTx + OrgRepo + UserRepo + CaseRepo + AuditRepo + NotificationRepo + PersonRepo + Send
+    ReadTx
+    + OrgRepo
+    + UserRepo
+    + CaseRepo
+    + AuditRepo
+    + NotificationRepo
+    + PersonRepo
+    + MessageRepo
+    + Send
 {
     /// Sends the writes held back and commits. Returns once the changes are
     /// durable: on SQLite, when the group of transactions it was committed

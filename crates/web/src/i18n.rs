@@ -34,13 +34,14 @@ pub const LANG_COOKIE: &str = "diwan_lang";
 
 /// The Fluent files of one language: one per capability and a shared one,
 /// the same names in every language.
-pub const FILES: [&str; 6] = [
+pub const FILES: [&str; 7] = [
     "shared",
     "cases",
     "accounts",
     "audit",
     "notifications",
     "persons",
+    "messaging",
 ];
 
 macro_rules! language {
@@ -52,13 +53,14 @@ macro_rules! language {
             include_str!(concat!("../locales/", $lang, "/audit.ftl")),
             include_str!(concat!("../locales/", $lang, "/notifications.ftl")),
             include_str!(concat!("../locales/", $lang, "/persons.ftl")),
+            include_str!(concat!("../locales/", $lang, "/messaging.ftl")),
         ]
     };
 }
 
 /// The Fluent sources, embedded so that the binary is self-contained, in
 /// the order of [`FILES`].
-pub const SOURCES: [(Lang, [&str; 6]); 3] = [
+pub const SOURCES: [(Lang, [&str; 7]); 3] = [
     (Lang::Ar, language!("ar")),
     (Lang::En, language!("en")),
     (Lang::Fr, language!("fr")),

@@ -295,6 +295,7 @@ struct NavUser {
     is_ministry_staff: bool,
     is_admin: bool,
     is_auditor: bool,
+    may_message: bool,
     unread: i64,
 }
 
@@ -320,6 +321,7 @@ fn staff(unread: i64) -> NavUser {
         is_ministry_staff: true,
         is_admin: true,
         is_auditor: false,
+        may_message: true,
         unread,
     }
 }

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cases;
 pub mod i18n;
 pub mod kit;
+pub mod messaging;
 pub mod notifications;
 pub mod ops;
 pub mod organizations;
@@ -67,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::api::routes())
         .merge(persons::api::routes())
         .merge(persons::imports::api_routes())
+        .merge(messaging::api::routes())
+        .merge(messaging::kannel::routes())
         .fallback(kit::extract::api_not_found);
     // Every state-changing page request passes the CSRF layer; the API and
     // GovStack answer bearer tokens, which a browser never sends on its own.
@@ -106,6 +109,7 @@ pub fn page_routes() -> kit::routes::Routes {
         .merge(audit::pages::routes())
         .merge(persons::pages::routes())
         .merge(persons::imports::page_routes())
+        .merge(messaging::pages::routes())
         .merge(pages::routes())
 }
 
@@ -119,6 +123,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         audit::api::AuditDoc::openapi(),
         persons::api::PersonsDoc::openapi(),
         persons::imports::ImportsDoc::openapi(),
+        messaging::api::MessagingDoc::openapi(),
+        messaging::kannel::KannelDoc::openapi(),
         cases::govstack::GovStackDoc::openapi(),
     ])
 }

@@ -645,6 +645,95 @@ async fn isolation_another_municipality_learns_nothing_of_a_resident() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolation_another_municipality_learns_nothing_of_a_message() {
+    let app = TestApp::spawn().await;
+    let [tripoli, benghazi, clerk] = app
+        .sign_in_all(["head.tripoli", "head.benghazi", "clerk.benghazi"])
+        .await;
+    let trp = app.org("M-TRP").id.to_string();
+    let m = app
+        .post(
+            "/api/v1/messages",
+            Some(&tripoli),
+            json!({"to": "0917770001", "text": "رسالة طرابلس السرية"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "Tripoli's SMS");
+    let id = s(&m, "id").to_owned();
+    let t = app.browser("head.tripoli").await;
+    let sent = t
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &t.csrf),
+                ("text", "دفعة طرابلس السرية"),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "Tripoli's batch");
+    let batch = sent
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/messages/batches/")
+        .to_owned();
+    let secret = |text: &str| text.contains("طرابلس السرية") || text.contains("0917770001");
+    let mut failures = Vec::new();
+    let b = app.browser("head.benghazi").await;
+    for path in [
+        format!("/messages/{id}"),
+        format!("/messages/batches/{batch}"),
+    ] {
+        let r = b.get(&path).await;
+        if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
+            failures.push(format!("GET {path}: {}", r.status));
+        }
+    }
+    let list = b.get("/messages").await;
+    if list.status != StatusCode::OK || secret(&list.text) || list.text.contains(&batch) {
+        failures.push(format!("GET /messages: {} or lists Tripoli's", list.status));
+    }
+    let r = b
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &b.csrf),
+                ("text", "x"),
+                ("municipality", &trp),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    if r.status != StatusCode::BAD_REQUEST {
+        failures.push(format!("POST /messages/new to Tripoli: {}", r.status));
+    }
+    for token in [&benghazi, &clerk] {
+        for path in [
+            format!("/api/v1/messages/{id}"),
+            format!("/api/v1/message-batches/{batch}"),
+        ] {
+            let r = app.get(&path, Some(token)).await;
+            if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
+                failures.push(format!("GET {path}: {}", r.status));
+            }
+        }
+    }
+    let c = app.browser("clerk.benghazi").await;
+    for path in ["/messages".to_owned(), format!("/messages/{id}")] {
+        let r = c.get(&path).await;
+        if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
+            failures.push(format!("GET {path} as a clerk: {}", r.status));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "routes that let Benghazi learn of Tripoli's messages:\n{}",
+        failures.join("\n")
+    );
+    app.stop().await;
+}
+
 /// Page routes the walks above try with another municipality's case or
 /// resident.
 const WALKED_PAGES: &[(&str, &str)] = &[
@@ -666,6 +755,10 @@ const WALKED_PAGES: &[(&str, &str)] = &[
     ("POST", "/persons"),
     ("GET", "/persons/imports/{id}"),
     ("GET", "/persons/imports/{id}/rejected.csv"),
+    ("GET", "/messages"),
+    ("GET", "/messages/{id}"),
+    ("GET", "/messages/batches/{id}"),
+    ("POST", "/messages/new"),
 ];
 
 /// Page routes that show or change nothing of another organization's cases,
@@ -698,6 +791,7 @@ const NO_CASE_OF_OTHERS: &[(&str, &str, &str)] = &[
     ("POST", "/notifications/read", "one's own notifications"),
     ("GET", "/audit", "auditors and administrators only"),
     ("GET", "/persons/new", "an empty form"),
+    ("GET", "/messages/new", "an empty form"),
     (
         "GET",
         "/persons/imports",

@@ -16,6 +16,7 @@ mod govstack;
 mod helpers;
 mod isolation;
 mod journey;
+mod messaging;
 mod nodes;
 mod ops;
 mod pages;

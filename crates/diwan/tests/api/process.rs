@@ -98,7 +98,11 @@ fn free_port() -> u16 {
 impl Node {
     /// Starts `diwan serve` on `place` with `extra` arguments and waits until it answers.
     pub async fn start(place: &Place, extra: &[&str]) -> Node {
-        let port = free_port();
+        Self::start_on(place, free_port(), extra).await
+    }
+
+    /// As [`Node::start`], listening on `port`.
+    pub async fn start_on(place: &Place, port: u16, extra: &[&str]) -> Node {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_diwan"));
         cmd.arg("--data-dir")

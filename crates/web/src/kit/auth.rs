@@ -93,6 +93,9 @@ pub struct NavUser {
     pub is_ministry_staff: bool,
     pub is_admin: bool,
     pub is_auditor: bool,
+    /// Whether the outbox is the person's to follow (administrators,
+    /// auditors, a municipality's head).
+    pub may_message: bool,
     pub unread: i64,
 }
 
@@ -196,6 +199,12 @@ impl PageCtx {
             ),
             is_admin: c.role == diwan_domain::Role::Admin,
             is_auditor: c.role == diwan_domain::Role::Auditor,
+            may_message: matches!(
+                c.role,
+                diwan_domain::Role::Admin
+                    | diwan_domain::Role::Auditor
+                    | diwan_domain::Role::MunicipalHead
+            ),
             unread: frame.unread,
         })
     }

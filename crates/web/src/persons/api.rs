@@ -271,7 +271,7 @@ fn birth_date_schema() -> Object {
 /// A mobile number as people type it: with `+` or `00` and a country code,
 /// or Libyan without one (`0912345678`, `912345678`); a Libyan number is a
 /// mobile one, 9 and eight more digits.
-fn mobile_pattern() -> String {
+pub(crate) fn mobile_pattern() -> String {
     let international = r"~(?:2~1~8~(?:0~)?9(?:~\d){8}|(?!2~1~8)[1-9](?:~\d){7,14})~";
     let forms = format!(r"\+{international}|~0~0{international}|~0~9(?:~\d){{8}}~|~9(?:~\d){{8}}~");
     let b = text::blank();

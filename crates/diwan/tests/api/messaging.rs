@@ -1,0 +1,504 @@
+//! The outbox without a gateway on the other side: what is queued and how
+//! it is refused, who sees which message, the compose page's figures, the
+//! callbacks' keys and signatures, and a gateway that cannot be reached.
+//! The suite `gateways` runs the same with a real Kannel.
+
+use crate::helpers::{arabic_digits, s, TestApp};
+use diwan_domain::messaging::{Channel, State};
+use diwan_store::OutboxQuery;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+async fn outbox(app: &TestApp) -> Vec<diwan_store::OutboxMessage> {
+    let mut tx = app.services.store.read().await.unwrap();
+    tx.list_outbox(&OutboxQuery {
+        limit: 100,
+        ..OutboxQuery::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_are_checked_queued_and_kept_to_their_municipality() {
+    let app = TestApp::spawn().await;
+    let [admin, head_trp, head_bgz, clerk, auditor, officer] = app
+        .sign_in_all([
+            "admin",
+            "head.tripoli",
+            "head.benghazi",
+            "clerk.tripoli",
+            "auditor",
+            "head.plan",
+        ])
+        .await;
+
+    let m = app
+        .post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"to": arabic_digits("091 234 5678"), "text": "مرحبا ١٢٣"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an SMS");
+    assert_eq!(s(&m, "recipient"), "+218912345678");
+    assert_eq!(s(&m, "state"), "queued", "no gateway is configured");
+    assert_eq!(s(&m, "kind"), "bulk");
+    assert_eq!(m["parts"], 1);
+    let id = s(&m, "id").to_owned();
+
+    for (body, field, reason) in [
+        (
+            json!({"to": "0612345678", "text": "x"}),
+            "to",
+            "mobile-invalid",
+        ),
+        (
+            json!({"to": "0912345678", "text": "  "}),
+            "text",
+            "field-required",
+        ),
+        (
+            json!({"to": "0912345678", "text": "ب".repeat(671)}),
+            "text",
+            "field-too-long",
+        ),
+        (
+            json!({"to": "0912345678", "text": "x", "kind": "spam"}),
+            "body",
+            "body-malformed",
+        ),
+    ] {
+        let r = app
+            .post("/api/v1/messages", Some(&admin), body.clone())
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_input", &format!("{body}"));
+        assert!(r["details"][field].is_string(), "{body}: {r}");
+        assert_eq!(r["details"].as_object().unwrap().len(), 1, "{body}: {r}");
+        let _ = reason;
+    }
+    // Ten parts of Arabic is the most.
+    app.post(
+        "/api/v1/messages",
+        Some(&admin),
+        json!({"to": "0912345678", "text": "ب".repeat(670), "kind": "transactional"}),
+    )
+    .await
+    .expect(StatusCode::CREATED, "ten parts");
+
+    app.post(
+        "/api/v1/messages",
+        Some(&clerk),
+        json!({"to": "0912345678", "text": "x"}),
+    )
+    .await
+    .expect_error(StatusCode::FORBIDDEN, "forbidden", "a clerk sends nothing");
+    app.post(
+        "/api/v1/messages",
+        Some(&auditor),
+        json!({"to": "0912345678", "text": "x"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "an auditor sends nothing",
+    );
+
+    let own = app
+        .post(
+            "/api/v1/messages",
+            Some(&head_trp),
+            json!({"to": "0921112233", "text": "Hello {Tripoli} €"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a municipality's head");
+    let own_id = s(&own, "id");
+    let path = format!("/api/v1/messages/{own_id}");
+    app.get(&path, Some(&head_bgz)).await.expect_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "another municipality's",
+    );
+    app.get(&path, Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the administrator sees all");
+    app.get(&path, Some(&auditor))
+        .await
+        .expect(StatusCode::OK, "the auditor reads all");
+    app.get(&path, Some(&officer)).await.expect_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "to a head of department no message exists",
+    );
+    app.get(&format!("/api/v1/messages/{id}"), Some(&head_trp))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", "the ministry's");
+
+    let audit = app
+        .get("/api/v1/audit?action=message.queue", Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the audit log");
+    assert_eq!(audit["items"].as_array().unwrap().len(), 3, "{audit}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kannel_callbacks_need_their_key_and_signature() {
+    let app = TestApp::spawn_with(|s| {
+        s.services.messaging.callback_key = Some("callback-key-for-tests".into());
+    })
+    .await;
+    let admin = app.sign_in("admin").await;
+    let incoming = "/api/v1/messaging/kannel/incoming";
+
+    for key in ["", "wrong"] {
+        let r = app
+            .client
+            .post(app.url(incoming))
+            .query(&[("key", key)])
+            .header("x-kannel-from", "+218912345678")
+            .body("STOP")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "key {key:?}");
+    }
+    assert!(outbox(&app).await.is_empty(), "nothing queued");
+
+    // STOP in Arabic, as UCS-2 from a phone: the number opts out and is told so.
+    let stop: Vec<u8> = " إيقاف. "
+        .encode_utf16()
+        .flat_map(|u| u.to_be_bytes())
+        .collect();
+    let r = app
+        .client
+        .post(app.url(incoming))
+        .query(&[("key", "callback-key-for-tests")])
+        .header("x-kannel-from", "00218912345678")
+        .header("x-kannel-to", "1415")
+        .header("content-type", "text/plain; charset=\"UTF-16BE\"")
+        .body(stop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "",
+        "Kannel sends no reply of its own"
+    );
+    let out = outbox(&app).await;
+    assert_eq!(out.len(), 1, "one confirmation");
+    assert_eq!(out[0].recipient, "+218912345678");
+    assert_eq!(out[0].kind, diwan_domain::messaging::Kind::Transactional);
+    {
+        let mut tx = app.services.store.read().await.unwrap();
+        let opted = tx
+            .opted_out(Channel::Sms, &["+218912345678".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(opted, vec!["+218912345678".to_owned()]);
+        let got = tx.list_incoming(None, 10).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].body, " إيقاف. ");
+        assert_eq!(got[0].action, "opt_out");
+    }
+    // START by Kannel's get-url, in Latin letters: back in.
+    let r = app
+        .client
+        .get(app.url(incoming))
+        .query(&[
+            ("key", "callback-key-for-tests"),
+            ("from", "+218912345678"),
+            ("to", "1415"),
+            ("text", "start"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    {
+        let mut tx = app.services.store.read().await.unwrap();
+        let opted = tx
+            .opted_out(Channel::Sms, &["+218912345678".to_owned()])
+            .await
+            .unwrap();
+        assert!(opted.is_empty(), "opted back in");
+    }
+    assert_eq!(outbox(&app).await.len(), 2, "a second confirmation");
+    let audit = app
+        .get("/api/v1/audit?action=message.opt", Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the audit log");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| s(i, "action"))
+        .collect();
+    assert_eq!(actions, ["message.opt_in", "message.opt_out"], "{audit}");
+
+    // Reports: signed for their message only.
+    let m = app
+        .post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"to": "0912345678", "text": "x"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an SMS");
+    let id: uuid::Uuid = s(&m, "id").parse().unwrap();
+    let other = uuid::Uuid::now_v7();
+    let sig = diwan_services::messaging::kannel::sign("callback-key-for-tests", id);
+    let report = |id: String, sig: String, kind: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url("/api/v1/messaging/kannel/reports"))
+                .query(&[
+                    ("id", id.as_str()),
+                    ("sig", sig.as_str()),
+                    ("type", kind),
+                    ("answer", "ACK/"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        report(id.to_string(), "00".repeat(16), "1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        report(other.to_string(), sig.clone(), "1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        report(id.to_string(), sig.clone(), "3").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        report(id.to_string(), sig.clone(), "8").await,
+        StatusCode::NO_CONTENT
+    );
+    let got = app
+        .get(&format!("/api/v1/messages/{id}"), Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the message");
+    assert_eq!(s(&got, "state"), "sent");
+    assert_eq!(
+        report(id.to_string(), sig.clone(), "1").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        report(id.to_string(), sig.clone(), "8").await,
+        StatusCode::NO_CONTENT,
+        "late, changes nothing"
+    );
+    let got = app
+        .get(&format!("/api/v1/messages/{id}"), Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the message");
+    assert_eq!(s(&got, "state"), "delivered");
+    assert!(got["delivered_at"].is_string(), "{got}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_gateway_is_tried_again_later() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(|s| {
+        s.services.messaging.kannel = Some(diwan_services::messaging::kannel::Kannel {
+            sendsms_url: format!("http://127.0.0.1:{port}/cgi-bin/sendsms")
+                .parse()
+                .unwrap(),
+            username: "diwan".into(),
+            password: "x".into(),
+            sender: "1415".into(),
+            callback_base: "http://127.0.0.1:1".parse().unwrap(),
+        });
+    })
+    .await;
+    let admin = app.sign_in("admin").await;
+    let m = app
+        .post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"to": "0912345678", "text": "x", "kind": "transactional"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an SMS");
+    let path = format!("/api/v1/messages/{}", s(&m, "id"));
+    let mut got = serde_json::Value::Null;
+    for _ in 0..100 {
+        got = app
+            .get(&path, Some(&admin))
+            .await
+            .expect(StatusCode::OK, "the message");
+        if got["attempts"] == 1 && s(&got, "state") == "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(got["attempts"], 1, "{got}");
+    assert_eq!(s(&got, "state"), "queued", "tried again later: {got}");
+    assert!(s(&got, "error").starts_with("gateway unreachable"), "{got}");
+    let out = outbox(&app).await;
+    let wait = out[0].next_attempt_at - out[0].updated_at;
+    assert_eq!(wait.num_seconds(), 30, "the first retry after 30 s");
+    assert_eq!(out[0].state, State::Queued);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_sms_shows_its_cost_before_it_is_sent() {
+    let app = TestApp::spawn_with(|s| {
+        s.services.messaging.price_per_part = 25;
+    })
+    .await;
+    let [admin, head_trp, head_bgz] = app
+        .sign_in_all(["admin", "head.tripoli", "head.benghazi"])
+        .await;
+    let trp = app.org("M-TRP").id.to_string();
+    let bgz = app.org("M-BEN").id.to_string();
+    for (nn, mobile, municipality, opt_out) in [
+        ("119850000001", "0911000001", &trp, false),
+        ("219900000002", "0911000002", &trp, false),
+        ("119750000003", "0911000003", &trp, true),
+        ("119800000004", "0921000004", &bgz, false),
+        ("119800000005", "", &trp, false),
+    ] {
+        app.post(
+            "/api/v1/persons",
+            Some(&admin),
+            json!({"national_number": nn, "name_ar": "سالم علي", "mobiles": [mobile],
+                   "municipality_id": municipality, "sms_opt_out": opt_out}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a person");
+    }
+    let b = app.browser("admin").await;
+    let page = b.get("/messages/new").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = "الاستعلام الوطني: هل توافق على المشروع؟ أجب ١ نعم أو ٢ لا";
+    let preview = b
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &b.csrf),
+                ("text", text),
+                ("municipality", &trp),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    let html = &preview.text;
+    assert!(html.contains("UCS-2"), "the encoding is shown");
+    let dd = |label: &str| -> String {
+        let at = html.find(label).unwrap_or_else(|| panic!("{label} shown"));
+        let rest = &html[at..];
+        let start = rest.find("<dd").unwrap();
+        let end = rest.find("</dd>").unwrap();
+        let inner = &rest[start..end];
+        inner[inner.find('>').unwrap() + 1..].to_owned()
+    };
+    let chars = dd("عدد الأحرف");
+    assert!(
+        chars.starts_with(&format!("{} (", text.chars().count()))
+            && chars.contains(&text.encode_utf16().count().to_string()),
+        "{chars}"
+    );
+    assert_eq!(dd("الأجزاء في كل رسالة"), "1");
+    assert_eq!(
+        dd("المستلمون</dt>"),
+        "2",
+        "two residents of Tripoli with a mobile, one opted out"
+    );
+    assert_eq!(dd("مجموع الأجزاء"), "2");
+    assert!(dd("التكلفة").contains("0.050"), "{}", dd("التكلفة"));
+
+    let sent = b
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &b.csrf),
+                ("text", text),
+                ("municipality", &trp),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let to = sent.header("location").unwrap().to_owned();
+    assert!(to.starts_with("/messages/batches/"), "{to}");
+    let page = b.get(&to).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("http-equiv=\"refresh\""),
+        "refreshes while queued"
+    );
+    let batch_id = to.trim_start_matches("/messages/batches/");
+    let batch = app
+        .get(&format!("/api/v1/message-batches/{batch_id}"), Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the batch");
+    assert_eq!(batch["total"], 2, "{batch}");
+    let mut recipients: Vec<String> = outbox(&app)
+        .await
+        .into_iter()
+        .map(|m| m.recipient)
+        .collect();
+    recipients.sort();
+    assert_eq!(recipients, ["+218911000001", "+218911000002"]);
+
+    // A municipality's head writes to his own residents only.
+    let hb = app.browser("head.benghazi").await;
+    let refused = hb
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &hb.csrf),
+                ("text", "x"),
+                ("municipality", &trp),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let own = hb
+        .post_form(
+            "/messages/new",
+            &[("csrf", &hb.csrf), ("text", "x"), ("action", "send")],
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::SEE_OTHER, "{}", own.text);
+    app.get(
+        &format!("/api/v1/message-batches/{batch_id}"),
+        Some(&head_bgz),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", "the ministry's batch");
+    app.get(
+        &format!("/api/v1/message-batches/{batch_id}"),
+        Some(&head_trp),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", "the ministry's batch");
+    let clerk = app.browser("clerk.tripoli").await;
+    assert_eq!(
+        clerk.get("/messages/new").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(clerk.get("/messages").await.status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}

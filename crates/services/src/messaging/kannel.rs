@@ -1,0 +1,317 @@
+//! SMS through Kannel: its HTTP `sendsms` interface out, its delivery
+//! reports (`dlr-url`) and the SMS persons send (`sms-service` `post-url`)
+//! back in.
+//!
+//! Each message goes with a `dlr-url` that names it and carries a signature
+//! of its id (HMAC-SHA-256 under the callback key), so that a report is
+//! taken only for the message it was made for and the key itself never
+//! leaves Diwan. Incoming SMS are posted by Kannel with the key, as its
+//! configuration says (`deploy/kannel/kannel.conf`).
+
+use super::Settings;
+use crate::audit::entry;
+use crate::{Error, Result, Services};
+use diwan_domain::messaging::{Channel, Kind, Report};
+use diwan_domain::persons::Mobile;
+use diwan_store::{IncomingMessage, OutboxMessage};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use uuid::Uuid;
+
+/// Where Kannel is and how Diwan signs in to it.
+#[derive(Debug, Clone)]
+pub struct Kannel {
+    /// `http://host:13013/cgi-bin/sendsms`.
+    pub sendsms_url: url::Url,
+    pub username: String,
+    pub password: String,
+    /// The sender shown to persons (the short code, `1415`).
+    pub sender: String,
+    /// Diwan's address as Kannel reaches it, for delivery reports.
+    pub callback_base: url::Url,
+}
+
+/// How an attempt to hand a message over failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth trying again later: the gateway is down, busy or timed out.
+    Temporary(String),
+    /// Trying again would fail the same way.
+    Permanent(String),
+}
+
+/// The signature of a message's id in its `dlr-url`.
+pub fn sign(key: &str, id: Uuid) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
+    mac.update(id.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+fn signature_holds(key: &str, id: Uuid, sig: &str) -> bool {
+    let Ok(sent) = hex::decode(sig) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
+    mac.update(id.as_bytes());
+    mac.verify_truncated_left(&sent).is_ok() && sent.len() == 16
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+impl Kannel {
+    /// The `sendsms` request for `m`.
+    pub fn request(&self, m: &OutboxMessage, settings: &Settings) -> url::Url {
+        let count = diwan_domain::messaging::sms::count(&m.body);
+        let mut dlr = self.callback_base.clone();
+        dlr.set_path("/api/v1/messaging/kannel/reports");
+        let sig = settings
+            .callback_key
+            .as_deref()
+            .map(|k| sign(k, m.id))
+            .unwrap_or_default();
+        // Kannel fills `%d` (the report's type) and `%A` (the operator's
+        // answer); the rest is Diwan's own.
+        let dlr = format!("{dlr}?id={}&sig={sig}&type=%d&answer=%A", m.id);
+        let mut u = self.sendsms_url.clone();
+        u.query_pairs_mut()
+            .append_pair("username", &self.username)
+            .append_pair("password", &self.password)
+            .append_pair("from", &self.sender)
+            .append_pair("to", &m.recipient)
+            .append_pair("text", &m.body)
+            // Kannel turns the UTF-8 text into UCS-2 (UTF-16BE) itself.
+            .append_pair("charset", "UTF-8")
+            .append_pair("coding", &count.encoding.kannel_coding().to_string())
+            .append_pair("dlr-mask", "27")
+            .append_pair("dlr-url", &dlr);
+        u
+    }
+
+    /// Hands `m` to Kannel.
+    pub async fn send(
+        &self,
+        http: &reqwest::Client,
+        m: &OutboxMessage,
+        settings: &Settings,
+    ) -> Result<(), SendError> {
+        let answer = http
+            .get(self.request(m, settings))
+            .send()
+            .await
+            .map_err(|e| SendError::Temporary(format!("gateway unreachable: {e}")))?;
+        let status = answer.status();
+        let body = answer.text().await.unwrap_or_default();
+        let body: String = body.trim().chars().take(200).collect();
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            // Kannel answers 503 when its queue is full, 500 on its own errors.
+            408 | 429 | 500..=599 => Err(SendError::Temporary(format!("{status}: {body}"))),
+            _ => Err(SendError::Permanent(format!("{status}: {body}"))),
+        }
+    }
+}
+
+/// What an incoming SMS asks for, by its words.
+fn keyword_of(settings: &Settings, text: &str) -> &'static str {
+    let word: String = text
+        .trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "،؟".contains(c))
+        .to_uppercase();
+    let is = |words: &[String]| words.iter().any(|w| w.to_uppercase() == word);
+    if is(&settings.opt_out_words) {
+        "opt_out"
+    } else if is(&settings.opt_in_words) {
+        "opt_in"
+    } else {
+        "none"
+    }
+}
+
+/// A delivery report as Kannel calls it.
+#[derive(Debug, Clone, Default)]
+pub struct ReportForm {
+    pub id: String,
+    pub sig: String,
+    pub kind: String,
+    pub answer: Option<String>,
+}
+
+/// An SMS as Kannel posts it.
+#[derive(Debug, Clone, Default)]
+pub struct IncomingForm {
+    pub key: String,
+    pub from: String,
+    pub to: String,
+    pub text: String,
+}
+
+impl Services {
+    /// Applies a delivery report to its message. A report with a wrong
+    /// signature is refused as unauthenticated; one for a message it does
+    /// not move (late, twice) changes nothing and is accepted.
+    pub async fn kannel_report(&self, f: ReportForm) -> Result<()> {
+        let key = self
+            .messaging()
+            .callback_key
+            .as_deref()
+            .ok_or_else(Error::unauthenticated)?;
+        let id = Uuid::parse_str(f.id.trim()).map_err(|_| Error::unauthenticated())?;
+        if !signature_holds(key, id, f.sig.trim()) {
+            return Err(Error::unauthenticated());
+        }
+        let kind: u32 = f
+            .kind
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid("type", diwan_domain::Reason::FieldInvalid))?;
+        let Some(report) = Report::from_kannel(kind) else {
+            return Err(Error::invalid("type", diwan_domain::Reason::FieldInvalid));
+        };
+        let error = match report {
+            Report::Undelivered | Report::Rejected => Some(
+                f.answer
+                    .as_deref()
+                    .map(|a| a.chars().take(200).collect::<String>())
+                    .filter(|a| !a.trim().is_empty())
+                    .unwrap_or_else(|| "rejected by the operator".into()),
+            ),
+            _ => None,
+        };
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        if let Some((_, after)) = tx.apply_report(id, report, error.as_deref(), now).await? {
+            metrics::counter!("diwan_messages_reported_total", "channel" => "sms", "state" => after.as_str())
+                .increment(1);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records an SMS a person sent; a reply of an opt-out word opts the
+    /// number out of bulk SMS and one of an opt-in word back in, each
+    /// audited and confirmed by one SMS.
+    pub async fn kannel_incoming(&self, f: IncomingForm) -> Result<IncomingMessage> {
+        let key = self
+            .messaging()
+            .callback_key
+            .as_deref()
+            .ok_or_else(Error::unauthenticated)?;
+        if !same_secret(key, f.key.trim()) {
+            return Err(Error::unauthenticated());
+        }
+        let sender = match Mobile::parse(&f.from) {
+            Ok(m) => m.to_string(),
+            Err(_) => f.from.trim().chars().take(32).collect(),
+        };
+        if sender.is_empty() {
+            return Err(Error::invalid("from", diwan_domain::Reason::FieldRequired));
+        }
+        let text: String = f.text.chars().take(2000).collect();
+        let action = keyword_of(self.messaging(), &text);
+        let now = self.now();
+        let m = IncomingMessage {
+            id: Uuid::now_v7(),
+            channel: Channel::Sms,
+            sender: sender.clone(),
+            receiver: f.to.trim().chars().take(32).collect(),
+            body: text,
+            action: action.into(),
+            received_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_incoming(&m).await?;
+        let mut audit = vec![entry(
+            None,
+            now,
+            "message.receive",
+            "incoming_message",
+            Some(m.id.to_string()),
+            json!({"channel": "sms", "action": action}),
+        )];
+        if action != "none" {
+            let out = action == "opt_out";
+            tx.set_opt_out(Channel::Sms, &sender, out.then_some(now))
+                .await?;
+            audit.push(entry(
+                None,
+                now,
+                if out {
+                    "message.opt_out"
+                } else {
+                    "message.opt_in"
+                },
+                "address",
+                Some(sender.clone()),
+                json!({"channel": "sms", "via": "sms", "incoming": m.id}),
+            ));
+            if let Ok(to) = Mobile::parse(&sender) {
+                let ministry = self.ministry(&mut *tx).await?;
+                let text = if out {
+                    "تم إيقاف الرسائل العامة إلى هذا الرقم. للاشتراك مجددا أرسل START أو اشتراك."
+                } else {
+                    "تم الاشتراك مجددا في الرسائل العامة. للإيقاف أرسل STOP أو إيقاف."
+                };
+                super::queue_sms(
+                    &mut *tx,
+                    super::Sms {
+                        org_id: ministry.id,
+                        // Sent whatever the number chose: it confirms the choice.
+                        kind: Kind::Transactional,
+                        to,
+                        person_id: None,
+                        language: "ar".into(),
+                        text: text.into(),
+                        batch_id: None,
+                    },
+                    now,
+                    self.messaging().sms_validity,
+                )
+                .await?;
+            }
+        }
+        tx.append_audit(&audit).await?;
+        tx.commit().await?;
+        self.messages_waiting.notify_one();
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_of_one_message_under_one_key() {
+        let id = Uuid::now_v7();
+        let s = sign("k1", id);
+        assert_eq!(s.len(), 32);
+        assert!(signature_holds("k1", id, &s));
+        assert!(!signature_holds("k2", id, &s));
+        assert!(!signature_holds("k1", Uuid::now_v7(), &s));
+        assert!(!signature_holds("k1", id, &s[..30]));
+        assert!(!signature_holds("k1", id, "zz"));
+    }
+
+    #[test]
+    fn keywords_are_read_without_case_or_punctuation() {
+        let s = Settings::default();
+        assert_eq!(keyword_of(&s, " stop! "), "opt_out");
+        assert_eq!(keyword_of(&s, "إيقاف"), "opt_out");
+        assert_eq!(keyword_of(&s, "توقف."), "opt_out");
+        assert_eq!(keyword_of(&s, "Start"), "opt_in");
+        assert_eq!(keyword_of(&s, "اشتراك"), "opt_in");
+        assert_eq!(keyword_of(&s, "stop please"), "none");
+        assert_eq!(keyword_of(&s, "نعم"), "none");
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+    }
+}

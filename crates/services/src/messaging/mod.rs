@@ -1,0 +1,432 @@
+//! Messaging: the outbox every capability queues its SMS and e-mail in,
+//! bulk SMS to the registry's persons, and reading how messages fared.
+//!
+//! A message is written in the transaction of the change that causes it
+//! ([`queue_sms`]); the worker ([`worker`]) delivers it after commit through
+//! the gateway ([`kannel`]), whose reports and the replies of persons come
+//! back through [`Services::kannel_report`] and [`Services::kannel_incoming`].
+//! Administrators send and follow every message; a municipality's head
+//! those of his municipality; auditors read them all.
+
+pub mod kannel;
+pub mod worker;
+
+use crate::audit::record;
+use crate::error::Problems;
+use crate::frame::Shown;
+use crate::{Caller, Error, Result, Services};
+use chrono::{DateTime, Utc};
+use diwan_domain::messaging::sms::{self, SmsCount};
+use diwan_domain::messaging::{Channel, Kind, State};
+use diwan_domain::persons::Mobile;
+use diwan_domain::{Reason, Role};
+use diwan_store::{Audience, MessageBatch, OutboxMessage, OutboxQuery, StateCount, Tx};
+use serde_json::json;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The most messages one page shows.
+pub const PAGE: i64 = 50;
+
+/// The longest SMS Diwan sends, in parts (Kannel joins them).
+pub const MAX_PARTS: usize = 10;
+
+/// How messaging is set up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The SMS gateway; without one, SMS stay queued.
+    pub kannel: Option<kannel::Kannel>,
+    /// The secret Kannel's reports and incoming SMS are checked with.
+    pub callback_key: Option<String>,
+    /// SMS handed to the gateway per second, on this node.
+    pub sms_per_second: u32,
+    /// How long a worker holds a message it is sending. A message whose
+    /// worker stopped is sent again only after this, unless a report of it
+    /// came meanwhile.
+    pub lease: Duration,
+    /// A message not sent within this time expires.
+    pub sms_validity: Duration,
+    /// The price of one SMS part, in dirhams (thousandths of a dinar).
+    pub price_per_part: i64,
+    /// Replies that opt a number out of bulk SMS, and back in (compared
+    /// without case, spaces and punctuation around them).
+    pub opt_out_words: Vec<String>,
+    pub opt_in_words: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            kannel: None,
+            callback_key: None,
+            sms_per_second: 100,
+            lease: Duration::from_secs(120),
+            sms_validity: Duration::from_secs(24 * 3600),
+            price_per_part: 0,
+            opt_out_words: ["STOP", "إيقاف", "توقف", "ARRET"]
+                .map(String::from)
+                .to_vec(),
+            opt_in_words: ["START", "اشتراك", "REPRISE"].map(String::from).to_vec(),
+        }
+    }
+}
+
+/// Whose messages `c` sees: every organization's (`None`) or its own. To
+/// the other roles no message exists (not found, as a case of another
+/// organization is).
+fn sight(c: &Caller) -> Result<Option<Uuid>> {
+    match c.role {
+        Role::Admin | Role::Auditor => Ok(None),
+        Role::MunicipalHead => Ok(Some(c.org_id)),
+        _ => Err(Error::not_found()),
+    }
+}
+
+/// Whether `c` may send messages.
+fn may_send(c: &Caller) -> bool {
+    c.can_write() && matches!(c.role, Role::Admin | Role::MunicipalHead)
+}
+
+/// An SMS for the outbox, to be queued with [`queue_sms`].
+#[derive(Debug, Clone)]
+pub struct Sms {
+    pub org_id: Uuid,
+    pub kind: Kind,
+    pub to: Mobile,
+    pub person_id: Option<Uuid>,
+    pub language: String,
+    pub text: String,
+    pub batch_id: Option<Uuid>,
+}
+
+/// Queues `s` in `tx`, the transaction of the change that causes it; the
+/// worker sends it once that commits.
+pub async fn queue_sms(
+    tx: &mut dyn Tx,
+    s: Sms,
+    now: DateTime<Utc>,
+    validity: Duration,
+) -> Result<OutboxMessage> {
+    let count = sms::count(&s.text);
+    let m = OutboxMessage {
+        id: Uuid::now_v7(),
+        batch_id: s.batch_id,
+        org_id: s.org_id,
+        channel: Channel::Sms,
+        kind: s.kind,
+        recipient: s.to.to_string(),
+        person_id: s.person_id,
+        language: s.language,
+        subject: None,
+        body: s.text,
+        parts: count.parts as i32,
+        state: State::Queued,
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: None,
+        expires_at: now + validity,
+        error: None,
+        created_at: now,
+        sent_at: None,
+        delivered_at: None,
+        updated_at: now,
+    };
+    tx.queue_messages(std::slice::from_ref(&m)).await?;
+    Ok(m)
+}
+
+/// A text checked to be sendable as an SMS: not blank, at most
+/// [`MAX_PARTS`] parts.
+pub fn check_text(field: &str, text: &str) -> Result<SmsCount> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid(field, Reason::FieldRequired));
+    }
+    let c = sms::count(text);
+    if c.parts > MAX_PARTS {
+        return Err(Error::invalid(field, Reason::FieldTooLong));
+    }
+    Ok(c)
+}
+
+/// One SMS as a form or the API sends it.
+#[derive(Debug, Clone, Default)]
+pub struct SendForm {
+    pub to: String,
+    pub text: String,
+    /// `transactional` or `bulk`; bulk when not given.
+    pub kind: Option<String>,
+}
+
+/// A bulk SMS as the compose page sends it.
+#[derive(Debug, Clone, Default)]
+pub struct BulkForm {
+    pub text: String,
+    /// Residents of these municipalities; everyone when empty.
+    pub municipalities: Vec<Uuid>,
+}
+
+/// What a bulk SMS will cost, shown before it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub count: SmsCount,
+    pub recipients: i64,
+    pub total_parts: i64,
+    /// In dirhams.
+    pub cost: i64,
+    pub price_per_part: i64,
+}
+
+/// A batch and how its messages fared.
+#[derive(Debug, Clone)]
+pub struct BatchView {
+    pub batch: MessageBatch,
+    pub counts: Vec<StateCount>,
+}
+
+impl BatchView {
+    /// Messages of the batch in `state`.
+    pub fn count(&self, state: State) -> i64 {
+        self.counts
+            .iter()
+            .filter(|c| c.state == state)
+            .map(|c| c.count)
+            .sum()
+    }
+}
+
+/// The messaging page: recent batches and messages.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub batches: Vec<MessageBatch>,
+    pub messages: Vec<OutboxMessage>,
+    pub next: Option<Uuid>,
+    pub counts: Vec<StateCount>,
+    pub gateway: bool,
+}
+
+impl Services {
+    /// The messaging settings.
+    pub fn messaging(&self) -> &Settings {
+        &self.config.messaging
+    }
+
+    /// Queues one SMS to a number, on behalf of the caller's organization.
+    pub async fn send_sms(&self, caller: &Caller, f: SendForm) -> Result<OutboxMessage> {
+        if !may_send(caller) {
+            return Err(Error::forbidden());
+        }
+        let mut p = Problems::default();
+        let to =
+            p.take(Mobile::parse(&f.to).map_err(|_| Error::invalid("to", Reason::MobileInvalid)))?;
+        let kind = match f.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            None => Some(Kind::Bulk),
+            Some(k) => {
+                p.take(Kind::parse(k).ok_or_else(|| Error::invalid("kind", Reason::KindUnknown)))?
+            }
+        };
+        p.take(check_text("text", &f.text))?;
+        p.finish()?;
+        let (Some(to), Some(kind)) = (to, kind) else {
+            return Err(Error::Internal(
+                "an SMS form passed its checks incomplete".into(),
+            ));
+        };
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let m = queue_sms(
+            &mut *tx,
+            Sms {
+                org_id: caller.org_id,
+                kind,
+                to,
+                person_id: None,
+                language: caller.locale.clone().unwrap_or_else(|| "ar".into()),
+                text: f.text,
+                batch_id: None,
+            },
+            now,
+            self.messaging().sms_validity,
+        )
+        .await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "message.queue",
+            "message",
+            Some(m.id.to_string()),
+            json!({"channel": "sms", "kind": m.kind.as_str(), "parts": m.parts}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.messages_waiting.notify_one();
+        Ok(m)
+    }
+
+    /// The audience of a bulk SMS, limited to what the caller may reach: a
+    /// municipality's head writes to his own residents only.
+    fn audience(&self, caller: &Caller, municipalities: &[Uuid]) -> Result<Audience> {
+        match sight(caller)? {
+            Some(own) if municipalities.iter().any(|m| *m != own) => {
+                Err(Error::invalid("municipalities", Reason::MunicipalityNotOwn))
+            }
+            Some(own) => Ok(Audience {
+                municipalities: vec![own],
+            }),
+            None => Ok(Audience {
+                municipalities: municipalities.to_vec(),
+            }),
+        }
+    }
+
+    /// What a bulk SMS would take: its encoding, parts, recipients and cost.
+    pub async fn preview_bulk(&self, caller: &Caller, f: &BulkForm) -> Result<Preview> {
+        if !may_send(caller) {
+            return Err(Error::forbidden());
+        }
+        let count = check_text("text", &f.text)?;
+        let audience = self.audience(caller, &f.municipalities)?;
+        let mut tx = self.store.read().await?;
+        let recipients = tx.count_audience(&audience).await?;
+        let total_parts = recipients * count.parts as i64;
+        Ok(Preview {
+            count,
+            recipients,
+            total_parts,
+            cost: total_parts.saturating_mul(self.messaging().price_per_part),
+            price_per_part: self.messaging().price_per_part,
+        })
+    }
+
+    /// Queues a bulk SMS to every person of the audience with a mobile
+    /// number who has not opted out, in one transaction with its audit
+    /// record; the worker sends them after commit.
+    pub async fn send_bulk(&self, caller: &Caller, f: BulkForm) -> Result<MessageBatch> {
+        if !may_send(caller) {
+            return Err(Error::forbidden());
+        }
+        let count = check_text("text", &f.text)?;
+        let audience = self.audience(caller, &f.municipalities)?;
+        let now = self.now();
+        let mut batch = MessageBatch {
+            id: Uuid::now_v7(),
+            org_id: caller.org_id,
+            created_by: Some(caller.user_id),
+            channel: Channel::Sms,
+            kind: Kind::Bulk,
+            subject: None,
+            body: f.text,
+            total: 0,
+            created_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        let orgs = self.cache.orgs(&mut *tx).await?;
+        if audience
+            .municipalities
+            .iter()
+            .any(|m| !orgs.iter().any(|o| o.id == *m))
+        {
+            return Err(Error::invalid(
+                "municipalities",
+                Reason::MunicipalityUnknown,
+            ));
+        }
+        tx.insert_message_batch(&batch).await?;
+        let expires = now + self.messaging().sms_validity;
+        batch.total = tx
+            .queue_audience(&batch, &audience, count.parts as i32, expires)
+            .await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "message.batch_queue",
+            "message_batch",
+            Some(batch.id.to_string()),
+            json!({"channel": "sms", "recipients": batch.total, "parts": count.parts,
+                   "encoding": count.encoding.as_str(), "municipalities": audience.municipalities}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.messages_waiting.notify_one();
+        Ok(batch)
+    }
+
+    /// One message, if the caller may see it.
+    pub async fn outbox_message(&self, caller: &Caller, id: Uuid) -> Result<Shown<OutboxMessage>> {
+        let own = sight(caller)?;
+        let mut tx = self.store.read().await?;
+        let m = tx
+            .get_outbox_message(id)
+            .await?
+            .filter(|m| own.is_none_or(|o| o == m.org_id))
+            .ok_or_else(Error::not_found)?;
+        let frame = self.frame_in(&mut *tx, caller).await?;
+        Ok(Shown { frame, body: m })
+    }
+
+    /// One batch and how its messages fared, if the caller may see it.
+    pub async fn message_batch(&self, caller: &Caller, id: Uuid) -> Result<Shown<BatchView>> {
+        let own = sight(caller)?;
+        let mut tx = self.store.read().await?;
+        let batch = tx
+            .get_message_batch(id)
+            .await?
+            .filter(|b| own.is_none_or(|o| o == b.org_id))
+            .ok_or_else(Error::not_found)?;
+        let counts = tx.message_counts(Some(id)).await?;
+        let frame = self.frame_in(&mut *tx, caller).await?;
+        Ok(Shown {
+            frame,
+            body: BatchView { batch, counts },
+        })
+    }
+
+    /// The messaging page: the newest batches and a page of messages.
+    pub async fn messages_page(
+        &self,
+        caller: &Caller,
+        state: Option<State>,
+        before: Option<Uuid>,
+    ) -> Result<Shown<Overview>> {
+        let own = sight(caller)?;
+        let mut tx = self.store.read().await?;
+        let batches = tx.list_message_batches(own, 10).await?;
+        let mut messages = tx
+            .list_outbox(&OutboxQuery {
+                org_id: own,
+                state,
+                before,
+                limit: PAGE + 1,
+                ..OutboxQuery::default()
+            })
+            .await?;
+        let next = if messages.len() as i64 > PAGE {
+            messages.truncate(PAGE as usize);
+            messages.last().map(|m| m.id)
+        } else {
+            None
+        };
+        let counts = match own {
+            None => tx.message_counts(None).await?,
+            Some(_) => Vec::new(),
+        };
+        let frame = self.frame_in(&mut *tx, caller).await?;
+        Ok(Shown {
+            frame,
+            body: Overview {
+                batches,
+                messages,
+                next,
+                counts,
+                gateway: self.messaging().kannel.is_some(),
+            },
+        })
+    }
+
+    /// Messages per channel and state, for the metrics.
+    pub async fn message_counts(&self) -> Result<Vec<StateCount>> {
+        let mut tx = self.store.read().await?;
+        Ok(tx.message_counts(None).await?)
+    }
+}

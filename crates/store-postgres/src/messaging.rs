@@ -1,0 +1,476 @@
+//! The outbox on PostgreSQL. Workers of several nodes take different
+//! messages (`FOR UPDATE SKIP LOCKED`).
+
+use crate::convert::*;
+use crate::PostgresTx;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diwan_domain::messaging::{Channel, Report, State};
+use diwan_store::*;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+fn message_from(r: &PgRow) -> Result<OutboxMessage> {
+    Ok(OutboxMessage {
+        id: r.try_get("id").map_err(db)?,
+        batch_id: r.try_get("batch_id").map_err(db)?,
+        org_id: r.try_get("org_id").map_err(db)?,
+        channel: parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
+        kind: parse(&r.try_get::<String, _>("kind").map_err(db)?, "kind")?,
+        recipient: r.try_get("recipient").map_err(db)?,
+        person_id: r.try_get("person_id").map_err(db)?,
+        language: r.try_get("language").map_err(db)?,
+        subject: r.try_get("subject").map_err(db)?,
+        body: r.try_get("body").map_err(db)?,
+        parts: r.try_get("parts").map_err(db)?,
+        state: parse(&r.try_get::<String, _>("state").map_err(db)?, "state")?,
+        attempts: r.try_get("attempts").map_err(db)?,
+        next_attempt_at: r.try_get("next_attempt_at").map_err(db)?,
+        lease_until: r.try_get("lease_until").map_err(db)?,
+        expires_at: r.try_get("expires_at").map_err(db)?,
+        error: r.try_get("error").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        sent_at: r.try_get("sent_at").map_err(db)?,
+        delivered_at: r.try_get("delivered_at").map_err(db)?,
+        updated_at: r.try_get("updated_at").map_err(db)?,
+    })
+}
+
+fn batch_from(r: &PgRow) -> Result<MessageBatch> {
+    Ok(MessageBatch {
+        id: r.try_get("id").map_err(db)?,
+        org_id: r.try_get("org_id").map_err(db)?,
+        created_by: r.try_get("created_by").map_err(db)?,
+        channel: parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
+        kind: parse(&r.try_get::<String, _>("kind").map_err(db)?, "kind")?,
+        subject: r.try_get("subject").map_err(db)?,
+        body: r.try_get("body").map_err(db)?,
+        total: r.try_get("total").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+    })
+}
+
+fn incoming_from(r: &PgRow) -> Result<IncomingMessage> {
+    Ok(IncomingMessage {
+        id: r.try_get("id").map_err(db)?,
+        channel: parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
+        sender: r.try_get("sender").map_err(db)?,
+        receiver: r.try_get("receiver").map_err(db)?,
+        body: r.try_get("body").map_err(db)?,
+        action: r.try_get("action").map_err(db)?,
+        received_at: r.try_get("received_at").map_err(db)?,
+    })
+}
+
+/// `AND p.municipality_id IN (…)` when the audience names municipalities.
+fn push_audience(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
+    qb.push(
+        " FROM persons p JOIN person_mobiles pm ON pm.person_id = p.id AND pm.position = 0 \
+         WHERE p.sms_opt_out_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM message_opt_outs o WHERE o.channel = 'sms' AND o.address = pm.mobile)",
+    );
+    if !a.municipalities.is_empty() {
+        qb.push(" AND p.municipality_id IN (");
+        let mut s = qb.separated(", ");
+        for m in &a.municipalities {
+            s.push_bind(*m);
+        }
+        qb.push(")");
+    }
+}
+
+#[async_trait]
+impl MessageRead for PostgresTx {
+    async fn get_outbox_message(&mut self, id: Uuid) -> Result<Option<OutboxMessage>> {
+        let r = sqlx::query("SELECT * FROM messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.conn().await?)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(message_from).transpose()
+    }
+
+    async fn list_outbox(&mut self, q: &OutboxQuery) -> Result<Vec<OutboxMessage>> {
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT * FROM messages WHERE 1 = 1");
+        if let Some(o) = q.org_id {
+            qb.push(" AND org_id = ").push_bind(o);
+        }
+        if let Some(b) = q.batch_id {
+            qb.push(" AND batch_id = ").push_bind(b);
+        }
+        if let Some(s) = q.state {
+            qb.push(" AND state = ").push_bind(s.as_str());
+        }
+        if let Some(r) = &q.recipient {
+            qb.push(" AND recipient = ").push_bind(r.clone());
+        }
+        if let Some(b) = q.before {
+            qb.push(" AND id < ").push_bind(b);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(q.limit);
+        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+        rows.iter().map(message_from).collect()
+    }
+
+    async fn get_message_batch(&mut self, id: Uuid) -> Result<Option<MessageBatch>> {
+        let r = sqlx::query("SELECT * FROM message_batches WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.conn().await?)
+            .await
+            .map_err(db)?;
+        r.as_ref().map(batch_from).transpose()
+    }
+
+    async fn list_message_batches(
+        &mut self,
+        org_id: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<MessageBatch>> {
+        let rows = sqlx::query(
+            "SELECT * FROM message_batches WHERE ($1::uuid IS NULL OR org_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(self.conn().await?)
+        .await
+        .map_err(db)?;
+        rows.iter().map(batch_from).collect()
+    }
+
+    async fn message_counts(&mut self, batch_id: Option<Uuid>) -> Result<Vec<StateCount>> {
+        let rows = match batch_id {
+            Some(b) => sqlx::query(
+                "SELECT channel, state, COUNT(*) AS n FROM messages WHERE batch_id = $1 GROUP BY channel, state",
+            )
+            .bind(b)
+            .fetch_all(self.conn().await?)
+            .await,
+            None => sqlx::query(
+                "SELECT channel, state, COUNT(*) AS n FROM messages GROUP BY channel, state",
+            )
+            .fetch_all(self.conn().await?)
+            .await,
+        }
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StateCount {
+                    channel: parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
+                    state: parse(&r.try_get::<String, _>("state").map_err(db)?, "state")?,
+                    count: r.try_get("n").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_audience(&mut self, audience: &Audience) -> Result<i64> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT COUNT(*)");
+        push_audience(&mut qb, audience);
+        qb.build_query_scalar()
+            .fetch_one(self.conn().await?)
+            .await
+            .map_err(db)
+    }
+
+    async fn list_incoming(
+        &mut self,
+        before: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<IncomingMessage>> {
+        let rows = sqlx::query(
+            "SELECT * FROM incoming_messages WHERE ($1::uuid IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.conn().await?)
+        .await
+        .map_err(db)?;
+        rows.iter().map(incoming_from).collect()
+    }
+
+    async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in addresses.chunks(400) {
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new("SELECT address FROM message_opt_outs WHERE channel = ");
+            qb.push_bind(channel.as_str()).push(" AND address IN (");
+            let mut s = qb.separated(", ");
+            for a in chunk {
+                s.push_bind(a.clone());
+            }
+            qb.push(")");
+            match channel {
+                Channel::Sms => qb.push(
+                    " UNION SELECT pm.mobile FROM person_mobiles pm JOIN persons p ON p.id = pm.person_id \
+                     WHERE p.sms_opt_out_at IS NOT NULL AND pm.mobile IN (",
+                ),
+                Channel::Email => qb.push(
+                    " UNION SELECT email FROM persons WHERE email_opt_out_at IS NOT NULL AND email IN (",
+                ),
+            };
+            let mut s = qb.separated(", ");
+            for a in chunk {
+                s.push_bind(a.clone());
+            }
+            qb.push(")");
+            let rows: Vec<String> = qb
+                .build_query_scalar()
+                .fetch_all(self.conn().await?)
+                .await
+                .map_err(db)?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl MessageRepo for PostgresTx {
+    async fn queue_messages(&mut self, m: &[OutboxMessage]) -> Result<()> {
+        for chunk in m.chunks(100) {
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+                "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
+                 state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, m| {
+                b.push_bind(m.id)
+                    .push_bind(m.batch_id)
+                    .push_bind(m.org_id)
+                    .push_bind(m.channel.as_str())
+                    .push_bind(m.kind.as_str())
+                    .push_bind(m.recipient.clone())
+                    .push_bind(m.person_id)
+                    .push_bind(m.language.clone())
+                    .push_bind(m.subject.clone())
+                    .push_bind(m.body.clone())
+                    .push_bind(m.parts)
+                    .push_bind(m.state.as_str())
+                    .push_bind(m.attempts)
+                    .push_bind(m.next_attempt_at)
+                    .push_bind(m.lease_until)
+                    .push_bind(m.expires_at)
+                    .push_bind(m.error.clone())
+                    .push_bind(m.created_at)
+                    .push_bind(m.sent_at)
+                    .push_bind(m.delivered_at)
+                    .push_bind(m.updated_at);
+            });
+            qb.build().execute(self.conn().await?).await.map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn insert_message_batch(&mut self, b: &MessageBatch) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO message_batches (id, org_id, created_by, channel, kind, subject, body, total, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(b.id)
+        .bind(b.org_id)
+        .bind(b.created_by)
+        .bind(b.channel.as_str())
+        .bind(b.kind.as_str())
+        .bind(&b.subject)
+        .bind(&b.body)
+        .bind(b.total)
+        .bind(b.created_at)
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn queue_audience(
+        &mut self,
+        batch: &MessageBatch,
+        audience: &Audience,
+        parts: i32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<i64> {
+        // Ids: time-ordered like the application's (the batch's own time
+        // prefix), made unique by random bytes.
+        let now = batch.created_at;
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
+             state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) \
+             SELECT (substr(",
+        );
+        qb.push_bind(batch.id)
+            .push("::text, 1, 19) || substr(gen_random_uuid()::text, 20))::uuid, ")
+            .push_bind(batch.id)
+            .push(", ")
+            .push_bind(batch.org_id)
+            .push(", 'sms', ")
+            .push_bind(batch.kind.as_str())
+            .push(", pm.mobile, p.id, p.language, NULL, ")
+            .push_bind(batch.body.clone())
+            .push(", ")
+            .push_bind(parts)
+            .push(", 'queued', 0, ")
+            .push_bind(now)
+            .push(", NULL::timestamptz, ")
+            .push_bind(expires_at)
+            .push(", NULL, ")
+            .push_bind(now)
+            .push(", NULL::timestamptz, NULL::timestamptz, ")
+            .push_bind(now);
+        push_audience(&mut qb, audience);
+        let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
+        let n = r.rows_affected() as i64;
+        sqlx::query("UPDATE message_batches SET total = total + $2 WHERE id = $1")
+            .bind(batch.id)
+            .bind(n)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(n)
+    }
+
+    async fn claim_messages(
+        &mut self,
+        channel: Channel,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>> {
+        let rows = sqlx::query(
+            "WITH due AS (SELECT id FROM messages WHERE channel = $1 AND state = 'queued' AND next_attempt_at <= $2 \
+                          ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
+                  held AS (SELECT id FROM messages WHERE channel = $1 AND state = 'sending' AND lease_until < $2 \
+                           ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             UPDATE messages SET state = 'sending', lease_until = $3, updated_at = $2 \
+             WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM held LIMIT $4) \
+             RETURNING *",
+        )
+        .bind(channel.as_str())
+        .bind(now)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(self.conn().await?)
+        .await
+        .map_err(db)?;
+        let mut out = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|m| m.next_attempt_at);
+        Ok(out)
+    }
+
+    async fn record_attempts(&mut self, a: &[Attempt]) -> Result<()> {
+        if a.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = a.iter().map(|x| x.id).collect();
+        let states: Vec<&str> = a.iter().map(|x| x.state.as_str()).collect();
+        let attempts: Vec<i32> = a.iter().map(|x| x.attempts).collect();
+        let next: Vec<DateTime<Utc>> = a.iter().map(|x| x.next_attempt_at).collect();
+        let errors: Vec<Option<String>> = a.iter().map(|x| x.error.clone()).collect();
+        let at: Vec<DateTime<Utc>> = a.iter().map(|x| x.at).collect();
+        sqlx::query(
+            "UPDATE messages m SET attempts = greatest(m.attempts, u.attempts), \
+             state = CASE WHEN m.state = 'sending' THEN u.state ELSE m.state END, \
+             next_attempt_at = CASE WHEN m.state = 'sending' THEN u.next ELSE m.next_attempt_at END, \
+             error = CASE WHEN m.state = 'sending' THEN u.error ELSE m.error END, \
+             lease_until = NULL, \
+             sent_at = CASE WHEN u.state = 'sent' THEN coalesce(m.sent_at, u.at) ELSE m.sent_at END, updated_at = u.at \
+             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[]) AS u(id, state, attempts, next, error, at) \
+             WHERE m.id = u.id",
+        )
+        .bind(&ids)
+        .bind(&states)
+        .bind(&attempts)
+        .bind(&next)
+        .bind(&errors)
+        .bind(&at)
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn apply_report(
+        &mut self,
+        id: Uuid,
+        report: Report,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(State, State)>> {
+        let r = sqlx::query("SELECT * FROM messages WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(self.conn().await?)
+            .await
+            .map_err(db)?;
+        let Some(m) = r.as_ref().map(message_from).transpose()? else {
+            return Ok(None);
+        };
+        let Some(next) = report.apply(m.state) else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), \
+             sent_at = coalesce(sent_at, $4), delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
+             WHERE id = $1 AND state = $5",
+        )
+        .bind(id)
+        .bind(next.as_str())
+        .bind(error)
+        .bind(at)
+        .bind(m.state.as_str())
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(Some((m.state, next)))
+    }
+
+    async fn expire_messages(&mut self, now: DateTime<Utc>, limit: i64) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE messages SET state = 'expired', error = 'expired', updated_at = $1 WHERE id IN ( \
+             SELECT id FROM messages WHERE state = 'queued' AND expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .bind(limit)
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(m.id)
+        .bind(m.channel.as_str())
+        .bind(&m.sender)
+        .bind(&m.receiver)
+        .bind(&m.body)
+        .bind(&m.action)
+        .bind(m.received_at)
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn set_opt_out(
+        &mut self,
+        channel: Channel,
+        address: &str,
+        opted_out_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let q = match opted_out_at {
+            Some(at) => sqlx::query(
+                "INSERT INTO message_opt_outs (channel, address, opted_out_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (channel, address) DO NOTHING",
+            )
+            .bind(channel.as_str())
+            .bind(address)
+            .bind(at),
+            None => sqlx::query("DELETE FROM message_opt_outs WHERE channel = $1 AND address = $2")
+                .bind(channel.as_str())
+                .bind(address),
+        };
+        q.execute(self.conn().await?).await.map_err(db)?;
+        Ok(())
+    }
+}

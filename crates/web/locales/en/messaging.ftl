@@ -1,0 +1,81 @@
+# Messaging: the outbox, bulk SMS, delivery.
+nav-messages = Messages
+messages-title = Messages
+messages-no-gateway = No SMS gateway is configured yet: messages wait in the queue until one is.
+messages-compose = New bulk message
+messages-counts = Messages by state
+messages-count = Count
+messages-batches = Recent batches
+messages-recipients =
+    { $count ->
+        [one] one recipient
+       *[other] { $count } recipients
+    }
+messages-outbox = Outbox
+messages-any-state = Any state
+messages-filter = Show
+messages-none = No messages.
+messages-more = Older messages
+message-title = Message
+message-channel = Channel
+message-state = State
+message-recipient = Recipient
+message-kind = Kind
+message-parts = Parts
+message-created = Created
+message-error = Reason
+message-text = Text
+message-encoding = Encoding
+message-characters =
+    { $count ->
+        [one] one character
+       *[other] { $count } characters
+    }
+message-parts-count =
+    { $count ->
+        [one] one part
+       *[other] { $count } parts
+    }
+message-attempts = Attempts
+message-next-attempt = Next attempt
+message-sent = Sent
+message-delivered = Delivered
+message-expires = Expires
+message-batch = Batch
+channel-sms = SMS
+channel-email = E-mail
+message-kind-transactional = Transactional
+message-kind-bulk = Bulk
+message-state-queued = Queued
+message-state-sending = Being sent
+message-state-sent = Sent
+message-state-delivered = Delivered
+message-state-failed = Failed
+message-state-expired = Expired
+encoding-gsm7 = GSM-7 (Latin alphabet)
+encoding-ucs2 = UCS-2 (Arabic and other scripts)
+batch-title = Message batch
+batch-recipients = Recipients
+batch-progress = Progress
+batch-done = { $done } of { $total } handled
+batch-refreshing = this page refreshes every five seconds
+compose-text-hint = Arabic is sent as UCS-2: 70 characters in a single message, 67 in each part of a long one. At most ten parts.
+compose-audience = Recipients
+compose-audience-hint = Residents of the chosen municipalities with a mobile number who have not opted out of bulk messages; everyone registered when none is chosen.
+compose-own-residents = The message goes to your municipality's residents with a mobile number who have not opted out of bulk messages.
+compose-preview = Before sending
+compose-characters = Characters
+compose-units =
+    { $count ->
+        [one] one unit
+       *[other] { $count } units
+    }
+compose-parts = Parts per message
+compose-total-parts = Total parts
+compose-cost = Cost
+compose-price = price per part
+currency-lyd = LYD
+compose-do-preview = Work out before sending
+compose-do-send = Send
+channel-unknown = The channel is not known.
+kind-unknown = The kind of message is not known.
