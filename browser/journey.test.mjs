@@ -601,6 +601,29 @@ step('the municipal clerk imports residents from a CSV file and follows the impo
   await screenshot(clerk, 'clerk-import-ar.png');
 });
 
+step('the head of Tripoli writes to its residents by SMS, sees the cost first, and follows the batch, on a phone', async () => {
+  const p = await person('head.tripoli', { phone: true, municipal: true });
+  await signIn(p, 'head.tripoli');
+  const page = p.page;
+  await navigate(p, page.getByRole('link', { name: ar('nav-messages'), exact: true }), 'nav: messages');
+  await navigate(p, page.getByRole('link', { name: ar('messages-compose'), exact: true }), 'compose');
+  const text = 'بلدية طرابلس: تبدأ حملة النظافة يوم السبت الساعة ٨ صباحًا. شاركونا.';
+  await page.getByLabel(ar('message-text')).fill(text);
+  await navigate(p, page.getByRole('button', { name: ar('compose-do-preview'), exact: true }), 'work out the cost');
+  assert.match(await detail(p, 'message-encoding'), /UCS-2/, 'Arabic goes as UCS-2');
+  assert.equal(await detail(p, 'compose-parts'), '1');
+  assert.equal(Number(await detail(p, 'batch-recipients')) >= 1, true, 'the resident registered above is reached');
+  assert.equal(await page.getByLabel(ar('message-text')).inputValue(), text, 'the text is kept');
+  await screenshot(p, 'head-compose-ar.png');
+  await navigate(p, page.getByRole('button', { name: ar('compose-do-send'), exact: true }), 'send');
+  assert.match(new URL(page.url()).pathname, /^\/messages\/batches\/[0-9a-f-]{36}$/, 'sending lands on the batch');
+  assert.ok((await page.locator('main').innerText()).includes(text), 'the batch shows its text');
+  await navigate(p, page.getByRole('link', { name: ar('messages-title'), exact: true }).last(), 'the outbox');
+  await navigate(p, page.locator('main table a').first(), 'one message');
+  assert.equal(await detail(p, 'message-state'), ar('message-state-queued'), 'no gateway here: it waits');
+  await screenshot(p, 'head-message-ar.png');
+});
+
 // ---------------------------------------------------------------------------
 // English, briefly.
 

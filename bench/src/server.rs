@@ -89,6 +89,11 @@ impl Server {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             l.local_addr()?.port()
         };
+        Self::start_on(bin, target, log, port).await
+    }
+
+    /// As [`Server::start`], on `port`.
+    pub async fn start_on(bin: &Path, target: &Target, log: &Path, port: u16) -> Result<Server> {
         let mut cmd = Command::new(bin);
         target.apply(&mut cmd);
         cmd.arg("serve")

@@ -134,6 +134,20 @@ struct ServeArgs {
     /// node stopped is sent again after this unless Kannel reported it.
     #[arg(long, env = "DIWAN_MESSAGE_LEASE_SECS", default_value_t = 120)]
     message_lease_secs: u64,
+    /// The mail relay, `smtp://[user:password@]host[:port]`; without it
+    /// e-mail waits in the outbox.
+    #[arg(long, env = "DIWAN_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<url::Url>,
+    /// The sender of e-mail, `Name <address>`.
+    #[arg(
+        long,
+        env = "DIWAN_EMAIL_FROM",
+        default_value = "Diwan <noreply@localhost>"
+    )]
+    email_from: String,
+    /// E-mails handed to the relay per second by this node.
+    #[arg(long, env = "DIWAN_EMAIL_PER_SECOND", default_value_t = 20)]
+    email_per_second: u32,
     /// Price of one SMS part, in dirhams (thousandths of a dinar).
     #[arg(long, env = "DIWAN_SMS_PRICE_DIRHAMS", default_value_t = 0)]
     sms_price_dirhams: i64,
@@ -299,6 +313,14 @@ async fn main() -> anyhow::Result<()> {
             m.sms_per_second = a.sms_per_second.max(1);
             m.lease = Duration::from_secs(a.message_lease_secs.max(1));
             m.price_per_part = a.sms_price_dirhams.max(0);
+            m.smtp = match &a.smtp_url {
+                Some(u) => Some(
+                    diwan_services::messaging::email::Smtp::new(u, &a.email_from)
+                        .map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?,
+                ),
+                None => None,
+            };
+            m.email_per_second = a.email_per_second.max(1);
             let _lock = lock_sqlite_data_dir(&s)?;
             let services = diwan::build_services(&s).await?;
             if a.demo {

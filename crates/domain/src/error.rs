@@ -137,6 +137,9 @@ pub enum Reason {
     NationalNumberElsewhere,
     ChannelUnknown,
     KindUnknown,
+    KindNotAllowed,
+    MobileNotLibyan,
+    AudienceNotOwn,
 }
 
 impl Reason {
@@ -195,11 +198,14 @@ impl Reason {
             Reason::NationalNumberElsewhere => "national-number-elsewhere",
             Reason::ChannelUnknown => "channel-unknown",
             Reason::KindUnknown => "kind-unknown",
+            Reason::KindNotAllowed => "kind-not-allowed",
+            Reason::MobileNotLibyan => "mobile-not-libyan",
+            Reason::AudienceNotOwn => "audience-not-own",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 52] = [
+    pub const ALL: [Reason; 55] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -252,6 +258,9 @@ impl Reason {
         Reason::NationalNumberElsewhere,
         Reason::ChannelUnknown,
         Reason::KindUnknown,
+        Reason::KindNotAllowed,
+        Reason::MobileNotLibyan,
+        Reason::AudienceNotOwn,
     ];
 }
 

@@ -115,6 +115,22 @@ async fn sms_are_checked_queued_and_kept_to_their_municipality() {
         .await
         .expect(StatusCode::CREATED, "a municipality's head");
     let own_id = s(&own, "id");
+    // A head writes bulk messages to Libyan numbers: transactional ones,
+    // which pass opt-outs, are the system's and an administrator's.
+    for (body, field) in [
+        (
+            json!({"to": "0921112233", "text": "x", "kind": "transactional"}),
+            "kind",
+        ),
+        (json!({"to": "+447700900123", "text": "x"}), "to"),
+        (json!({"to": "+8823456789", "text": "x"}), "to"),
+    ] {
+        let r = app
+            .post("/api/v1/messages", Some(&head_trp), body.clone())
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_input", &format!("{body}"));
+        assert!(r["details"][field].is_string(), "{body}: {r}");
+    }
     let path = format!("/api/v1/messages/{own_id}");
     app.get(&path, Some(&head_bgz)).await.expect_error(
         StatusCode::NOT_FOUND,
@@ -204,6 +220,34 @@ async fn kannel_callbacks_need_their_key_and_signature() {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].body, " إيقاف. ");
         assert_eq!(got[0].action, "opt_out");
+    }
+    // A body is not read without the key.
+    let r = app
+        .client
+        .post(app.url(incoming))
+        .query(&[("key", "wrong")])
+        .body(vec![b'x'; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A NUL from a phone, and a sender without its `+`: kept without the
+    // one, in E.164 for the other.
+    let r = app
+        .client
+        .post(app.url(incoming))
+        .query(&[("key", "callback-key-for-tests")])
+        .header("x-kannel-from", "218913334444")
+        .body("hello\0world")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    {
+        let mut tx = app.services.store.read().await.unwrap();
+        let got = tx.list_incoming(None, 1).await.unwrap();
+        assert_eq!(got[0].body, "helloworld");
+        assert_eq!(got[0].sender, "+218913334444");
     }
     // START by Kannel's get-url, in Latin letters: back in.
     let r = app
@@ -352,6 +396,10 @@ async fn an_unreachable_gateway_is_tried_again_later() {
     assert_eq!(got["attempts"], 1, "{got}");
     assert_eq!(s(&got, "state"), "queued", "tried again later: {got}");
     assert!(s(&got, "error").starts_with("gateway unreachable"), "{got}");
+    assert!(
+        !s(&got, "error").contains("password") && !s(&got, "error").contains("sig="),
+        "the request's URL, with its secrets, is not kept: {got}"
+    );
     let out = outbox(&app).await;
     let wait = out[0].next_attempt_at - out[0].updated_at;
     assert_eq!(wait.num_seconds(), 30, "the first retry after 30 s");
@@ -461,6 +509,34 @@ async fn a_bulk_sms_shows_its_cost_before_it_is_sent() {
     recipients.sort();
     assert_eq!(recipients, ["+218911000001", "+218911000002"]);
 
+    // Only municipalities, each once.
+    let admin_b = app.browser("admin").await;
+    let plan = app.org("PLAN").id.to_string();
+    let r = admin_b
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &admin_b.csrf),
+                ("text", "x"),
+                ("municipality", &plan),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a department is no audience"
+    );
+    let twice = app
+        .post(
+            "/api/v1/message-batches",
+            Some(&admin),
+            json!({"text": "مرة واحدة", "municipalities": [trp, trp]}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a municipality named twice");
+    assert_eq!(twice["total"], 2, "each resident once: {twice}");
     // A municipality's head writes to his own residents only.
     let hb = app.browser("head.benghazi").await;
     let refused = hb

@@ -2,7 +2,8 @@
 //! configuration the repository ships (`deploy/kannel/`), its ports, paths
 //! and secrets made the test's own, and Kannel's fake SMS centre program
 //! (`fakesmsc`) as the operator: it prints every message it receives and
-//! sends what the test types as SMS from phones.
+//! sends what the test types as SMS from phones. The benchmark
+//! (`bench/src/messaging.rs`) runs Kannel through this file too.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -239,6 +240,13 @@ impl Kannel {
         }
         out.retain(|r| r.coding != "incomplete");
         out
+    }
+
+    /// How many messages (or parts) the operator received so far, counted
+    /// without decoding them.
+    pub fn received_count(&self) -> usize {
+        let log = std::fs::read(self.dir.join("log").join("fakesmsc.log")).unwrap_or_default();
+        log.windows(12).filter(|w| w == b"Got message ").count()
     }
 
     /// Waits until the operator received at least `n` messages.

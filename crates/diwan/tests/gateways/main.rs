@@ -1,6 +1,8 @@
 //! Diwan with real gateways on the other side: Kannel (bearerbox and smsbox,
 //! from Debian's `kannel`) and its simulated operator (`fakesmsc`, from
-//! `kannel-extras`). The bytes that reach the operator are read back.
+//! `kannel-extras`), and an SMTP server (aiosmtpd, from
+//! `python3-aiosmtpd`). What reaches the operator and the mailbox is read
+//! back.
 //! On SQLite, or PostgreSQL with `DIWAN_TEST_BACKEND=postgres`, as the
 //! integration suite. Built only with the `gateway-tests` feature:
 //!
@@ -13,6 +15,7 @@ mod kannel;
 #[allow(dead_code)]
 #[path = "../api/process.rs"]
 mod process;
+mod smtp;
 
 use diwan_services::messaging::kannel::Kannel as Gateway;
 use helpers::{arabic_digits, s, TestApp};
@@ -313,7 +316,7 @@ async fn a_node_killed_while_sending_sends_each_message_exactly_once() {
 
     // Killed once a quarter of them reached the operator.
     let started = std::time::Instant::now();
-    while kannel.received().len() < total / 4 {
+    while kannel.received_count() < total / 4 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "sending started"
@@ -366,4 +369,99 @@ async fn a_node_killed_while_sending_sends_each_message_exactly_once() {
     assert_eq!(delivered as usize, total, "{v}");
     drop(node);
     place.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_mail_reaches_a_real_smtp_server_in_text_and_html() {
+    let server = smtp::SmtpServer::start();
+    let port = server.port;
+    let app = TestApp::spawn_with(move |s| {
+        s.services.messaging.smtp = Some(
+            diwan_services::messaging::email::Smtp::new(
+                &format!("smtp://127.0.0.1:{port}").parse().unwrap(),
+                "بلدية طرابلس <noreply@tripoli.example.ly>",
+            )
+            .unwrap(),
+        );
+    })
+    .await;
+    let admin = app.sign_in("admin").await;
+    let arabic = "السيد المواطن،\nتم قبول طلبكم رقم ١٢٣٤.\n\nمع التحية <الإدارة>";
+    let ar = app
+        .post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"channel": "email", "to": "citizen@example.ly", "subject": "إشعار بقبول الطلب",
+                   "text": arabic, "kind": "transactional"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an Arabic e-mail");
+    let en = app
+        .post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"channel": "email", "to": "resident@example.ly", "subject": "Your request",
+                   "text": "Your request was accepted."}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an English e-mail");
+    for (body, field) in [
+        (
+            json!({"channel": "email", "to": "not-an-address", "subject": "x", "text": "x"}),
+            "to",
+        ),
+        (
+            json!({"channel": "email", "to": "a@example.ly", "text": "x"}),
+            "subject",
+        ),
+        (
+            json!({"channel": "email", "to": "a@example.ly", "subject": "a\r\nBcc: b@example.ly", "text": "x"}),
+            "subject",
+        ),
+        (
+            json!({"channel": "fax", "to": "a@example.ly", "text": "x"}),
+            "channel",
+        ),
+    ] {
+        let r = app
+            .post("/api/v1/messages", Some(&admin), body.clone())
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_input", &body.to_string());
+        assert!(r["details"][field].is_string(), "{body}: {r}");
+    }
+    let got = server.wait_received(2, Duration::from_secs(20)).await;
+    let mail = |to: &str| {
+        got.iter()
+            .find(|m| m.to == to)
+            .unwrap_or_else(|| panic!("{to}: {got:?}"))
+            .clone()
+    };
+    let m = mail("citizen@example.ly");
+    assert_eq!(m.subject, "إشعار بقبول الطلب");
+    assert!(
+        m.from.contains("noreply@tripoli.example.ly") && m.from.contains("بلدية طرابلس"),
+        "{}",
+        m.from
+    );
+    // Lines end in CRLF on the wire, as mail wants them.
+    assert_eq!(m.text.replace("\r\n", "\n").trim_end(), arabic);
+    assert!(
+        m.html.contains("<html lang=\"ar\" dir=\"rtl\">"),
+        "{}",
+        m.html
+    );
+    assert!(
+        m.html.contains("مع التحية &lt;الإدارة&gt;"),
+        "escaped: {}",
+        m.html
+    );
+    let m = mail("resident@example.ly");
+    assert!(m.html.contains("dir=\"ltr\""), "{}", m.html);
+    for id in [s(&ar, "id"), s(&en, "id")] {
+        let m = message_in(&app, &admin, id, "sent").await;
+        assert_eq!(m["channel"], "email");
+        assert_eq!(m["attempts"], 1);
+    }
+    assert_eq!(server.received().len(), 2, "nothing else was sent");
+    app.stop().await;
 }

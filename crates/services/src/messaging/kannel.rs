@@ -103,7 +103,18 @@ impl Kannel {
             .get(self.request(m, settings))
             .send()
             .await
-            .map_err(|e| SendError::Temporary(format!("gateway unreachable: {e}")))?;
+            // Never the error's text as it is: it holds the request's URL,
+            // with Kannel's password and the report's signature.
+            .map_err(|e| {
+                let why = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "connection refused or failed"
+                } else {
+                    "the request failed"
+                };
+                SendError::Temporary(format!("gateway unreachable: {why}"))
+            })?;
         let status = answer.status();
         let body = answer.text().await.unwrap_or_default();
         let body: String = body.trim().chars().take(200).collect();
@@ -114,6 +125,30 @@ impl Kannel {
             _ => Err(SendError::Permanent(format!("{status}: {body}"))),
         }
     }
+}
+
+/// The sender of an incoming SMS: in E.164 when it reads as a mobile
+/// number, also as operators pass international numbers without `+`
+/// (`218912345678`); as it came otherwise (a short code, a name), bounded.
+fn sender_of(from: &str) -> String {
+    let from = from.trim();
+    let digits = from.chars().all(|c| c.is_ascii_digit());
+    match Mobile::parse(from) {
+        Ok(m) => m.to_string(),
+        Err(_) if digits && from.len() > 9 => match Mobile::parse(&format!("+{from}")) {
+            Ok(m) => m.to_string(),
+            Err(_) => from.chars().take(32).collect(),
+        },
+        Err(_) => from.chars().filter(|c| !c.is_control()).take(32).collect(),
+    }
+}
+
+/// Whether `key` is the callback key (compared in constant time).
+pub fn key_holds(settings: &Settings, key: &str) -> bool {
+    settings
+        .callback_key
+        .as_deref()
+        .is_some_and(|k| same_secret(k, key.trim()))
 }
 
 /// What an incoming SMS asks for, by its words.
@@ -203,14 +238,18 @@ impl Services {
         if !same_secret(key, f.key.trim()) {
             return Err(Error::unauthenticated());
         }
-        let sender = match Mobile::parse(&f.from) {
-            Ok(m) => m.to_string(),
-            Err(_) => f.from.trim().chars().take(32).collect(),
-        };
+        let sender = sender_of(&f.from);
         if sender.is_empty() {
             return Err(Error::invalid("from", diwan_domain::Reason::FieldRequired));
         }
-        let text: String = f.text.chars().take(2000).collect();
+        // What a phone may send that a database may not keep (NUL) or a
+        // page should not show: control characters but line breaks.
+        let text: String = f
+            .text
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+            .take(2000)
+            .collect();
         let action = keyword_of(self.messaging(), &text);
         let now = self.now();
         let m = IncomingMessage {
@@ -306,6 +345,16 @@ mod tests {
         assert_eq!(keyword_of(&s, "اشتراك"), "opt_in");
         assert_eq!(keyword_of(&s, "stop please"), "none");
         assert_eq!(keyword_of(&s, "نعم"), "none");
+    }
+
+    #[test]
+    fn senders_read_as_e164_however_the_operator_writes_them() {
+        assert_eq!(sender_of("+218912345678"), "+218912345678");
+        assert_eq!(sender_of("218912345678"), "+218912345678");
+        assert_eq!(sender_of("00218912345678"), "+218912345678");
+        assert_eq!(sender_of("0912345678"), "+218912345678");
+        assert_eq!(sender_of("1415"), "1415");
+        assert_eq!(sender_of("Libyana\u{0}"), "Libyana");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! Administrators send and follow every message; a municipality's head
 //! those of his municipality; auditors read them all.
 
+pub mod email;
 pub mod kannel;
 pub mod worker;
 
@@ -36,6 +37,10 @@ pub const MAX_PARTS: usize = 10;
 pub struct Settings {
     /// The SMS gateway; without one, SMS stay queued.
     pub kannel: Option<kannel::Kannel>,
+    /// The mail relay; without one, e-mail stays queued.
+    pub smtp: Option<email::Smtp>,
+    /// E-mails handed to the relay per second, on this node.
+    pub email_per_second: u32,
     /// The secret Kannel's reports and incoming SMS are checked with.
     pub callback_key: Option<String>,
     /// SMS handed to the gateway per second, on this node.
@@ -58,6 +63,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             kannel: None,
+            smtp: None,
+            email_per_second: 20,
             callback_key: None,
             sms_per_second: 100,
             lease: Duration::from_secs(120),
@@ -99,6 +106,21 @@ pub struct Sms {
     pub batch_id: Option<Uuid>,
 }
 
+/// An e-mail for the outbox, to be queued with [`queue_email`].
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub org_id: Uuid,
+    pub kind: Kind,
+    /// An address checked with `persons::parse_email`.
+    pub to: String,
+    pub person_id: Option<Uuid>,
+    /// `ar`, `en` or `fr`: the HTML part's language and direction.
+    pub language: String,
+    pub subject: String,
+    pub text: String,
+    pub batch_id: Option<Uuid>,
+}
+
 /// Queues `s` in `tx`, the transaction of the change that causes it; the
 /// worker sends it once that commits.
 pub async fn queue_sms(
@@ -107,19 +129,77 @@ pub async fn queue_sms(
     now: DateTime<Utc>,
     validity: Duration,
 ) -> Result<OutboxMessage> {
-    let count = sms::count(&s.text);
-    let m = OutboxMessage {
+    let parts = sms::count(&s.text).parts as i32;
+    let m = outgoing(
+        Channel::Sms,
+        s.org_id,
+        s.kind,
+        s.to.to_string(),
+        s.person_id,
+        s.language,
+        None,
+        s.text,
+        parts,
+        s.batch_id,
+        now,
+        validity,
+    );
+    tx.queue_messages(std::slice::from_ref(&m)).await?;
+    Ok(m)
+}
+
+/// Queues `e` in `tx`, as [`queue_sms`] does.
+pub async fn queue_email(
+    tx: &mut dyn Tx,
+    e: Email,
+    now: DateTime<Utc>,
+    validity: Duration,
+) -> Result<OutboxMessage> {
+    let m = outgoing(
+        Channel::Email,
+        e.org_id,
+        e.kind,
+        e.to,
+        e.person_id,
+        e.language,
+        Some(e.subject),
+        e.text,
+        1,
+        e.batch_id,
+        now,
+        validity,
+    );
+    tx.queue_messages(std::slice::from_ref(&m)).await?;
+    Ok(m)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn outgoing(
+    channel: Channel,
+    org_id: Uuid,
+    kind: Kind,
+    recipient: String,
+    person_id: Option<Uuid>,
+    language: String,
+    subject: Option<String>,
+    body: String,
+    parts: i32,
+    batch_id: Option<Uuid>,
+    now: DateTime<Utc>,
+    validity: Duration,
+) -> OutboxMessage {
+    OutboxMessage {
         id: Uuid::now_v7(),
-        batch_id: s.batch_id,
-        org_id: s.org_id,
-        channel: Channel::Sms,
-        kind: s.kind,
-        recipient: s.to.to_string(),
-        person_id: s.person_id,
-        language: s.language,
-        subject: None,
-        body: s.text,
-        parts: count.parts as i32,
+        batch_id,
+        org_id,
+        channel,
+        kind,
+        recipient,
+        person_id,
+        language,
+        subject,
+        body,
+        parts,
         state: State::Queued,
         attempts: 0,
         next_attempt_at: now,
@@ -130,10 +210,14 @@ pub async fn queue_sms(
         sent_at: None,
         delivered_at: None,
         updated_at: now,
-    };
-    tx.queue_messages(std::slice::from_ref(&m)).await?;
-    Ok(m)
+    }
 }
+
+/// The longest subject of an e-mail, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// The longest text of an e-mail, in characters.
+pub const MAX_EMAIL_TEXT_CHARS: usize = 20_000;
 
 /// A text checked to be sendable as an SMS: not blank, at most
 /// [`MAX_PARTS`] parts.
@@ -148,13 +232,34 @@ pub fn check_text(field: &str, text: &str) -> Result<SmsCount> {
     Ok(c)
 }
 
-/// One SMS as a form or the API sends it.
+/// One message as a form or the API sends it.
 #[derive(Debug, Clone, Default)]
 pub struct SendForm {
+    /// `sms` or `email`; SMS when not given.
+    pub channel: Option<String>,
+    /// A mobile number, or an e-mail address.
     pub to: String,
+    /// An e-mail's subject.
+    pub subject: Option<String>,
     pub text: String,
     /// `transactional` or `bulk`; bulk when not given.
     pub kind: Option<String>,
+    /// `ar`, `en` or `fr`, the language it is written in; Arabic when the
+    /// text has Arabic letters, English otherwise, when not given.
+    pub language: Option<String>,
+}
+
+/// The language a text is written in, as far as its direction goes:
+/// Arabic when it has Arabic letters, English otherwise.
+pub fn language_of(text: &str) -> &'static str {
+    if text
+        .chars()
+        .any(|c| matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'))
+    {
+        "ar"
+    } else {
+        "en"
+    }
 }
 
 /// A bulk SMS as the compose page sends it.
@@ -210,44 +315,137 @@ impl Services {
         &self.config.messaging
     }
 
-    /// Queues one SMS to a number, on behalf of the caller's organization.
-    pub async fn send_sms(&self, caller: &Caller, f: SendForm) -> Result<OutboxMessage> {
+    /// Queues one SMS to a number, or one e-mail to an address, on behalf
+    /// of the caller's organization.
+    pub async fn send_message(&self, caller: &Caller, f: SendForm) -> Result<OutboxMessage> {
         if !may_send(caller) {
             return Err(Error::forbidden());
         }
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+        };
         let mut p = Problems::default();
-        let to =
-            p.take(Mobile::parse(&f.to).map_err(|_| Error::invalid("to", Reason::MobileInvalid)))?;
-        let kind = match f.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        let channel = match given(&f.channel) {
+            None => Some(Channel::Sms),
+            Some(c) => p.take(
+                Channel::parse(&c).ok_or_else(|| Error::invalid("channel", Reason::ChannelUnknown)),
+            )?,
+        };
+        let kind = match given(&f.kind) {
             None => Some(Kind::Bulk),
             Some(k) => {
-                p.take(Kind::parse(k).ok_or_else(|| Error::invalid("kind", Reason::KindUnknown)))?
+                p.take(Kind::parse(&k).ok_or_else(|| Error::invalid("kind", Reason::KindUnknown)))?
             }
         };
-        p.take(check_text("text", &f.text))?;
+        let mut to_mobile = None;
+        let mut to_email = None;
+        let mut subject = None;
+        match channel {
+            Some(Channel::Sms) => {
+                to_mobile = p.take(
+                    Mobile::parse(&f.to).map_err(|_| Error::invalid("to", Reason::MobileInvalid)),
+                )?;
+                p.take(check_text("text", &f.text))?;
+            }
+            Some(Channel::Email) => {
+                to_email = p.take(
+                    diwan_domain::persons::parse_email(&f.to)
+                        .map_err(|_| Error::invalid("to", Reason::EmailInvalid)),
+                )?;
+                subject = match given(&f.subject) {
+                    None => {
+                        p.add("subject", Reason::FieldRequired);
+                        None
+                    }
+                    Some(s)
+                        if s.chars().count() > MAX_SUBJECT_CHARS || s.contains(['\r', '\n']) =>
+                    {
+                        p.add("subject", Reason::FieldTooLong);
+                        None
+                    }
+                    Some(s) => Some(s),
+                };
+                if f.text.trim().is_empty() {
+                    p.add("text", Reason::FieldRequired);
+                } else if f.text.chars().count() > MAX_EMAIL_TEXT_CHARS {
+                    p.add("text", Reason::FieldTooLong);
+                }
+            }
+            None => {}
+        }
+        let language = match given(&f.language) {
+            None => Some(language_of(&f.text).to_owned()),
+            Some(l) => p.take(
+                l.parse::<diwan_domain::persons::Language>()
+                    .map(|l| l.as_str().to_owned())
+                    .map_err(|_| Error::invalid("language", Reason::LanguageUnknown)),
+            )?,
+        };
+        if kind == Some(Kind::Transactional) && caller.role != Role::Admin {
+            // Transactional messages pass opt-outs: they are the system's
+            // (codes, notices) and an administrator's, not a head's.
+            p.add("kind", Reason::KindNotAllowed);
+        }
+        if caller.role != Role::Admin
+            && to_mobile
+                .as_ref()
+                .is_some_and(|m| !m.to_string().starts_with("+218"))
+        {
+            p.add("to", Reason::MobileNotLibyan);
+        }
         p.finish()?;
-        let (Some(to), Some(kind)) = (to, kind) else {
+        let (Some(kind), Some(language)) = (kind, language) else {
             return Err(Error::Internal(
-                "an SMS form passed its checks incomplete".into(),
+                "a message form passed its checks incomplete".into(),
             ));
         };
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let m = queue_sms(
-            &mut *tx,
-            Sms {
-                org_id: caller.org_id,
-                kind,
-                to,
-                person_id: None,
-                language: caller.locale.clone().unwrap_or_else(|| "ar".into()),
-                text: f.text,
-                batch_id: None,
-            },
-            now,
-            self.messaging().sms_validity,
-        )
-        .await?;
+        let m = match (to_mobile, to_email, subject) {
+            (Some(to), _, _) => {
+                queue_sms(
+                    &mut *tx,
+                    Sms {
+                        org_id: caller.org_id,
+                        kind,
+                        to,
+                        person_id: None,
+                        language,
+                        text: f.text,
+                        batch_id: None,
+                    },
+                    now,
+                    self.messaging().sms_validity,
+                )
+                .await?
+            }
+            (None, Some(to), Some(subject)) => {
+                queue_email(
+                    &mut *tx,
+                    Email {
+                        org_id: caller.org_id,
+                        kind,
+                        to,
+                        person_id: None,
+                        language,
+                        subject,
+                        text: f.text,
+                        batch_id: None,
+                    },
+                    now,
+                    self.messaging().sms_validity,
+                )
+                .await?
+            }
+            _ => {
+                return Err(Error::Internal(
+                    "a message form passed its checks incomplete".into(),
+                ))
+            }
+        };
         record(
             &mut *tx,
             Some(caller),
@@ -255,7 +453,7 @@ impl Services {
             "message.queue",
             "message",
             Some(m.id.to_string()),
-            json!({"channel": "sms", "kind": m.kind.as_str(), "parts": m.parts}),
+            json!({"channel": m.channel.as_str(), "kind": m.kind.as_str(), "parts": m.parts}),
         )
         .await?;
         tx.commit().await?;
@@ -264,18 +462,37 @@ impl Services {
     }
 
     /// The audience of a bulk SMS, limited to what the caller may reach: a
-    /// municipality's head writes to his own residents only.
-    fn audience(&self, caller: &Caller, municipalities: &[Uuid]) -> Result<Audience> {
+    /// municipality's head writes to his own residents only, and every
+    /// municipality named must be one (each once).
+    async fn audience(&self, caller: &Caller, municipalities: &[Uuid]) -> Result<Audience> {
+        let mut wanted = municipalities.to_vec();
+        wanted.sort();
+        wanted.dedup();
         match sight(caller)? {
-            Some(own) if municipalities.iter().any(|m| *m != own) => {
-                Err(Error::invalid("municipalities", Reason::MunicipalityNotOwn))
+            Some(own) if wanted.iter().any(|m| *m != own) => {
+                Err(Error::invalid("municipalities", Reason::AudienceNotOwn))
             }
             Some(own) => Ok(Audience {
                 municipalities: vec![own],
             }),
-            None => Ok(Audience {
-                municipalities: municipalities.to_vec(),
-            }),
+            None => {
+                let mut tx = self.store.read().await?;
+                let orgs = self.cache.orgs(&mut *tx).await?;
+                let is_municipality = |m: &Uuid| {
+                    orgs.iter().any(|o| {
+                        o.id == *m && o.kind == diwan_domain::organizations::OrgKind::Municipality
+                    })
+                };
+                if !wanted.iter().all(is_municipality) {
+                    return Err(Error::invalid(
+                        "municipalities",
+                        Reason::MunicipalityUnknown,
+                    ));
+                }
+                Ok(Audience {
+                    municipalities: wanted,
+                })
+            }
         }
     }
 
@@ -285,7 +502,7 @@ impl Services {
             return Err(Error::forbidden());
         }
         let count = check_text("text", &f.text)?;
-        let audience = self.audience(caller, &f.municipalities)?;
+        let audience = self.audience(caller, &f.municipalities).await?;
         let mut tx = self.store.read().await?;
         let recipients = tx.count_audience(&audience).await?;
         let total_parts = recipients * count.parts as i64;
@@ -306,7 +523,7 @@ impl Services {
             return Err(Error::forbidden());
         }
         let count = check_text("text", &f.text)?;
-        let audience = self.audience(caller, &f.municipalities)?;
+        let audience = self.audience(caller, &f.municipalities).await?;
         let now = self.now();
         let mut batch = MessageBatch {
             id: Uuid::now_v7(),

@@ -1,5 +1,6 @@
-//! The outbox's worker: takes due SMS in batches, hands them to the
-//! gateway at the configured rate, and records what each attempt came to.
+//! The outbox's worker: takes due messages of each channel in batches,
+//! hands them to the channel's gateway (Kannel, the mail relay) at the
+//! channel's rate, and records what each attempt came to.
 //!
 //! A batch is taken in one transaction (`sending`, under a lease) and its
 //! outcomes recorded in another once every message of it was tried, so
@@ -24,10 +25,16 @@ use tokio::time::Instant;
 /// Messages handed to the gateway at once.
 const IN_FLIGHT: usize = 32;
 
+/// Where a channel's messages are handed over.
+enum Gateway {
+    Kannel(super::kannel::Kannel),
+    Smtp(super::email::Smtp),
+}
+
 impl Services {
-    /// Sends SMS until `shutdown` turns true.
+    /// Sends messages until `shutdown` turns true.
     pub async fn run_message_worker(&self, mut shutdown: watch::Receiver<bool>) {
-        let mut pace = Instant::now();
+        let mut paces = [Instant::now(), Instant::now()];
         let mut last_expiry = Instant::now() - Duration::from_secs(3600);
         loop {
             if *shutdown.borrow() {
@@ -39,16 +46,15 @@ impl Services {
                     tracing::error!(error = %e, "expiring messages failed");
                 }
             }
-            let worked = match self.messaging().kannel {
-                Some(_) => match self.send_due_sms(&mut pace).await {
-                    Ok(n) => n,
+            let mut worked = 0;
+            for (channel, pace) in Channel::ALL.into_iter().zip(paces.iter_mut()) {
+                match self.send_due(channel, pace).await {
+                    Ok(n) => worked += n,
                     Err(e) => {
-                        tracing::error!(error = %e, "sending SMS failed");
-                        0
+                        tracing::error!(error = %e, channel = channel.as_str(), "sending messages failed")
                     }
-                },
-                None => 0,
-            };
+                }
+            }
             if worked == 0 {
                 tokio::select! {
                     _ = self.messages_waiting.notified() => {}
@@ -73,20 +79,29 @@ impl Services {
         }
     }
 
-    /// Takes one batch of due SMS, sends it, records it; returns how many
-    /// messages it took.
-    pub async fn send_due_sms(&self, pace: &mut Instant) -> crate::Result<usize> {
-        let Some(kannel) = self.messaging().kannel.clone() else {
+    /// Takes one batch of due messages of `channel`, sends it, records it;
+    /// returns how many messages it took (none when the channel has no
+    /// gateway).
+    pub async fn send_due(&self, channel: Channel, pace: &mut Instant) -> crate::Result<usize> {
+        let settings = self.messaging().clone();
+        let gateway = match channel {
+            Channel::Sms => settings.kannel.clone().map(Gateway::Kannel),
+            Channel::Email => settings.smtp.clone().map(Gateway::Smtp),
+        };
+        let Some(gateway) = gateway else {
             return Ok(0);
         };
-        let settings = self.messaging().clone();
-        let rate = settings.sms_per_second.max(1);
+        let rate = match channel {
+            Channel::Sms => settings.sms_per_second,
+            Channel::Email => settings.email_per_second,
+        }
+        .max(1);
         // About a second of sending per batch, at most 500 messages.
         let limit = rate.clamp(1, 500) as i64;
         let now = self.now();
         let until = now + settings.lease;
         let mut tx = self.store.begin().await?;
-        let taken = tx.claim_messages(Channel::Sms, now, until, limit).await?;
+        let taken = tx.claim_messages(channel, now, until, limit).await?;
         tx.commit().await?;
         if taken.is_empty() {
             return Ok(0);
@@ -121,9 +136,12 @@ impl Services {
                 }
             })
             .map(|m| {
-                let (k, h, s) = (&kannel, &http, &settings);
+                let (g, h, s) = (&gateway, &http, &settings);
                 async move {
-                    let r = k.send(h, &m, s).await;
+                    let r = match g {
+                        Gateway::Kannel(k) => k.send(h, &m, s).await,
+                        Gateway::Smtp(smtp) => smtp.send(&m).await,
+                    };
                     (m, r)
                 }
             })
@@ -189,7 +207,7 @@ impl Services {
         tx.record_attempts(&attempts).await?;
         tx.commit().await?;
         let c = |s: &'static str, n: u64| {
-            metrics::counter!("diwan_messages_attempts_total", "channel" => "sms", "outcome" => s)
+            metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => s)
                 .increment(n)
         };
         c("sent", sent);
@@ -197,7 +215,13 @@ impl Services {
         c("failed", failed);
         c("opted_out", skipped.len() as u64);
         if retried > 0 || failed > 0 {
-            tracing::warn!(sent, retried, failed, "SMS attempts failed");
+            tracing::warn!(
+                channel = channel.as_str(),
+                sent,
+                retried,
+                failed,
+                "message attempts failed"
+            );
         }
         Ok(skipped.len() + results.len())
     }

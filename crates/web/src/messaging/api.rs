@@ -21,7 +21,7 @@ use uuid::Uuid;
 /// The outbox routes, relative to `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/messages", post(send_sms))
+        .route("/messages", post(send_message))
         .route("/messages/{id}", get(get_message))
         .route("/message-batches", post(send_batch))
         .route("/message-batches/{id}", get(get_batch))
@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The outbox paths of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(send_sms, get_message, send_batch, get_batch))]
+#[openapi(paths(send_message, get_message, send_batch, get_batch))]
 pub struct MessagingDoc;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,6 +42,7 @@ pub struct MessageDto {
     pub kind: String,
     /// E.164 number or e-mail address.
     pub recipient: String,
+    pub subject: Option<String>,
     pub text: String,
     /// Parts the network bills.
     pub parts: i32,
@@ -64,6 +65,7 @@ impl From<diwan_store::OutboxMessage> for MessageDto {
             channel: m.channel.as_str().into(),
             kind: m.kind.as_str().into(),
             recipient: m.recipient,
+            subject: m.subject,
             text: m.body,
             parts: m.parts,
             state: m.state.as_str().into(),
@@ -95,21 +97,59 @@ fn state_schema() -> Object {
     )
 }
 
-/// One SMS to send.
+/// One SMS or e-mail to send.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct SmsRequest {
+pub struct MessageRequest {
+    #[schema(schema_with = channel_in_schema)]
+    pub channel: Option<String>,
     #[schema(schema_with = to_schema)]
     pub to: String,
+    /// An e-mail's subject (required for e-mail, at most 200 characters on
+    /// one line).
+    pub subject: Option<String>,
     #[schema(schema_with = text_schema)]
     pub text: String,
     #[schema(schema_with = kind_schema)]
     pub kind: Option<Kind>,
+    #[schema(schema_with = language_schema)]
+    pub language: Option<diwan_domain::persons::Language>,
+}
+
+fn language_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            diwan_domain::persons::Language::ALL
+                .map(|l| serde_json::Value::from(l.as_str()))
+                .into_iter()
+                .chain([serde_json::Value::Null]),
+        ))
+        .description(Some(
+            "The language it is written in (an e-mail's direction follows it); ar when the text has Arabic letters, en otherwise, when absent.",
+        ))
+        .build()
+}
+
+fn channel_in_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            ["sms", "email"]
+                .map(serde_json::Value::from)
+                .into_iter()
+                .chain([serde_json::Value::Null]),
+        ))
+        .description(Some("sms when absent."))
+        .build()
 }
 
 fn to_schema() -> Object {
+    let mobile = crate::persons::api::mobile_pattern();
+    let (b, s) = (text::blank(), text::SPACE);
+    let email = format!("^{b}*[^{s}@]+@[^{s}@.]+(?:\\.[^{s}@.]+)+{b}*{}", text::END);
     text::matching(
-        crate::persons::api::mobile_pattern(),
-        "A mobile number, as people type it (a Libyan one without its country code).",
+        format!("(?:{mobile})|(?:{email})"),
+        "A mobile number as people type it (a Libyan one without its country code) for an SMS, an e-mail address for an e-mail.",
     )
 }
 
@@ -117,9 +157,9 @@ fn text_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::new(Type::String))
         .pattern(Some(format!("[^{}]", text::SPACE)))
-        .max_length(Some(1530))
+        .max_length(Some(20_000))
         .description(Some(
-            "The text: GSM-7 when every character allows, UCS-2 otherwise; at most 10 parts (670 UCS-2 units).",
+            "The text. An SMS goes as GSM-7 when every character allows, UCS-2 otherwise, in at most 10 parts (670 UCS-2 units).",
         ))
         .build()
 }
@@ -137,25 +177,29 @@ fn kind_schema() -> Object {
         .build()
 }
 
-/// Queues one SMS on behalf of the caller's organization (administrators
-/// and a municipality's head); the outbox's worker sends it. The text
-/// must take at most ten parts.
-#[utoipa::path(post, path = "/api/v1/messages", tag = "messaging", request_body = SmsRequest, responses(
+/// Queues one SMS or e-mail on behalf of the caller's organization
+/// (administrators and a municipality's head); the outbox's worker sends
+/// it. An SMS must take at most ten parts; an e-mail needs a subject and
+/// takes at most 20,000 characters.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messaging", request_body = MessageRequest, responses(
     (status = 201, body = MessageDto, links(("GetMessage" = (operation_id = "get_message", parameters(("id" = "$response.body#/id")), description = "The message and how it fared.")))),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn send_sms(
+async fn send_message(
     State(state): State<AppState>,
     ApiCaller(c): ApiCaller,
-    ApiJson(r): ApiJson<SmsRequest>,
+    ApiJson(r): ApiJson<MessageRequest>,
 ) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
     let m = state
         .services
-        .send_sms(
+        .send_message(
             &c,
             SendForm {
+                channel: r.channel,
                 to: r.to,
+                subject: r.subject,
                 text: r.text,
                 kind: r.kind.map(|k| k.as_str().to_owned()),
+                language: r.language.map(|l| l.as_str().to_owned()),
             },
         )
         .await?;

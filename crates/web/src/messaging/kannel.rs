@@ -6,12 +6,15 @@
 use crate::kit::error::{ApiError, ErrorBody};
 use crate::kit::form::Fields;
 use crate::AppState;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use diwan_domain::Reason;
+use diwan_domain::{ErrorCode, Reason};
+
+/// The largest body of an incoming SMS Kannel may post.
+const MAX_INCOMING_BYTES: usize = 16 * 1024;
 use diwan_services::messaging::kannel::{IncomingForm, ReportForm};
 use utoipa::OpenApi;
 
@@ -88,9 +91,17 @@ async fn incoming_post(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<StatusCode, ApiError> {
     let f = Fields::from_query(q.as_deref());
+    // The key first, so that nobody else has a body read at all; an SMS is
+    // at most ten parts, far under the bound.
+    if !diwan_services::messaging::kannel::key_holds(state.services.messaging(), f.get("key")) {
+        return Err(ApiError::new(ErrorCode::Unauthenticated));
+    }
+    let body = axum::body::to_bytes(body, MAX_INCOMING_BYTES)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge))?;
     let header = |name: &str| {
         headers
             .get(name)

@@ -1,0 +1,371 @@
+//! diwan-bench-messaging: messaging at scale, with a real Kannel and its
+//! simulated operator (Debian's `kannel` and `kannel-extras`), on SQLite
+//! or PostgreSQL. See `bench/README.md`, "Messaging".
+//!
+//! 1. Kannel alone: `--baseline` SMS sent to its `sendsms` interface by a
+//!    plain HTTP client, `--concurrency` at a time, until all reached the
+//!    operator: the rate Kannel accepts and passes on.
+//! 2. Diwan (`serve --demo`, a separate process) with Kannel configured:
+//!    the registry imported from a CSV file of `--persons` lines through
+//!    the API (rate, the server's peak memory).
+//! 3. A bulk SMS to every one of them through the API: the time until every
+//!    message is queued (the request returns once they all are, in one
+//!    transaction).
+//! 4. The worker hands them to Kannel: the rate at which they reach the
+//!    operator over the first `--dispatch` messages, next to step 1's.
+//! 5. The server's peak resident memory through all of it.
+
+#[allow(dead_code)]
+#[path = "../../crates/diwan/tests/gateways/kannel.rs"]
+mod kannel;
+#[allow(dead_code)]
+mod server;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, ValueEnum};
+use serde_json::{json, Value};
+use server::{Server, Target};
+use sqlx::{Connection, PgConnection};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Parser, Debug)]
+struct Args {
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: Backend,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    /// Persons of the registry, each with a mobile number.
+    #[arg(long, default_value_t = 1_000_000)]
+    persons: usize,
+    /// SMS of the plain client's baseline.
+    #[arg(long, default_value_t = 20_000)]
+    baseline: usize,
+    /// Messages of the bulk SMS whose arrival at the operator is timed.
+    #[arg(long, default_value_t = 20_000)]
+    dispatch: usize,
+    /// Requests the plain client has in flight at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    #[arg(long, default_value = "target/release/diwan")]
+    diwan_bin: PathBuf,
+    #[arg(long, default_value = "target/diwan-bench")]
+    work_dir: PathBuf,
+}
+
+const KEY: &str = "bench-callback-key-0123456789abcdef";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the operator has `n` messages; returns when it had.
+async fn until_received(k: &kannel::Kannel, n: usize, timeout: Duration) -> Result<Instant> {
+    let start = Instant::now();
+    loop {
+        if count_received(k) >= n {
+            return Ok(Instant::now());
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "{} of {n} messages reached the operator in {timeout:?}",
+                count_received(k)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn count_received(k: &kannel::Kannel) -> usize {
+    k.received_count()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let bin = std::fs::canonicalize(&args.diwan_bin)
+        .with_context(|| format!("no Diwan binary at {}", args.diwan_bin.display()))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let run = args
+        .work_dir
+        .join(format!("messaging-{:?}-{stamp}", args.backend).to_lowercase());
+    std::fs::create_dir_all(&run)?;
+    let log = run.join("server.log");
+    let port = free_port();
+
+    // 1. Kannel alone.
+    let k = kannel::Kannel::start(port, KEY);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let text: &'static str = "بلدية طرابلس: تبدأ حملة النظافة يوم السبت ٨ صباحًا.";
+    let started = Instant::now();
+    let url = k.sendsms_url.clone();
+    let password = k.password.clone();
+    let plain = client.clone();
+    let sent = futures_like::run(args.baseline, args.concurrency, move |i| {
+        let (client, url, password) = (plain.clone(), url.clone(), password.clone());
+        async move {
+            let r = client
+                .get(&url)
+                .query(&[
+                    ("username", "diwan"),
+                    ("password", password.as_str()),
+                    ("from", "1415"),
+                    ("to", &format!("+21891{:07}", i)),
+                    ("text", text),
+                    ("charset", "UTF-8"),
+                    ("coding", "2"),
+                ])
+                .send()
+                .await;
+            matches!(r, Ok(r) if r.status().is_success())
+        }
+    })
+    .await;
+    if sent != args.baseline {
+        bail!("Kannel took {sent} of {} SMS", args.baseline);
+    }
+    let arrived = until_received(&k, args.baseline, Duration::from_secs(600)).await?;
+    let baseline_rate = args.baseline as f64 / (arrived - started).as_secs_f64();
+    eprintln!(
+        "Kannel alone: {} SMS in {:.1} s, {baseline_rate:.0}/s",
+        args.baseline,
+        (arrived - started).as_secs_f64()
+    );
+    drop(k);
+
+    // 2. Diwan beside a fresh Kannel.
+    let k = kannel::Kannel::start(port, KEY);
+    let data_dir = run.join("data");
+    let mut pg_db = None;
+    let database_url = match args.backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let name = format!("diwan_bench_msg_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = PgConnection::connect(&args.postgres_url).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await?;
+            admin.close().await?;
+            pg_db = Some(name.clone());
+            let base = args
+                .postgres_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&args.postgres_url);
+            Some(format!("{base}/{name}"))
+        }
+    };
+    let env = |k: &str, v: String| (k.to_owned(), v);
+    let target = Target {
+        data_dir: data_dir.clone(),
+        database_url,
+        env: vec![
+            env("DIWAN_DEMO", "true".into()),
+            env("DIWAN_KANNEL_URL", k.sendsms_url.clone()),
+            env("DIWAN_KANNEL_PASSWORD", k.password.clone()),
+            env(
+                "DIWAN_KANNEL_CALLBACK_URL",
+                format!("http://127.0.0.1:{port}"),
+            ),
+            env("DIWAN_KANNEL_CALLBACK_KEY", KEY.into()),
+            env("DIWAN_SMS_PER_SECOND", "100000".into()),
+            env("DIWAN_LOG", "warn".into()),
+        ],
+    };
+    let outcome = measure(&args, &bin, &target, &log, port, &k, baseline_rate).await;
+    if let Some(name) = pg_db {
+        if let Ok(mut admin) = PgConnection::connect(&args.postgres_url).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
+    eprintln!("server log: {}", log.display());
+    outcome
+}
+
+async fn measure(
+    args: &Args,
+    bin: &std::path::Path,
+    target: &Target,
+    log: &std::path::Path,
+    port: u16,
+    k: &kannel::Kannel,
+    baseline_rate: f64,
+) -> Result<()> {
+    let server = Server::start_on(bin, target, log, port).await?;
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let token: Value = client
+        .post(format!("{base}/api/v1/auth/sign-in"))
+        .json(&json!({"username": "admin", "password": "diwan-demo-2026"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["token"].as_str().context("a token")?.to_owned();
+
+    // The registry, imported.
+    let mut csv = String::with_capacity(args.persons * 80);
+    csv.push_str("national_number,name_ar,mobile\n");
+    for i in 0..args.persons {
+        let sex = 1 + i % 2;
+        csv.push_str(&format!(
+            "{sex}19{:02}{:07},محمد علي سالم الورفلي,09{}{:07}\n",
+            50 + i % 50,
+            i % 10_000_000,
+            1 + i % 4,
+            i % 10_000_000
+        ));
+    }
+    let bytes = csv.len();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes())
+            .file_name("persons.csv")
+            .mime_str("text/csv")?,
+    );
+    let started = Instant::now();
+    let import: Value = client
+        .post(format!("{base}/api/v1/persons/imports"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = import["id"].as_str().context("an import")?.to_owned();
+    let state = loop {
+        let v: Value = client
+            .get(format!("{base}/api/v1/persons/imports/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let s = v["state"].as_str().unwrap_or("").to_owned();
+        if s == "done" || s == "failed" {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let import_secs = started.elapsed().as_secs_f64();
+    let hwm_import = server.memory_kb().map(|m| m.1).unwrap_or(0);
+    eprintln!(
+        "import: {} lines ({:.0} MB) in {import_secs:.1} s, {:.0} lines/s, {} created, {} rejected; peak memory {} MB",
+        args.persons,
+        bytes as f64 / 1e6,
+        args.persons as f64 / import_secs,
+        state["created"],
+        state["rejected"],
+        hwm_import / 1024
+    );
+
+    // The bulk SMS: queued in one transaction.
+    let started = Instant::now();
+    let batch: Value = client
+        .post(format!("{base}/api/v1/message-batches"))
+        .bearer_auth(&token)
+        .json(&json!({"text": "الاستعلام الوطني: هل توافق على المشروع؟ أجب ١ نعم أو ٢ لا"}))
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let queued_secs = started.elapsed().as_secs_f64();
+    let total = batch["total"].as_i64().context("a batch")?;
+    eprintln!("bulk SMS: {total} messages queued in {queued_secs:.1} s");
+
+    // Dispatch into Kannel.
+    let n = args.dispatch.min(total as usize);
+    let first = until_received(k, 1, Duration::from_secs(60)).await?;
+    let arrived = until_received(k, n, Duration::from_secs(1200)).await?;
+    let rate = (n - 1) as f64 / (arrived - first).as_secs_f64();
+    let hwm = server.memory_kb().map(|m| m.1).unwrap_or(0);
+    let sampled = server
+        .sampled_peak_kb
+        .load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "## Messaging ({:?})",
+        target
+            .database_url
+            .as_ref()
+            .map_or("sqlite", |_| "postgres")
+    );
+    println!("| | figure | target | met |");
+    println!("|---|---|---|---|");
+    println!(
+        "| (a) bulk SMS to {total} persons, all queued | {queued_secs:.1} s | < 20 s | {} |",
+        if queued_secs < 20.0 { "yes" } else { "no" }
+    );
+    println!(
+        "| (b) dispatch into Kannel | {rate:.0}/s over {n} messages; Kannel alone {baseline_rate:.0}/s: {:.0} % | ≥ 80 % | {} |",
+        100.0 * rate / baseline_rate,
+        if rate >= 0.8 * baseline_rate { "yes" } else { "no" }
+    );
+    println!(
+        "| (d) CSV import of {} persons | {:.0} lines/s, {import_secs:.0} s; peak memory {} MB | flat memory | — |",
+        args.persons,
+        args.persons as f64 / import_secs,
+        hwm_import / 1024
+    );
+    println!(
+        "| (e) server's peak memory | {} MB (VmHWM; sampled VmRSS peak {} MB) | ≤ 150 MB | {} |",
+        hwm / 1024,
+        sampled / 1024,
+        if hwm / 1024 <= 150 { "yes" } else { "no" }
+    );
+    server.stop().await?;
+    let _ = port;
+    Ok(())
+}
+
+/// Runs `n` tasks made by `f`, `concurrency` at a time; counts those that
+/// returned true.
+mod futures_like {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    pub async fn run<F, Fut>(n: usize, concurrency: usize, f: F) -> usize
+    where
+        F: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        let next = Arc::new(AtomicUsize::new(0));
+        let ok = Arc::new(AtomicUsize::new(0));
+        let f = Arc::new(f);
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (next, ok, f) = (next.clone(), ok.clone(), f.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    if f(i).await {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        ok.load(Ordering::Relaxed)
+    }
+}
