@@ -232,22 +232,22 @@ async fn measure(
         ));
     }
     let bytes = csv.len();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.into_bytes())
-            .file_name("persons.csv")
-            .mime_str("text/csv")?,
-    );
     let started = Instant::now();
     let import: Value = client
-        .post(format!("{base}/api/v1/persons/imports"))
+        .post(format!(
+            "{base}/api/v1/persons/imports?file_name=persons.csv"
+        ))
         .bearer_auth(&token)
-        .multipart(form)
+        .header("content-type", "text/csv")
+        .body(csv)
         .send()
         .await?
         .json()
         .await?;
-    let id = import["id"].as_str().context("an import")?.to_owned();
+    let id = import["id"]
+        .as_str()
+        .with_context(|| format!("the import was refused: {import}"))?
+        .to_owned();
     let state = loop {
         let v: Value = client
             .get(format!("{base}/api/v1/persons/imports/{id}"))
@@ -286,7 +286,9 @@ async fn measure(
         .json()
         .await?;
     let queued_secs = started.elapsed().as_secs_f64();
-    let total = batch["total"].as_i64().context("a batch")?;
+    let total = batch["total"]
+        .as_i64()
+        .with_context(|| format!("the bulk SMS was refused: {batch}"))?;
     eprintln!("bulk SMS: {total} messages queued in {queued_secs:.1} s");
 
     // Dispatch into Kannel.

@@ -148,6 +148,21 @@ struct ServeArgs {
     /// E-mails handed to the relay per second by this node.
     #[arg(long, env = "DIWAN_EMAIL_PER_SECOND", default_value_t = 20)]
     email_per_second: u32,
+    /// Replies that opt a number out of bulk SMS, comma-separated (compared
+    /// without case and the punctuation around them).
+    #[arg(
+        long,
+        env = "DIWAN_OPT_OUT_WORDS",
+        default_value = "STOP,إيقاف,توقف,ARRET"
+    )]
+    opt_out_words: String,
+    /// Replies that opt a number back in, comma-separated.
+    #[arg(
+        long,
+        env = "DIWAN_OPT_IN_WORDS",
+        default_value = "START,اشتراك,REPRISE"
+    )]
+    opt_in_words: String,
     /// Price of one SMS part, in dirhams (thousandths of a dinar).
     #[arg(long, env = "DIWAN_SMS_PRICE_DIRHAMS", default_value_t = 0)]
     sms_price_dirhams: i64,
@@ -321,6 +336,14 @@ async fn main() -> anyhow::Result<()> {
                 None => None,
             };
             m.email_per_second = a.email_per_second.max(1);
+            let words = |s: &str| -> Vec<String> {
+                s.split(',')
+                    .map(|w| w.trim().to_owned())
+                    .filter(|w| !w.is_empty())
+                    .collect()
+            };
+            m.opt_out_words = words(&a.opt_out_words);
+            m.opt_in_words = words(&a.opt_in_words);
             let _lock = lock_sqlite_data_dir(&s)?;
             let services = diwan::build_services(&s).await?;
             if a.demo {

@@ -104,6 +104,10 @@ pub struct Services {
     pub(crate) messages_waiting: Arc<tokio::sync::Notify>,
     /// The client of the gateways (keeps their connections open).
     pub(crate) http: reqwest::Client,
+    /// Where delivery reports wait to be applied, in groups (started at
+    /// the first report).
+    pub(crate) reports:
+        Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<messaging::kannel::Pending>>>,
 }
 
 impl Services {
@@ -136,6 +140,7 @@ impl Services {
             workflows: Arc::new(workflows),
             imports_waiting: Arc::new(tokio::sync::Notify::new()),
             messages_waiting: Arc::new(tokio::sync::Notify::new()),
+            reports: Arc::new(std::sync::OnceLock::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .pool_max_idle_per_host(64)

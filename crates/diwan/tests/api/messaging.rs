@@ -491,10 +491,14 @@ async fn a_bulk_sms_shows_its_cost_before_it_is_sent() {
     assert!(to.starts_with("/messages/batches/"), "{to}");
     let page = b.get(&to).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.text.contains("http-equiv=\"refresh\""),
-        "refreshes while queued"
+    assert_eq!(
+        page.header("refresh"),
+        Some("5"),
+        "updates itself while queued"
     );
+    assert!(page.text.contains("?auto=0"), "and offers to stop");
+    let still = b.get(&format!("{to}?auto=0")).await;
+    assert_eq!(still.header("refresh"), None, "stopped when asked");
     let batch_id = to.trim_start_matches("/messages/batches/");
     let batch = app
         .get(&format!("/api/v1/message-batches/{batch_id}"), Some(&admin))

@@ -58,10 +58,18 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// A file of `deploy/kannel/`, found from this crate (the gateway tests,
+/// or the benchmark, which shares this file).
 fn shipped(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/kannel")
-        .join(name);
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = [
+        here.join("../../deploy/kannel"),
+        here.join("../deploy/kannel"),
+    ]
+    .into_iter()
+    .map(|d| d.join(name))
+    .find(|p| p.is_file())
+    .unwrap_or_else(|| panic!("deploy/kannel/{name} beside {}", here.display()));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 

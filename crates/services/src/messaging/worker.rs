@@ -25,6 +25,21 @@ use tokio::time::Instant;
 /// Messages handed to the gateway at once.
 const IN_FLIGHT: usize = 32;
 
+/// The task that writes what a batch's attempts came to.
+pub type Recording = tokio::task::JoinHandle<Result<(), diwan_store::StoreError>>;
+
+/// Waits for the recording of the last batch, if any, and logs its failure
+/// (its messages are then taken again when their lease runs out).
+async fn finish_recording(record: &mut Option<Recording>) {
+    if let Some(r) = record.take() {
+        match r.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "recording message attempts failed"),
+            Err(e) => tracing::error!(error = %e, "recording message attempts stopped"),
+        }
+    }
+}
+
 /// Where a channel's messages are handed over.
 enum Gateway {
     Kannel(super::kannel::Kannel),
@@ -35,6 +50,7 @@ impl Services {
     /// Sends messages until `shutdown` turns true.
     pub async fn run_message_worker(&self, mut shutdown: watch::Receiver<bool>) {
         let mut paces = [Instant::now(), Instant::now()];
+        let mut records: [Option<Recording>; 2] = [None, None];
         let mut last_expiry = Instant::now() - Duration::from_secs(3600);
         loop {
             if *shutdown.borrow() {
@@ -47,8 +63,12 @@ impl Services {
                 }
             }
             let mut worked = 0;
-            for (channel, pace) in Channel::ALL.into_iter().zip(paces.iter_mut()) {
-                match self.send_due(channel, pace).await {
+            for ((channel, pace), record) in Channel::ALL
+                .into_iter()
+                .zip(paces.iter_mut())
+                .zip(records.iter_mut())
+            {
+                match self.send_due(channel, pace, record).await {
                     Ok(n) => worked += n,
                     Err(e) => {
                         tracing::error!(error = %e, channel = channel.as_str(), "sending messages failed")
@@ -56,12 +76,19 @@ impl Services {
                 }
             }
             if worked == 0 {
+                // Idle: what was sent last is recorded before waiting.
+                for r in records.iter_mut() {
+                    finish_recording(r).await;
+                }
                 tokio::select! {
                     _ = self.messages_waiting.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = shutdown.changed() => {}
                 }
             }
+        }
+        for r in records.iter_mut() {
+            finish_recording(r).await;
         }
     }
 
@@ -82,7 +109,17 @@ impl Services {
     /// Takes one batch of due messages of `channel`, sends it, records it;
     /// returns how many messages it took (none when the channel has no
     /// gateway).
-    pub async fn send_due(&self, channel: Channel, pace: &mut Instant) -> crate::Result<usize> {
+    ///
+    /// What a batch's attempts came to is written by a task of its own while
+    /// the next batch is taken and sent; `record` holds it, and is awaited
+    /// before the next one starts, so that at most one batch is being
+    /// recorded per channel.
+    pub async fn send_due(
+        &self,
+        channel: Channel,
+        pace: &mut Instant,
+        record: &mut Option<Recording>,
+    ) -> crate::Result<usize> {
         let settings = self.messaging().clone();
         let gateway = match channel {
             Channel::Sms => settings.kannel.clone().map(Gateway::Kannel),
@@ -128,10 +165,15 @@ impl Services {
         let results: Vec<(OutboxMessage, Result<(), SendError>)> = futures::stream::iter(to_send)
             .then(|m| {
                 // Pacing: one message every `gap`, never a burst to catch up.
-                let start = (*pace).max(Instant::now());
+                // A start within the timer's millisecond is taken at once:
+                // a sleep, however short, lasts until the timer's next tick.
+                let now = Instant::now();
+                let start = (*pace).max(now);
                 *pace = start + gap;
                 async move {
-                    tokio::time::sleep_until(start).await;
+                    if start > now + Duration::from_millis(1) {
+                        tokio::time::sleep_until(start).await;
+                    }
                     m
                 }
             })
@@ -203,9 +245,14 @@ impl Services {
                 }
             });
         }
-        let mut tx = self.store.begin().await?;
-        tx.record_attempts(&attempts).await?;
-        tx.commit().await?;
+        finish_recording(record).await;
+        let store = self.store.clone();
+        *record = Some(tokio::spawn(async move {
+            let mut tx = store.begin().await?;
+            tx.record_attempts(&attempts).await?;
+            tx.commit().await?;
+            Ok(())
+        }));
         let c = |s: &'static str, n: u64| {
             metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => s)
                 .increment(n)

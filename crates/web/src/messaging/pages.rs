@@ -120,7 +120,9 @@ struct BatchPage {
     done_text: String,
     percent: i64,
     counts: Vec<CountRow>,
-    running: bool,
+    /// Whether the page updates itself (a `Refresh` header) and offers to stop.
+    auto: bool,
+    href: String,
 }
 
 #[derive(Template)]
@@ -316,18 +318,23 @@ async fn show_inner(ctx: &PageCtx, state: &AppState, id: &str) -> PageResult {
     Ok(render(&page))
 }
 
-/// `GET /messages/batches/{id}`: refreshes itself while messages are on
-/// their way.
+/// `GET /messages/batches/{id}`: updates itself every few seconds while
+/// messages are on their way (no script needed), unless `?auto=0`.
 pub async fn batch(
     ctx: PageCtx,
     State(state): State<AppState>,
     PagePath(id): PagePath,
+    RawQuery(q): RawQuery,
 ) -> Response {
-    let r = batch_inner(&ctx, &state, &id).await;
+    let auto = Fields::from_query(q.as_deref()).get("auto") != "0";
+    let r = batch_inner(&ctx, &state, &id, auto).await;
     finish(&ctx, &state, r).await
 }
 
-async fn batch_inner(ctx: &PageCtx, state: &AppState, id: &str) -> PageResult {
+/// Seconds between updates of a batch's page.
+const REFRESH_SECS: &str = "5";
+
+async fn batch_inner(ctx: &PageCtx, state: &AppState, id: &str, auto: bool) -> PageResult {
     let caller = signed_in(ctx)?;
     let id = path_id(id)?;
     let Shown { frame, body } = state.services.message_batch(caller, id).await?;
@@ -343,7 +350,8 @@ async fn batch_inner(ctx: &PageCtx, state: &AppState, id: &str) -> PageResult {
     let done = total - waiting;
     let percent = if total == 0 { 100 } else { done * 100 / total };
     let counts = count_rows(&tr, &body.counts);
-    Ok(render(&BatchPage {
+    let auto = auto && waiting > 0;
+    let mut res = render(&BatchPage {
         text: body.batch.body.clone(),
         created: tr.datetime(body.batch.created_at, &tz),
         total,
@@ -353,12 +361,20 @@ async fn batch_inner(ctx: &PageCtx, state: &AppState, id: &str) -> PageResult {
         ),
         percent,
         counts,
-        running: waiting > 0,
+        auto,
+        href: format!("/messages/batches/{}", body.batch.id),
         tr,
         user,
         csrf,
         path,
-    }))
+    });
+    if auto {
+        res.headers_mut().insert(
+            axum::http::header::REFRESH,
+            axum::http::HeaderValue::from_static(REFRESH_SECS),
+        );
+    }
+    Ok(res)
 }
 
 #[allow(clippy::too_many_arguments)]
