@@ -20,6 +20,8 @@
 mod kannel;
 #[allow(dead_code)]
 mod server;
+#[path = "../../crates/diwan/tests/gateways/wait.rs"]
+mod wait;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};

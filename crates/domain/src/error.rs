@@ -140,6 +140,12 @@ pub enum Reason {
     KindNotAllowed,
     MobileNotLibyan,
     AudienceNotOwn,
+    TemplatePlaceholderInvalid,
+    TemplatePlaceholdersDiffer,
+    TemplatePlaceholderUnknown,
+    TemplateNameTaken,
+    TemplateUnknown,
+    InquiryOptionsCount,
 }
 
 impl Reason {
@@ -201,11 +207,17 @@ impl Reason {
             Reason::KindNotAllowed => "kind-not-allowed",
             Reason::MobileNotLibyan => "mobile-not-libyan",
             Reason::AudienceNotOwn => "audience-not-own",
+            Reason::TemplatePlaceholderInvalid => "template-placeholder-invalid",
+            Reason::TemplatePlaceholdersDiffer => "template-placeholders-differ",
+            Reason::TemplatePlaceholderUnknown => "template-placeholder-unknown",
+            Reason::TemplateNameTaken => "template-name-taken",
+            Reason::TemplateUnknown => "template-unknown",
+            Reason::InquiryOptionsCount => "inquiry-options-count",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 55] = [
+    pub const ALL: [Reason; 61] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -261,6 +273,12 @@ impl Reason {
         Reason::KindNotAllowed,
         Reason::MobileNotLibyan,
         Reason::AudienceNotOwn,
+        Reason::TemplatePlaceholderInvalid,
+        Reason::TemplatePlaceholdersDiffer,
+        Reason::TemplatePlaceholderUnknown,
+        Reason::TemplateNameTaken,
+        Reason::TemplateUnknown,
+        Reason::InquiryOptionsCount,
     ];
 }
 

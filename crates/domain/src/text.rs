@@ -126,9 +126,24 @@ pub fn search_terms(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// Compares two secrets (keys, tokens) in time that depends only on their
+/// lengths, not on where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
+        assert!(!constant_time_eq("", "a"));
+    }
 
     #[test]
     fn input_is_cleaned_of_controls_and_bidi_overrides() {

@@ -5,7 +5,7 @@ use crate::convert::*;
 use crate::SqliteTx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diwan_domain::messaging::{Channel, Report, State};
+use diwan_domain::messaging::{Channel, State};
 use diwan_store::*;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -48,6 +48,31 @@ fn batch_from(r: &SqliteRow) -> Result<MessageBatch> {
         body: r.try_get("body").map_err(db)?,
         total: r.try_get("total").map_err(db)?,
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+    })
+}
+
+fn template_from(r: &SqliteRow) -> Result<MessageTemplate> {
+    let json = |col: &str| -> Result<String> { r.try_get::<String, _>(col).map_err(db) };
+    let corrupt = |what: &str| StoreError::Corrupt(format!("message template {what}"));
+    Ok(MessageTemplate {
+        id: r.try_get("id").map_err(db)?,
+        org_id: r.try_get("org_id").map_err(db)?,
+        template: diwan_domain::messaging::template::Template {
+            name: r.try_get("name").map_err(db)?,
+            kind: parse(&r.try_get::<String, _>("kind").map_err(db)?, "kind")?,
+            texts: diwan_domain::messaging::template::Texts {
+                ar: r.try_get("text_ar").map_err(db)?,
+                en: r.try_get("text_en").map_err(db)?,
+                fr: r.try_get("text_fr").map_err(db)?,
+            },
+            placeholders: serde_json::from_str(&json("placeholders")?)
+                .map_err(|_| corrupt("placeholders"))?,
+            samples: serde_json::from_str(&json("samples")?).map_err(|_| corrupt("samples"))?,
+        },
+        created_by: r.try_get("created_by").map_err(db)?,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+        updated_at: from_ts(r.try_get("updated_at").map_err(db)?)?,
+        archived_at: from_ts_opt(r.try_get("archived_at").map_err(db)?)?,
     })
 }
 
@@ -145,13 +170,13 @@ impl MessageRead for SqliteTx {
     async fn message_counts(&mut self, batch_id: Option<Uuid>) -> Result<Vec<StateCount>> {
         let rows = match batch_id {
             Some(b) => sqlx::query(
-                "SELECT channel, state, COUNT(*) AS n FROM messages WHERE batch_id = $1 GROUP BY channel, state",
+                "SELECT channel, state, n FROM message_counts WHERE batch_id = $1 AND n <> 0 ORDER BY channel, state",
             )
             .bind(b)
             .fetch_all(self.read_conn().await?)
             .await,
             None => sqlx::query(
-                "SELECT channel, state, COUNT(*) AS n FROM messages GROUP BY channel, state",
+                "SELECT channel, state, SUM(n) AS n FROM message_counts GROUP BY channel, state HAVING SUM(n) <> 0 ORDER BY channel, state",
             )
             .fetch_all(self.read_conn().await?)
             .await,
@@ -168,13 +193,49 @@ impl MessageRead for SqliteTx {
             .collect()
     }
 
-    async fn count_audience(&mut self, audience: &Audience) -> Result<i64> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*)");
-        push_audience(&mut qb, audience);
-        qb.build_query_scalar()
-            .fetch_one(self.read_conn().await?)
+    async fn get_message_template(&mut self, id: Uuid) -> Result<Option<MessageTemplate>> {
+        let r = sqlx::query("SELECT * FROM message_templates WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.read_conn().await?)
             .await
-            .map_err(db)
+            .map_err(db)?;
+        r.as_ref().map(template_from).transpose()
+    }
+
+    async fn list_message_templates(
+        &mut self,
+        org_id: Option<Uuid>,
+    ) -> Result<Vec<MessageTemplate>> {
+        let rows = sqlx::query(
+            "SELECT * FROM message_templates WHERE archived_at IS NULL AND ($1 IS NULL OR org_id = $1) ORDER BY name, id LIMIT 500",
+        )
+        .bind(org_id)
+        .fetch_all(self.read_conn().await?)
+        .await
+        .map_err(db)?;
+        rows.iter().map(template_from).collect()
+    }
+
+    async fn count_audience(&mut self, audience: &Audience) -> Result<[i64; 3]> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT p.language, COUNT(*) AS n");
+        push_audience(&mut qb, audience);
+        qb.push(" GROUP BY p.language");
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
+        let mut out = [0; 3];
+        for r in &rows {
+            let language: String = r.try_get("language").map_err(db)?;
+            let at = match language.as_str() {
+                "en" => 1,
+                "fr" => 2,
+                _ => 0,
+            };
+            out[at] += r.try_get::<i64, _>("n").map_err(db)?;
+        }
+        Ok(out)
     }
 
     async fn list_incoming(
@@ -262,7 +323,11 @@ impl MessageRepo for SqliteTx {
             });
             qb.build().execute(self.conn().await?).await.map_err(db)?;
         }
-        Ok(())
+        let mut moves = CountMoves::default();
+        for x in m {
+            moves.add(x.batch_id, x.channel, x.state, 1);
+        }
+        self.move_counts(&moves).await
     }
 
     async fn insert_message_batch(&mut self, b: &MessageBatch) -> Result<()> {
@@ -285,11 +350,39 @@ impl MessageRepo for SqliteTx {
         Ok(())
     }
 
+    async fn save_message_template(&mut self, t: &MessageTemplate) -> Result<()> {
+        let d = &t.template;
+        sqlx::query(
+            "INSERT INTO message_templates (id, org_id, name, kind, text_ar, text_en, text_fr, placeholders, samples, \
+             created_by, created_at, updated_at, archived_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, text_ar = excluded.text_ar, \
+             text_en = excluded.text_en, text_fr = excluded.text_fr, placeholders = excluded.placeholders, \
+             samples = excluded.samples, updated_at = excluded.updated_at, archived_at = excluded.archived_at",
+        )
+        .bind(t.id)
+        .bind(t.org_id)
+        .bind(&d.name)
+        .bind(d.kind.as_str())
+        .bind(&d.texts.ar)
+        .bind(&d.texts.en)
+        .bind(&d.texts.fr)
+        .bind(serde_json::to_string(&d.placeholders).unwrap_or_default())
+        .bind(serde_json::to_string(&d.samples).unwrap_or_default())
+        .bind(t.created_by)
+        .bind(ts(t.created_at))
+        .bind(ts(t.updated_at))
+        .bind(ts_opt(t.archived_at))
+        .execute(self.conn().await?)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
     async fn queue_audience(
         &mut self,
         batch: &MessageBatch,
         audience: &Audience,
-        parts: i32,
+        texts: &BulkTexts,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
         // Ids: time-ordered like the application's (the batch's own time
@@ -308,11 +401,23 @@ impl MessageRepo for SqliteTx {
             .push_bind(batch.org_id)
             .push(", 'sms', ")
             .push_bind(batch.kind.as_str())
-            .push(", pm.mobile, p.id, p.language, NULL, ")
-            .push_bind(batch.body.clone())
-            .push(", ")
-            .push_bind(parts)
-            .push(", 'queued', 0, ")
+            .push(", pm.mobile, p.id, p.language, NULL, ");
+        // The text and parts of the person's language.
+        let [(ar, ar_parts), (en, en_parts), (fr, fr_parts)] = texts.texts.clone();
+        qb.push("CASE p.language WHEN 'en' THEN ")
+            .push_bind(en)
+            .push(" WHEN 'fr' THEN ")
+            .push_bind(fr)
+            .push(" ELSE ")
+            .push_bind(ar)
+            .push(" END, CASE p.language WHEN 'en' THEN ")
+            .push_bind(en_parts)
+            .push(" WHEN 'fr' THEN ")
+            .push_bind(fr_parts)
+            .push(" ELSE ")
+            .push_bind(ar_parts)
+            .push(" END, ");
+        qb.push("'queued', 0, ")
             .push_bind(now)
             .push(", NULL, ")
             .push_bind(ts(expires_at))
@@ -329,6 +434,9 @@ impl MessageRepo for SqliteTx {
             .execute(self.conn().await?)
             .await
             .map_err(db)?;
+        let mut moves = CountMoves::default();
+        moves.add(Some(batch.id), Channel::Sms, State::Queued, n);
+        self.move_counts(&moves).await?;
         Ok(n)
     }
 
@@ -339,29 +447,70 @@ impl MessageRepo for SqliteTx {
         until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
-        let rows = sqlx::query(
-            "UPDATE messages SET state = 'sending', lease_until = $3, updated_at = $2 WHERE id IN ( \
-               SELECT id FROM (SELECT id, next_attempt_at AS t FROM messages WHERE channel = $1 AND state = 'queued' AND next_attempt_at <= $2 \
-                               ORDER BY next_attempt_at LIMIT $4) \
-               UNION ALL \
-               SELECT id FROM (SELECT id, lease_until AS t FROM messages WHERE channel = $1 AND state = 'sending' AND lease_until < $2 \
-                               ORDER BY lease_until LIMIT $4) \
-               LIMIT $4) \
-             RETURNING *",
-        )
-        .bind(channel.as_str())
-        .bind(ts(now))
-        .bind(ts(until))
-        .bind(limit)
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        let mut out = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        // Those whose lease ran out first (they were sending, and stay so),
+        // then those queued (which move to sending).
+        let mut out = Vec::new();
+        for (from, order) in [
+            ("sending", "lease_until < $2 ORDER BY lease_until"),
+            ("queued", "next_attempt_at <= $2 ORDER BY next_attempt_at"),
+        ] {
+            let left = limit - out.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            let rows = sqlx::query(&format!(
+                "UPDATE messages SET state = 'sending', lease_until = $3, updated_at = $2 WHERE id IN ( \
+                   SELECT id FROM messages WHERE channel = $1 AND state = '{from}' AND {order} LIMIT $4) \
+                 RETURNING *"
+            ))
+            .bind(channel.as_str())
+            .bind(ts(now))
+            .bind(ts(until))
+            .bind(left)
+            .fetch_all(self.conn().await?)
+            .await
+            .map_err(db)?;
+            let taken = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+            if from == "queued" {
+                let mut moves = CountMoves::default();
+                for m in &taken {
+                    moves.moved(m.batch_id, channel, State::Queued, State::Sending);
+                }
+                self.move_counts(&moves).await?;
+            }
+            out.extend(taken);
+        }
         out.sort_by_key(|m| m.next_attempt_at);
         Ok(out)
     }
 
     async fn record_attempts(&mut self, a: &[Attempt]) -> Result<()> {
+        // Only a message still sending takes the attempt's state.
+        let mut moves = CountMoves::default();
+        for chunk in a.chunks(400) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT id, batch_id, channel, state FROM messages WHERE state = 'sending' AND id IN (");
+            let mut ids = qb.separated(", ");
+            for x in chunk {
+                ids.push_bind(x.id);
+            }
+            qb.push(")");
+            let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+            let to: std::collections::HashMap<Uuid, State> =
+                chunk.iter().map(|x| (x.id, x.state)).collect();
+            for r in &rows {
+                let id: Uuid = r.try_get("id").map_err(db)?;
+                let channel = parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?;
+                if let Some(next) = to.get(&id) {
+                    moves.moved(
+                        r.try_get("batch_id").map_err(db)?,
+                        channel,
+                        State::Sending,
+                        *next,
+                    );
+                }
+            }
+        }
         for x in a {
             sqlx::query(
                 "UPDATE messages SET attempts = max(attempts, $3), \
@@ -382,49 +531,65 @@ impl MessageRepo for SqliteTx {
             .await
             .map_err(db)?;
         }
-        Ok(())
+        self.move_counts(&moves).await
     }
 
-    async fn apply_report(
-        &mut self,
-        id: Uuid,
-        report: Report,
-        error: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<Option<(State, State)>> {
-        let Some(m) = self.get_outbox_message(id).await? else {
-            return Ok(None);
-        };
-        let Some(next) = report.apply(m.state) else {
-            return Ok(None);
-        };
-        sqlx::query(
-            "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), \
-             sent_at = coalesce(sent_at, $4), delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
-             WHERE id = $1 AND state = $5",
-        )
-        .bind(id)
-        .bind(next.as_str())
-        .bind(error)
-        .bind(ts(at))
-        .bind(m.state.as_str())
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(Some((m.state, next)))
+    async fn apply_reports(&mut self, reports: &[GatewayReport]) -> Result<Vec<(State, State)>> {
+        let mut order: Vec<&GatewayReport> = reports.iter().collect();
+        order.sort_by_key(|r| r.id);
+        let mut moved = Vec::new();
+        let mut moves = CountMoves::default();
+        for r in order {
+            let Some(m) = self.get_outbox_message(r.id).await? else {
+                continue;
+            };
+            let Some(next) = r.report.apply(m.state) else {
+                continue;
+            };
+            sqlx::query(
+                "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), \
+                 sent_at = coalesce(sent_at, $4), delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
+                 WHERE id = $1 AND state = $5",
+            )
+            .bind(r.id)
+            .bind(next.as_str())
+            .bind(&r.error)
+            .bind(ts(r.at))
+            .bind(m.state.as_str())
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+            moves.moved(m.batch_id, m.channel, m.state, next);
+            moved.push((m.state, next));
+        }
+        // The counts last: every writer locks messages before counts.
+        self.move_counts(&moves).await?;
+        Ok(moved)
     }
 
     async fn expire_messages(&mut self, now: DateTime<Utc>, limit: i64) -> Result<u64> {
-        let r = sqlx::query(
+        let rows = sqlx::query(
             "UPDATE messages SET state = 'expired', error = 'expired', updated_at = $1 WHERE id IN ( \
-             SELECT id FROM messages WHERE state = 'queued' AND expires_at < $1 LIMIT $2)",
+             SELECT id FROM messages WHERE state = 'queued' AND expires_at < $1 LIMIT $2) \
+             RETURNING batch_id, channel",
         )
         .bind(ts(now))
         .bind(limit)
-        .execute(self.conn().await?)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
-        Ok(r.rows_affected())
+        let mut moves = CountMoves::default();
+        for r in &rows {
+            let channel = parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?;
+            moves.moved(
+                r.try_get("batch_id").map_err(db)?,
+                channel,
+                State::Queued,
+                State::Expired,
+            );
+        }
+        self.move_counts(&moves).await?;
+        Ok(rows.len() as u64)
     }
 
     async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()> {
@@ -463,6 +628,26 @@ impl MessageRepo for SqliteTx {
                 .bind(address),
         };
         q.execute(self.conn().await?).await.map_err(db)?;
+        Ok(())
+    }
+}
+
+impl SqliteTx {
+    /// Writes how the counts of messages moved (see [`CountMoves`]).
+    async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
+        for (batch, channel, state, n) in moves.changes() {
+            sqlx::query(
+                "INSERT INTO message_counts (batch_id, channel, state, n) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (batch_id, channel, state) DO UPDATE SET n = n + excluded.n",
+            )
+            .bind(batch)
+            .bind(channel.as_str())
+            .bind(state.as_str())
+            .bind(n)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        }
         Ok(())
     }
 }

@@ -60,6 +60,36 @@ pub struct MessageBatch {
     pub created_at: DateTime<Utc>,
 }
 
+/// A bulk message's text in each language, with its parts; each person
+/// gets the one of their preferred language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkTexts {
+    /// Indexed as [`diwan_domain::persons::Language::ALL`]: ar, en, fr.
+    pub texts: [(String, i32); 3],
+}
+
+impl BulkTexts {
+    /// The same text for everyone.
+    pub fn one(text: &str, parts: i32) -> Self {
+        BulkTexts {
+            texts: [0, 1, 2].map(|_| (text.to_owned(), parts)),
+        }
+    }
+}
+
+/// A stored message template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageTemplate {
+    pub id: Uuid,
+    /// The organization it belongs to.
+    pub org_id: Uuid,
+    pub template: diwan_domain::messaging::template::Template,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
 /// Who a bulk message goes to: the persons of the registry with a mobile
 /// number who have not opted out of bulk SMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +146,54 @@ pub struct StateCount {
     pub count: i64,
 }
 
+/// How the counts of messages per batch, channel and state change in one
+/// transaction: each backend keeps them in `message_counts`, moved in the
+/// transaction that moves the messages, so that a batch's progress and the
+/// metrics are read without counting messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountMoves(pub std::collections::BTreeMap<(Uuid, Channel, State), i64>);
+
+impl CountMoves {
+    /// The key of messages outside any batch.
+    pub const NO_BATCH: Uuid = Uuid::nil();
+
+    pub fn add(&mut self, batch: Option<Uuid>, channel: Channel, state: State, n: i64) {
+        if n != 0 {
+            *self
+                .0
+                .entry((batch.unwrap_or(Self::NO_BATCH), channel, state))
+                .or_default() += n;
+        }
+    }
+
+    /// One message moved from `from` to `to`.
+    pub fn moved(&mut self, batch: Option<Uuid>, channel: Channel, from: State, to: State) {
+        if from != to {
+            self.add(batch, channel, from, -1);
+            self.add(batch, channel, to, 1);
+        }
+    }
+
+    /// The changes to write, in key order (so that two transactions lock
+    /// the rows they share in the same order), without those that cancel
+    /// out.
+    pub fn changes(&self) -> impl Iterator<Item = (Uuid, Channel, State, i64)> + '_ {
+        self.0
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|((b, c, s), n)| (*b, *c, *s, *n))
+    }
+}
+
+/// What a gateway reported of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayReport {
+    pub id: Uuid,
+    pub report: Report,
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait MessageRead {
     async fn get_outbox_message(&mut self, id: Uuid) -> Result<Option<OutboxMessage>>;
@@ -127,10 +205,18 @@ pub trait MessageRead {
         org_id: Option<Uuid>,
         limit: i64,
     ) -> Result<Vec<MessageBatch>>;
-    /// Messages per channel and state: of one batch, or of all.
+    /// Messages per channel and state: of one batch, or of all; read from
+    /// the counts kept as messages move (see [`CountMoves`]).
     async fn message_counts(&mut self, batch_id: Option<Uuid>) -> Result<Vec<StateCount>>;
-    /// How many persons `audience` reaches.
-    async fn count_audience(&mut self, audience: &Audience) -> Result<i64>;
+    async fn get_message_template(&mut self, id: Uuid) -> Result<Option<MessageTemplate>>;
+    /// The templates not archived, by name: of one organization, or of all.
+    async fn list_message_templates(
+        &mut self,
+        org_id: Option<Uuid>,
+    ) -> Result<Vec<MessageTemplate>>;
+    /// How many persons `audience` reaches, by preferred language (as
+    /// [`diwan_domain::persons::Language::ALL`]: ar, en, fr).
+    async fn count_audience(&mut self, audience: &Audience) -> Result<[i64; 3]>;
     /// The newest messages received, before `before` (ids are time-ordered).
     async fn list_incoming(
         &mut self,
@@ -146,14 +232,18 @@ pub trait MessageRepo: MessageRead {
     /// Queues messages; may be held back until the next read or the commit.
     async fn queue_messages(&mut self, m: &[OutboxMessage]) -> Result<()>;
     async fn insert_message_batch(&mut self, b: &MessageBatch) -> Result<()>;
-    /// Queues one SMS of `batch` (its body, kind, organization and
-    /// validity until `expires_at`) to the first mobile number of every
-    /// person of `audience`, in one statement; returns how many.
+    /// Stores a new template, or a template's new version under its id; a
+    /// name another template of the organization has is a conflict.
+    async fn save_message_template(&mut self, t: &MessageTemplate) -> Result<()>;
+    /// Queues one SMS of `batch` (its kind, organization and validity
+    /// until `expires_at`) to the first mobile number of every person of
+    /// `audience`, in the text of the person's language, in one statement;
+    /// returns how many.
     async fn queue_audience(
         &mut self,
         batch: &MessageBatch,
         audience: &Audience,
-        parts: i32,
+        texts: &BulkTexts,
         expires_at: DateTime<Utc>,
     ) -> Result<i64>;
     /// Takes up to `limit` messages of `channel` that are due: queued with
@@ -171,16 +261,11 @@ pub trait MessageRepo: MessageRead {
     /// outcome for the messages still `sending` (a report that came first
     /// is kept).
     async fn record_attempts(&mut self, a: &[Attempt]) -> Result<()>;
-    /// Applies a gateway's report to a message; returns its state before
-    /// and after, or `None` when there is no such message or the report
-    /// changes nothing.
-    async fn apply_report(
-        &mut self,
-        id: Uuid,
-        report: Report,
-        error: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<Option<(State, State)>>;
+    /// Applies gateways' reports to their messages, taken in the order of
+    /// their ids (so that two writers lock shared messages in one order);
+    /// returns the states before and after of those that moved (a report
+    /// of no message, or one that changes nothing, is left out).
+    async fn apply_reports(&mut self, reports: &[GatewayReport]) -> Result<Vec<(State, State)>>;
     /// Marks expired up to `limit` queued messages whose validity ran out
     /// before `now`; returns how many.
     async fn expire_messages(&mut self, now: DateTime<Utc>, limit: i64) -> Result<u64>;

@@ -34,7 +34,7 @@ pub const LANG_COOKIE: &str = "diwan_lang";
 
 /// The Fluent files of one language: one per capability and a shared one,
 /// the same names in every language.
-pub const FILES: [&str; 7] = [
+pub const FILES: [&str; 8] = [
     "shared",
     "cases",
     "accounts",
@@ -42,6 +42,7 @@ pub const FILES: [&str; 7] = [
     "notifications",
     "persons",
     "messaging",
+    "inquiry",
 ];
 
 macro_rules! language {
@@ -54,13 +55,14 @@ macro_rules! language {
             include_str!(concat!("../locales/", $lang, "/notifications.ftl")),
             include_str!(concat!("../locales/", $lang, "/persons.ftl")),
             include_str!(concat!("../locales/", $lang, "/messaging.ftl")),
+            include_str!(concat!("../locales/", $lang, "/inquiry.ftl")),
         ]
     };
 }
 
 /// The Fluent sources, embedded so that the binary is self-contained, in
 /// the order of [`FILES`].
-pub const SOURCES: [(Lang, [&str; 7]); 3] = [
+pub const SOURCES: [(Lang, [&str; 8]); 3] = [
     (Lang::Ar, language!("ar")),
     (Lang::En, language!("en")),
     (Lang::Fr, language!("fr")),

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(persons::api::routes())
         .merge(persons::imports::api_routes())
         .merge(messaging::api::routes())
+        .merge(messaging::templates::api_routes())
         .merge(messaging::kannel::routes())
         .fallback(kit::extract::api_not_found);
     // Every state-changing page request passes the CSRF layer; the API and
@@ -110,6 +111,7 @@ pub fn page_routes() -> kit::routes::Routes {
         .merge(persons::pages::routes())
         .merge(persons::imports::page_routes())
         .merge(messaging::pages::routes())
+        .merge(messaging::templates::page_routes())
         .merge(pages::routes())
 }
 
@@ -124,6 +126,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         persons::api::PersonsDoc::openapi(),
         persons::imports::ImportsDoc::openapi(),
         messaging::api::MessagingDoc::openapi(),
+        messaging::templates::TemplatesDoc::openapi(),
         messaging::kannel::KannelDoc::openapi(),
         cases::govstack::GovStackDoc::openapi(),
     ])

@@ -81,7 +81,7 @@ async fn prometheus(State(state): State<AppState>, headers: axum::http::HeaderMa
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !crate::kit::auth::constant_time_eq(expected, sent.trim()) {
+    if !diwan_domain::text::constant_time_eq(expected, sent.trim()) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],

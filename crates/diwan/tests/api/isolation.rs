@@ -678,21 +678,69 @@ async fn isolation_another_municipality_learns_nothing_of_a_message() {
         .unwrap()
         .trim_start_matches("/messages/batches/")
         .to_owned();
+    let template = app
+        .post(
+            "/api/v1/message-templates",
+            Some(&tripoli),
+            json!({"name": "قالب طرابلس السرية", "text_ar": "نص طرابلس السرية {x}", "samples": {"x": "1"}}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "Tripoli's template");
+    let tid = s(&template, "id").to_owned();
     let secret = |text: &str| text.contains("طرابلس السرية") || text.contains("0917770001");
     let mut failures = Vec::new();
     let b = app.browser("head.benghazi").await;
     for path in [
         format!("/messages/{id}"),
         format!("/messages/batches/{batch}"),
+        format!("/messages/templates/{tid}"),
     ] {
         let r = b.get(&path).await;
         if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
             failures.push(format!("GET {path}: {}", r.status));
         }
     }
-    let list = b.get("/messages").await;
-    if list.status != StatusCode::OK || secret(&list.text) || list.text.contains(&batch) {
-        failures.push(format!("GET /messages: {} or lists Tripoli's", list.status));
+    for path in ["/messages", "/messages/templates", "/messages/new"] {
+        let list = b.get(path).await;
+        if list.status != StatusCode::OK
+            || secret(&list.text)
+            || list.text.contains(&batch)
+            || list.text.contains(&tid)
+        {
+            failures.push(format!("GET {path}: {} or lists Tripoli's", list.status));
+        }
+    }
+    let r = b
+        .post_form(
+            &format!("/messages/templates/{tid}"),
+            &[
+                ("csrf", &b.csrf),
+                ("name", "x"),
+                ("text_ar", "x"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
+        failures.push(format!("POST /messages/templates/{{id}}: {}", r.status));
+    }
+    // Nor sends with it.
+    let r = b
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &b.csrf),
+                ("template", &tid),
+                ("values", "x = 1"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    if r.status != StatusCode::BAD_REQUEST || secret(&r.text) {
+        failures.push(format!(
+            "POST /messages/new with Tripoli's template: {}",
+            r.status
+        ));
     }
     let r = b
         .post_form(
@@ -712,6 +760,7 @@ async fn isolation_another_municipality_learns_nothing_of_a_message() {
         for path in [
             format!("/api/v1/messages/{id}"),
             format!("/api/v1/message-batches/{batch}"),
+            format!("/api/v1/message-templates/{tid}"),
         ] {
             let r = app.get(&path, Some(token)).await;
             if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
@@ -725,6 +774,26 @@ async fn isolation_another_municipality_learns_nothing_of_a_message() {
         if r.status != StatusCode::NOT_FOUND || secret(&r.text) {
             failures.push(format!("GET {path} as a clerk: {}", r.status));
         }
+    }
+    let r = app
+        .put(
+            &format!("/api/v1/message-templates/{tid}"),
+            Some(&benghazi),
+            json!({"name": "x", "text_ar": "x"}),
+        )
+        .await;
+    if r.status != StatusCode::NOT_FOUND {
+        failures.push(format!(
+            "PUT /api/v1/message-templates/{{id}}: {}",
+            r.status
+        ));
+    }
+    let listed = app
+        .get("/api/v1/message-templates", Some(&benghazi))
+        .await
+        .expect(StatusCode::OK, "Benghazi's templates");
+    if secret(&listed.to_string()) {
+        failures.push("GET /api/v1/message-templates lists Tripoli's".into());
     }
     assert!(
         failures.is_empty(),
@@ -759,6 +828,9 @@ const WALKED_PAGES: &[(&str, &str)] = &[
     ("GET", "/messages/{id}"),
     ("GET", "/messages/batches/{id}"),
     ("POST", "/messages/new"),
+    ("GET", "/messages/templates"),
+    ("GET", "/messages/templates/{id}"),
+    ("POST", "/messages/templates/{id}"),
 ];
 
 /// Page routes that show or change nothing of another organization's cases,
@@ -792,6 +864,8 @@ const NO_CASE_OF_OTHERS: &[(&str, &str, &str)] = &[
     ("GET", "/audit", "auditors and administrators only"),
     ("GET", "/persons/new", "an empty form"),
     ("GET", "/messages/new", "an empty form"),
+    ("GET", "/messages/templates/new", "an empty form"),
+    ("POST", "/messages/templates/new", "a template of one's own"),
     (
         "GET",
         "/persons/imports",

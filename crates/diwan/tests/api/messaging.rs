@@ -582,3 +582,380 @@ async fn a_bulk_sms_shows_its_cost_before_it_is_sent() {
     assert_eq!(clerk.get("/messages").await.status, StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+/// The counts by batch and state, against the messages counted one by one.
+async fn counts_hold(app: &TestApp, what: &str) -> Vec<diwan_store::StateCount> {
+    let all = outbox(app).await;
+    let mut tx = app.services.store.read().await.unwrap();
+    let mut kept = tx.message_counts(None).await.unwrap();
+    kept.sort_by_key(|c| (c.channel, c.state));
+    let mut counted: Vec<diwan_store::StateCount> = Vec::new();
+    for m in &all {
+        match counted
+            .iter_mut()
+            .find(|c| c.channel == m.channel && c.state == m.state)
+        {
+            Some(c) => c.count += 1,
+            None => counted.push(diwan_store::StateCount {
+                channel: m.channel,
+                state: m.state,
+                count: 1,
+            }),
+        }
+    }
+    counted.sort_by_key(|c| (c.channel, c.state));
+    assert_eq!(kept, counted, "{what}");
+    kept
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counts_of_messages_move_with_them() {
+    use diwan_domain::messaging::Report;
+    use diwan_store::{Attempt, GatewayReport};
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in("admin").await;
+    let trp = app.org("M-TRP").id.to_string();
+    for (nn, mobile) in [
+        ("119850000001", "0911000001"),
+        ("119850000002", "0911000002"),
+    ] {
+        app.post(
+            "/api/v1/persons",
+            Some(&admin),
+            json!({"national_number": nn, "name_ar": "سالم علي", "mobiles": [mobile], "municipality_id": trp}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a person");
+    }
+    for to in ["0913000001", "0913000002", "0913000003"] {
+        app.post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"to": to, "text": "رمز ١٢٣", "kind": "transactional"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an SMS");
+    }
+    let batch = app
+        .post(
+            "/api/v1/message-batches",
+            Some(&admin),
+            json!({"text": "x", "municipalities": [trp]}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a batch");
+    let batch_id: uuid::Uuid = s(&batch, "id").parse().unwrap();
+    let c = counts_hold(&app, "queued").await;
+    assert_eq!(c.len(), 1);
+    assert_eq!((c[0].state, c[0].count), (State::Queued, 5));
+
+    let now = app.services.now();
+    let mut tx = app.services.store.begin().await.unwrap();
+    let taken = tx
+        .claim_messages(Channel::Sms, now, now + chrono::Duration::seconds(60), 4)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(taken.len(), 4);
+    counts_hold(&app, "four taken").await;
+
+    // One sent, one to be tried again, one failed; one left sending, and a
+    // report of the sent one and of the one still sending.
+    let attempt = |m: &diwan_store::OutboxMessage, state: State| Attempt {
+        id: m.id,
+        state,
+        attempts: 1,
+        next_attempt_at: now,
+        error: None,
+        at: now,
+    };
+    let mut tx = app.services.store.begin().await.unwrap();
+    tx.record_attempts(&[
+        attempt(&taken[0], State::Sent),
+        attempt(&taken[1], State::Queued),
+        attempt(&taken[2], State::Failed),
+    ])
+    .await
+    .unwrap();
+    let report = |m: &diwan_store::OutboxMessage, report: Report| GatewayReport {
+        id: m.id,
+        report,
+        error: None,
+        at: now,
+    };
+    let moved = tx
+        .apply_reports(&[
+            report(&taken[0], Report::Delivered),
+            report(&taken[3], Report::Delivered),
+            report(&taken[2], Report::Delivered),
+            GatewayReport {
+                id: uuid::Uuid::now_v7(),
+                ..report(&taken[0], Report::Delivered)
+            },
+        ])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        moved.len(),
+        2,
+        "a failed message and no message do not move"
+    );
+    counts_hold(&app, "attempts and reports").await;
+    // Recorded again after its report came first: it stays delivered.
+    let mut tx = app.services.store.begin().await.unwrap();
+    tx.record_attempts(&[attempt(&taken[3], State::Sent)])
+        .await
+        .unwrap();
+    let expired = tx
+        .expire_messages(now + chrono::Duration::days(30), 100)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(expired, 2, "the one never taken and the one to try again");
+    let c = counts_hold(&app, "expired").await;
+    let of = |st: State| c.iter().find(|x| x.state == st).map_or(0, |x| x.count);
+    assert_eq!(
+        (of(State::Delivered), of(State::Failed), of(State::Expired)),
+        (2, 1, 2)
+    );
+    // The batch's own, as its page reads them.
+    let b = app
+        .get(&format!("/api/v1/message-batches/{batch_id}"), Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the batch");
+    let total: i64 = b["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 2, "{b}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_speak_each_recipients_language() {
+    let app = TestApp::spawn().await;
+    let [admin, head] = app.sign_in_all(["admin", "head.tripoli"]).await;
+    let trp = app.org("M-TRP").id.to_string();
+    for (nn, mobile, language) in [
+        ("119850000001", "0911000001", "ar"),
+        ("119850000002", "0911000002", "en"),
+        ("119850000003", "0911000003", "fr"),
+    ] {
+        app.post(
+            "/api/v1/persons",
+            Some(&admin),
+            json!({"national_number": nn, "name_ar": "سالم علي", "mobiles": [mobile],
+                   "municipality_id": trp, "language": language}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a person");
+    }
+    // Refused as written: each problem at its field.
+    let bad = app
+        .post(
+            "/api/v1/message-templates",
+            Some(&head),
+            json!({"name": "", "text_ar": "اجتماع {day", "text_en": "Meeting {day}"}),
+        )
+        .await
+        .expect_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "a broken template",
+        );
+    assert!(
+        bad["details"].get("name").is_some() && bad["details"].get("text_ar").is_some(),
+        "{bad}"
+    );
+    let differ = app
+        .post(
+            "/api/v1/message-templates/preview",
+            Some(&head),
+            json!({"name": "x", "text_ar": "اجتماع يوم {day}", "text_en": "Meeting", "samples": {"day": "١٢"}}),
+        )
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "invalid_input", "languages differ");
+    assert!(differ["details"].get("text_en").is_some(), "{differ}");
+    app.post(
+        "/api/v1/message-templates",
+        Some(&head),
+        json!({"name": "x", "kind": "transactional", "text_ar": "x"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        "a head's transactional template",
+    );
+
+    // Previewed with its samples, then saved.
+    let body = json!({"name": "اجتماع البلدية", "text_ar": "اجتماع البلدية يوم {day} الساعة {hour}",
+                      "text_en": "Municipal meeting on {day} at {hour}", "samples": {"day": "١٢", "hour": "10"}});
+    let preview = app
+        .post(
+            "/api/v1/message-templates/preview",
+            Some(&head),
+            body.clone(),
+        )
+        .await
+        .expect(StatusCode::OK, "a preview");
+    assert_eq!(preview[0]["text"], "اجتماع البلدية يوم ١٢ الساعة 10");
+    assert_eq!(preview[0]["encoding"], "ucs2");
+    assert_eq!(preview[1]["text"], "Municipal meeting on ١٢ at 10");
+    let t = app
+        .post("/api/v1/message-templates", Some(&head), body.clone())
+        .await
+        .expect(StatusCode::CREATED, "a template");
+    assert_eq!(t["placeholders"], json!(["day", "hour"]));
+    app.post("/api/v1/message-templates", Some(&head), body)
+        .await
+        .expect_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "the same name twice",
+        );
+    let tid = s(&t, "id").to_owned();
+
+    // Sent to Tripoli: the English speaker in English, the French one in
+    // Arabic (no French text), each filled with the batch's values.
+    let missing = app
+        .post(
+            "/api/v1/message-batches",
+            Some(&head),
+            json!({"template_id": tid, "values": {"day": "الأحد"}}),
+        )
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "invalid_input", "a value missing");
+    assert!(missing["details"].get("values.hour").is_some(), "{missing}");
+    let batch = app
+        .post(
+            "/api/v1/message-batches",
+            Some(&head),
+            json!({"template_id": tid, "values": {"day": "الأحد", "hour": "١٠"}}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a batch");
+    assert_eq!(batch["total"], 3);
+    let mut got: Vec<(String, String, String)> = outbox(&app)
+        .await
+        .into_iter()
+        .map(|m| (m.recipient, m.language, m.body))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "+218911000001".into(),
+                "ar".into(),
+                "اجتماع البلدية يوم الأحد الساعة ١٠".into()
+            ),
+            (
+                "+218911000002".into(),
+                "en".into(),
+                "Municipal meeting on الأحد at ١٠".into()
+            ),
+            (
+                "+218911000003".into(),
+                "fr".into(),
+                "اجتماع البلدية يوم الأحد الساعة ١٠".into()
+            ),
+        ]
+    );
+
+    // A new version: the messages queued keep their text; the old one is
+    // in the audit log.
+    let updated = app
+        .put(
+            &format!("/api/v1/message-templates/{tid}"),
+            Some(&head),
+            json!({"name": "اجتماع البلدية", "text_ar": "تأجل اجتماع {day} إلى {hour}",
+                   "samples": {"day": "١٢", "hour": "11"}}),
+        )
+        .await
+        .expect(StatusCode::OK, "a new version");
+    assert_eq!(updated["text_en"], serde_json::Value::Null);
+    assert!(outbox(&app).await.iter().all(|m| !m.body.contains("تأجل")));
+    let audit = app
+        .get("/api/v1/audit?action=message.template_update", Some(&admin))
+        .await
+        .expect(StatusCode::OK, "the audit log");
+    assert!(
+        audit.to_string().contains("Municipal meeting on {day}"),
+        "{audit}"
+    );
+
+    // A single message from the template, in the registry's language of
+    // the number.
+    let m = app
+        .post(
+            "/api/v1/messages",
+            Some(&head),
+            json!({"to": "0911000002", "template_id": tid, "values": {"day": "Sunday", "hour": "noon"}}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "a templated SMS");
+    assert_eq!(
+        m["text"], "تأجل اجتماع Sunday إلى noon",
+        "no English text any more: Arabic"
+    );
+
+    // The pages: list, preview with samples, save.
+    let b = app.browser("head.tripoli").await;
+    let list = b.get("/messages/templates").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains("اجتماع البلدية"));
+    let page = b
+        .post_form(
+            "/messages/templates/new",
+            &[
+                ("csrf", &b.csrf),
+                ("name", "تذكير"),
+                ("text_ar", "تذكير: {what}"),
+                ("text_fr", "Rappel : {what}"),
+                ("samples", "what = الاجتماع"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("تذكير: الاجتماع") && page.text.contains("Rappel : الاجتماع"));
+    let saved = b
+        .post_form(
+            "/messages/templates/new",
+            &[
+                ("csrf", &b.csrf),
+                ("name", "تذكير"),
+                ("text_ar", "تذكير: {what}"),
+                ("samples", "no equals sign"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.status,
+        StatusCode::BAD_REQUEST,
+        "a sample line unread"
+    );
+    let compose = b
+        .post_form(
+            "/messages/new",
+            &[
+                ("csrf", &b.csrf),
+                ("template", &tid),
+                ("values", "day = الأحد\nhour = ١٠"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(compose.status, StatusCode::OK, "{}", compose.text);
+    assert!(
+        compose.text.contains("تأجل اجتماع الأحد إلى ١٠"),
+        "{}",
+        compose.text
+    );
+    app.stop().await;
+}

@@ -259,19 +259,18 @@ impl Kannel {
 
     /// Waits until the operator received at least `n` messages.
     pub async fn wait_received(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        let start = Instant::now();
-        loop {
+        super::wait::until(timeout, || async {
             let got = self.received();
             if got.len() >= n {
-                return got;
+                Ok(got)
+            } else {
+                Err(format!(
+                    "the operator received {} of {n} messages: {got:?}",
+                    got.len()
+                ))
             }
-            assert!(
-                start.elapsed() < timeout,
-                "the operator received {} of {n} messages within {timeout:?}: {got:?}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// An SMS from a phone to `to`, as the operator passes it to Kannel.

@@ -16,6 +16,7 @@ mod kannel;
 #[path = "../api/process.rs"]
 mod process;
 mod smtp;
+mod wait;
 
 use diwan_services::messaging::kannel::Kannel as Gateway;
 use helpers::{arabic_digits, s, TestApp};
@@ -54,18 +55,18 @@ async fn start() -> (TestApp, Kannel) {
 }
 
 async fn message_in(app: &TestApp, token: &str, id: &str, state: &str) -> Value {
-    let mut got = Value::Null;
-    for _ in 0..150 {
-        got = app
+    wait::until(Duration::from_secs(15), || async {
+        let got = app
             .get(&format!("/api/v1/messages/{id}"), Some(token))
             .await
             .expect(StatusCode::OK, "the message");
         if s(&got, "state") == state {
-            return got;
+            Ok(got)
+        } else {
+            Err(format!("message {id} not {state}: {got}"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("message {id} not {state}: {got}");
+    })
+    .await
 }
 
 async fn sms(app: &TestApp, token: &str, to: &str, text: &str, kind: &str) -> String {
@@ -212,14 +213,12 @@ async fn a_bulk_sms_reaches_every_resident_once() {
     assert_eq!(to.len(), n, "each resident once");
     assert!(got.iter().all(|r| r.text == text));
     let head = app.sign_in("head.tripoli").await;
-    let mut delivered = 0;
-    let mut v = Value::Null;
-    for _ in 0..100 {
-        v = app
+    wait::until(Duration::from_secs(10), || async {
+        let v = app
             .get(&format!("/api/v1/message-batches/{batch}"), Some(&head))
             .await
             .expect(StatusCode::OK, "the batch");
-        delivered = v["states"]
+        let delivered: i64 = v["states"]
             .as_array()
             .unwrap()
             .iter()
@@ -227,11 +226,12 @@ async fn a_bulk_sms_reaches_every_resident_once() {
             .map(|c| c["count"].as_i64().unwrap())
             .sum();
         if delivered == n as i64 {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{delivered} of {n} delivered: {v}"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(delivered, n as i64, "{v}");
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(kannel.received().len(), n, "nothing sent twice");
     app.stop().await;

@@ -99,19 +99,15 @@ print(json.dumps(out))
     }
 
     pub async fn wait_received(&self, n: usize, timeout: Duration) -> Vec<Mail> {
-        let started = Instant::now();
-        loop {
+        super::wait::until(timeout, || async {
             let got = self.received();
             if got.len() >= n {
-                return got;
+                Ok(got)
+            } else {
+                Err(format!("{} of {n} mails arrived", got.len()))
             }
-            assert!(
-                started.elapsed() < timeout,
-                "{} of {n} mails arrived",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 }
 

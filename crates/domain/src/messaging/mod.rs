@@ -7,6 +7,7 @@
 //! → `delivered`; `failed` and `expired` end it too.
 
 pub mod sms;
+pub mod template;
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -59,7 +60,7 @@ impl Kind {
 }
 
 /// Where a message is on its way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Waiting for a worker (first time, or again after a temporary failure).

@@ -86,13 +86,19 @@ pub fn is_gsm7(text: &str) -> bool {
     text.chars().all(|c| gsm7_septets(c).is_some())
 }
 
-/// The encoding, length and parts of `text`.
-pub fn count(text: &str) -> SmsCount {
-    let encoding = if is_gsm7(text) {
+/// The encoding `text` is sent in: GSM-7 when every character has a form
+/// there, UCS-2 otherwise. Stops at the first character without one.
+pub fn encoding(text: &str) -> Encoding {
+    if is_gsm7(text) {
         Encoding::Gsm7
     } else {
         Encoding::Ucs2
-    };
+    }
+}
+
+/// The encoding, length and parts of `text`.
+pub fn count(text: &str) -> SmsCount {
+    let encoding = encoding(text);
     let unit = |c: char| match encoding {
         Encoding::Gsm7 => gsm7_septets(c).unwrap_or(1),
         Encoding::Ucs2 => c.len_utf16(),

@@ -2,21 +2,30 @@
 //! its cost shown first, queued in one transaction, and how its messages
 //! fared.
 
+use super::templates::{bulk_texts, render_all, Rendered};
 use super::{check_text, may_send, sight};
 use crate::audit::record;
 use crate::frame::Shown;
 use crate::{Caller, Error, Result, Services};
 use diwan_domain::messaging::sms::SmsCount;
+use diwan_domain::messaging::template;
 use diwan_domain::messaging::{Channel, Kind, State};
+use diwan_domain::persons::Language;
 use diwan_domain::Reason;
 use diwan_store::{Audience, MessageBatch, StateCount};
 use serde_json::json;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A bulk SMS as the compose page sends it.
 #[derive(Debug, Clone, Default)]
 pub struct BulkForm {
+    /// The text, when no template is used.
     pub text: String,
+    /// A template to send instead of the text, each person getting the
+    /// text of their language, with these values for its placeholders.
+    pub template_id: Option<Uuid>,
+    pub values: BTreeMap<String, String>,
     /// Residents of these municipalities; everyone when empty.
     pub municipalities: Vec<Uuid>,
 }
@@ -24,8 +33,13 @@ pub struct BulkForm {
 /// What a bulk SMS will cost, shown before it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preview {
+    /// Of the Arabic text.
     pub count: SmsCount,
+    /// Each language written, filled in (the text alone when no template).
+    pub rendered: Vec<Rendered>,
     pub recipients: i64,
+    /// Recipients by preferred language (ar, en, fr).
+    pub by_language: [i64; 3],
     pub total_parts: i64,
     /// In dirhams.
     pub cost: i64,
@@ -86,19 +100,47 @@ impl Services {
         }
     }
 
-    /// What a bulk SMS would take: its encoding, parts, recipients and cost.
+    /// The texts of a bulk SMS: its own, or its template's in each
+    /// language written, filled with the values given.
+    async fn bulk_content(&self, caller: &Caller, f: &BulkForm) -> Result<Vec<Rendered>> {
+        match f.template_id {
+            None => {
+                let count = check_text("text", &f.text)?;
+                Ok(vec![Rendered {
+                    language: Language::Ar,
+                    text: f.text.clone(),
+                    count,
+                }])
+            }
+            Some(id) => {
+                let t = self.usable_template(caller, id, "template").await?;
+                let values = template::check_values(&t.template.placeholders, &f.values)?;
+                render_all(&t.template, &values)
+            }
+        }
+    }
+
+    /// What a bulk SMS would take: its encoding, parts, recipients (by
+    /// language) and cost.
     pub async fn preview_bulk(&self, caller: &Caller, f: &BulkForm) -> Result<Preview> {
         if !may_send(caller) {
             return Err(Error::forbidden());
         }
-        let count = check_text("text", &f.text)?;
+        let rendered = self.bulk_content(caller, f).await?;
         let audience = self.audience(caller, &f.municipalities).await?;
         let mut tx = self.store.read().await?;
-        let recipients = tx.count_audience(&audience).await?;
-        let total_parts = recipients * count.parts as i64;
+        let by_language = tx.count_audience(&audience).await?;
+        let texts = bulk_texts(&rendered);
+        let total_parts = by_language
+            .iter()
+            .zip(&texts.texts)
+            .map(|(n, (_, parts))| n * *parts as i64)
+            .sum::<i64>();
         Ok(Preview {
-            count,
-            recipients,
+            count: rendered[0].count,
+            rendered,
+            recipients: by_language.iter().sum(),
+            by_language,
             total_parts,
             cost: total_parts.saturating_mul(self.messaging().price_per_part),
             price_per_part: self.messaging().price_per_part,
@@ -112,7 +154,9 @@ impl Services {
         if !may_send(caller) {
             return Err(Error::forbidden());
         }
-        let count = check_text("text", &f.text)?;
+        let rendered = self.bulk_content(caller, &f).await?;
+        let count = rendered[0].count;
+        let texts = bulk_texts(&rendered);
         let audience = self.audience(caller, &f.municipalities).await?;
         let now = self.now();
         let mut batch = MessageBatch {
@@ -122,7 +166,7 @@ impl Services {
             channel: Channel::Sms,
             kind: Kind::Bulk,
             subject: None,
-            body: f.text,
+            body: rendered[0].text.clone(),
             total: 0,
             created_at: now,
         };
@@ -141,7 +185,7 @@ impl Services {
         tx.insert_message_batch(&batch).await?;
         let expires = now + self.messaging().sms_validity;
         batch.total = tx
-            .queue_audience(&batch, &audience, count.parts as i32, expires)
+            .queue_audience(&batch, &audience, &texts, expires)
             .await?;
         record(
             &mut *tx,
@@ -151,7 +195,8 @@ impl Services {
             "message_batch",
             Some(batch.id.to_string()),
             json!({"channel": "sms", "recipients": batch.total, "parts": count.parts,
-                   "encoding": count.encoding.as_str(), "municipalities": audience.municipalities}),
+                   "encoding": count.encoding.as_str(), "municipalities": audience.municipalities,
+                   "template": f.template_id, "languages": rendered.iter().map(|r| r.language.as_str()).collect::<Vec<_>>()}),
         )
         .await?;
         tx.commit().await?;

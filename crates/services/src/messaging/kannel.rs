@@ -13,7 +13,8 @@ use crate::audit::entry;
 use crate::{Error, Result, Services};
 use diwan_domain::messaging::{Channel, Kind, Report};
 use diwan_domain::persons::Mobile;
-use diwan_store::{IncomingMessage, OutboxMessage};
+use diwan_domain::text::constant_time_eq;
+use diwan_store::{GatewayReport, IncomingMessage, OutboxMessage};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -41,32 +42,29 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// The signature of a message's id in its `dlr-url`.
-pub fn sign(key: &str, id: Uuid) -> String {
+fn mac(key: &str, id: Uuid) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
     mac.update(id.as_bytes());
-    hex::encode(&mac.finalize().into_bytes()[..16])
+    mac
+}
+
+/// The signature of a message's id in its `dlr-url`: the first 16 bytes of
+/// its HMAC-SHA-256 under the callback key, in hex.
+pub fn sign(key: &str, id: Uuid) -> String {
+    hex::encode(&mac(key, id).finalize().into_bytes()[..16])
 }
 
 fn signature_holds(key: &str, id: Uuid, sig: &str) -> bool {
-    let Ok(sent) = hex::decode(sig) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
-    mac.update(id.as_bytes());
-    mac.verify_truncated_left(&sent).is_ok() && sent.len() == 16
-}
-
-/// Compares two secrets in time that does not depend on where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+    match hex::decode(sig) {
+        Ok(sent) => sent.len() == 16 && mac(key, id).verify_truncated_left(&sent).is_ok(),
+        Err(_) => false,
+    }
 }
 
 impl Kannel {
     /// The `sendsms` request for `m`.
     pub fn request(&self, m: &OutboxMessage, settings: &Settings) -> url::Url {
-        let count = diwan_domain::messaging::sms::count(&m.body);
+        let coding = diwan_domain::messaging::sms::encoding(&m.body).kannel_coding();
         let mut dlr = self.callback_base.clone();
         dlr.set_path("/api/v1/messaging/kannel/reports");
         let sig = settings
@@ -86,7 +84,7 @@ impl Kannel {
             .append_pair("text", &m.body)
             // Kannel turns the UTF-8 text into UCS-2 (UTF-16BE) itself.
             .append_pair("charset", "UTF-8")
-            .append_pair("coding", &count.encoding.kannel_coding().to_string())
+            .append_pair("coding", &coding.to_string())
             .append_pair("dlr-mask", "27")
             .append_pair("dlr-url", &dlr);
         u
@@ -148,7 +146,7 @@ pub fn key_holds(settings: &Settings, key: &str) -> bool {
     settings
         .callback_key
         .as_deref()
-        .is_some_and(|k| same_secret(k, key.trim()))
+        .is_some_and(|k| constant_time_eq(k, key.trim()))
 }
 
 /// What an incoming SMS asks for, by its words.
@@ -171,10 +169,7 @@ const REPORTS_PER_COMMIT: usize = 256;
 
 /// A delivery report checked and waiting to be applied.
 pub(crate) struct Pending {
-    id: Uuid,
-    report: Report,
-    error: Option<String>,
-    at: chrono::DateTime<chrono::Utc>,
+    report: GatewayReport,
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
@@ -230,10 +225,12 @@ impl Services {
         };
         let (done, answer) = tokio::sync::oneshot::channel();
         let item = Pending {
-            id,
-            report,
-            error,
-            at: self.now(),
+            report: GatewayReport {
+                id,
+                report,
+                error,
+                at: self.now(),
+            },
             done,
         };
         let reports = self.reports.get_or_init(|| self.start_report_writer());
@@ -275,18 +272,11 @@ impl Services {
     }
 
     async fn apply_reports(&self, group: &[Pending]) -> Result<()> {
+        let reports: Vec<GatewayReport> = group.iter().map(|p| p.report.clone()).collect();
         let mut tx = self.store.begin().await?;
-        let mut moved = Vec::new();
-        for p in group {
-            if let Some((_, after)) = tx
-                .apply_report(p.id, p.report, p.error.as_deref(), p.at)
-                .await?
-            {
-                moved.push(after);
-            }
-        }
+        let moved = tx.apply_reports(&reports).await?;
         tx.commit().await?;
-        for after in moved {
+        for (_, after) in moved {
             metrics::counter!("diwan_messages_reported_total", "channel" => "sms", "state" => after.as_str())
                 .increment(1);
         }
@@ -302,7 +292,7 @@ impl Services {
             .callback_key
             .as_deref()
             .ok_or_else(Error::unauthenticated)?;
-        if !same_secret(key, f.key.trim()) {
+        if !constant_time_eq(key, f.key.trim()) {
             return Err(Error::unauthenticated());
         }
         let sender = sender_of(&f.from);
@@ -422,12 +412,5 @@ mod tests {
         assert_eq!(sender_of("0912345678"), "+218912345678");
         assert_eq!(sender_of("1415"), "1415");
         assert_eq!(sender_of("Libyana\u{0}"), "Libyana");
-    }
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abc", "abd"));
-        assert!(!same_secret("abc", "ab"));
     }
 }

@@ -11,9 +11,11 @@
 pub mod bulk;
 pub mod email;
 pub mod kannel;
+pub mod templates;
 pub mod worker;
 
 pub use bulk::{BatchView, BulkForm, Preview};
+pub use templates::{Rendered, TemplateForm, TemplatePreview};
 
 use crate::audit::record;
 use crate::error::Problems;
@@ -250,6 +252,12 @@ pub struct SendForm {
     /// `ar`, `en` or `fr`, the language it is written in; Arabic when the
     /// text has Arabic letters, English otherwise, when not given.
     pub language: Option<String>,
+    /// A template to send instead of the text, in the language given, or
+    /// else the recipient's as the registry knows it, or else Arabic; with
+    /// these values for its placeholders. Its kind is the message's unless
+    /// one is given.
+    pub template_id: Option<Uuid>,
+    pub values: std::collections::BTreeMap<String, String>,
 }
 
 /// The language a text is written in, as far as its direction goes:
@@ -283,9 +291,12 @@ impl Services {
 
     /// Queues one SMS to a number, or one e-mail to an address, on behalf
     /// of the caller's organization.
-    pub async fn send_message(&self, caller: &Caller, f: SendForm) -> Result<OutboxMessage> {
+    pub async fn send_message(&self, caller: &Caller, mut f: SendForm) -> Result<OutboxMessage> {
         if !may_send(caller) {
             return Err(Error::forbidden());
+        }
+        if let Some(id) = f.template_id {
+            self.fill_from_template(caller, id, &mut f).await?;
         }
         let given = |v: &Option<String>| {
             v.as_deref()
@@ -425,6 +436,48 @@ impl Services {
         tx.commit().await?;
         self.messages_waiting.notify_one();
         Ok(m)
+    }
+
+    /// Puts the text of template `id` in `f`, in the language of the
+    /// form, of the recipient or Arabic, filled with the form's values.
+    async fn fill_from_template(&self, caller: &Caller, id: Uuid, f: &mut SendForm) -> Result<()> {
+        use diwan_domain::messaging::template;
+        use diwan_domain::persons::{Language, PersonLookup};
+        let t = self.usable_template(caller, id, "template").await?.template;
+        let values = template::check_values(&t.placeholders, &f.values)?;
+        let given = f
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
+        let language = match given {
+            Some(l) => l.parse::<Language>()?,
+            None => {
+                // The recipient's own, when the registry knows the number.
+                match Mobile::parse(&f.to) {
+                    Ok(m) => {
+                        let mut tx = self.store.read().await?;
+                        tx.search_persons(&diwan_store::PersonQuery {
+                            lookup: Some(PersonLookup::Mobile(m)),
+                            municipality_id: None,
+                            before: None,
+                            limit: 1,
+                        })
+                        .await?
+                        .first()
+                        .map_or(Language::Ar, |p| p.language)
+                    }
+                    Err(_) => Language::Ar,
+                }
+            }
+        };
+        f.text = template::render(t.texts.for_language(language), &values)
+            .map_err(|_| Error::invalid("template", Reason::TemplatePlaceholderInvalid))?;
+        f.language = Some(language.as_str().to_owned());
+        if f.kind.as_deref().is_none_or(|k| k.trim().is_empty()) {
+            f.kind = Some(t.kind.as_str().to_owned());
+        }
+        Ok(())
     }
 
     /// One message, if the caller may see it.

@@ -41,9 +41,9 @@ async fn finish_recording(record: &mut Option<Recording>) {
 }
 
 /// Where a channel's messages are handed over.
-enum Gateway {
-    Kannel(super::kannel::Kannel),
-    Smtp(super::email::Smtp),
+enum Gateway<'a> {
+    Kannel(&'a super::kannel::Kannel),
+    Smtp(&'a super::email::Smtp),
 }
 
 impl Services {
@@ -120,10 +120,10 @@ impl Services {
         pace: &mut Instant,
         record: &mut Option<Recording>,
     ) -> crate::Result<usize> {
-        let settings = self.messaging().clone();
+        let settings = self.messaging();
         let gateway = match channel {
-            Channel::Sms => settings.kannel.clone().map(Gateway::Kannel),
-            Channel::Email => settings.smtp.clone().map(Gateway::Smtp),
+            Channel::Sms => settings.kannel.as_ref().map(Gateway::Kannel),
+            Channel::Email => settings.smtp.as_ref().map(Gateway::Smtp),
         };
         let Some(gateway) = gateway else {
             return Ok(0);
@@ -178,7 +178,7 @@ impl Services {
                 }
             })
             .map(|m| {
-                let (g, h, s) = (&gateway, &http, &settings);
+                let (g, h, s) = (&gateway, &http, settings);
                 async move {
                     let r = match g {
                         Gateway::Kannel(k) => k.send(h, &m, s).await,

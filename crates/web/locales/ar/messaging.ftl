@@ -99,3 +99,47 @@ kind-unknown = نوع الرسالة غير معروف.
 kind-not-allowed = الرسائل الخدمية للمدير وللمنظومة وحدهما.
 mobile-not-libyan = لا تُرسل إلا إلى أرقام الهواتف الليبية.
 audience-not-own = لا تُرسل إلا إلى سكان بلديتك.
+template-placeholder-invalid = الحقل المتغيّر اسم من حروف لاتينية صغيرة وأرقام و _ بين قوسين معقوفين، مثل {"{"}code{"}"}؛ اكتب {"{{"} لقوس واحد.
+template-placeholders-differ = يجب أن تستعمل كل لغة الحقول المتغيّرة نفسها التي في النص العربي.
+template-placeholder-unknown = لا يوجد في القالب حقل متغيّر بهذا الاسم.
+template-name-taken = يوجد قالب آخر بهذا الاسم.
+template-unknown = لا يوجد هذا القالب.
+templates-title = قوالب الرسائل
+templates-intro = يُكتب القالب مرة لكل لغة؛ ويصل كل شخص نص لغته المفضلة، والنص العربي إن لم تُكتب لغته.
+templates-none = لا توجد قوالب بعد.
+template-new = قالب جديد
+template-edit = تعديل القالب
+template-name = الاسم
+template-languages = اللغات
+template-placeholders = الحقول المتغيّرة
+template-placeholders-hint = اكتب الحقل المتغيّر اسمًا بين قوسين معقوفين، مثل {"{"}code{"}"}؛ وتستعمل كل لغة الحقول نفسها.
+template-text-ar = النص العربي
+template-text-en = النص الإنجليزي (اختياري)
+template-text-fr = النص الفرنسي (اختياري)
+template-samples = قيم للمعاينة
+template-samples-hint = قيمة في كل سطر، بالشكل: الاسم = القيمة؛ وتُستعمل في المعاينة.
+template-characters =
+    { PLURAL($count) ->
+        [zero] بلا أحرف
+        [one] حرف واحد
+        [two] حرفان
+        [few] { $count } أحرف
+        [many] { $count } حرفًا
+       *[other] { $count } حرف
+    }
+template-parts =
+    { PLURAL($count) ->
+        [zero] بلا أجزاء
+        [one] جزء واحد
+        [two] جزآن
+        [few] { $count } أجزاء
+        [many] { $count } جزءًا
+       *[other] { $count } جزء
+    }
+template-do-save = حفظ القالب
+template-saved = حُفظ القالب.
+compose-template = القالب
+compose-no-template = بلا قالب: النص أدناه
+compose-values = قيم الحقول المتغيّرة
+compose-values-hint = قيمة في كل سطر، بالشكل: الاسم = القيمة.
+compose-by-language = المستلمون حسب اللغة

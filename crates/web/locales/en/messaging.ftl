@@ -83,3 +83,34 @@ kind-unknown = The kind of message is not known.
 kind-not-allowed = Only administrators and the system send transactional messages.
 mobile-not-libyan = Messages go to Libyan mobile numbers only.
 audience-not-own = You can write to your own municipality's residents only.
+template-placeholder-invalid = A placeholder is a name of small Latin letters, digits and _ between braces, such as {"{"}code{"}"}; write {"{{"} for a brace.
+template-placeholders-differ = Each language must use the same placeholders as the Arabic text.
+template-placeholder-unknown = The template has no such placeholder.
+template-name-taken = Another template has this name.
+template-unknown = There is no such template.
+templates-title = Message templates
+templates-intro = A template is written once per language; each person gets the text of their preferred language, the Arabic when theirs is not written.
+templates-none = No template yet.
+template-new = New template
+template-edit = Edit template
+template-name = Name
+template-languages = Languages
+template-placeholders = Placeholders
+template-placeholders-hint = Write a placeholder as a name in braces, such as {"{"}code{"}"}; every language uses the same ones.
+template-text-ar = Arabic text
+template-text-en = English text (optional)
+template-text-fr = French text (optional)
+template-samples = Sample values
+template-samples-hint = One per line, as name = value; the preview uses them.
+template-characters = { $count } characters
+template-parts = { $count ->
+    [one] one part
+   *[other] { $count } parts
+}
+template-do-save = Save the template
+template-saved = The template was saved.
+compose-template = Template
+compose-no-template = None: the text below
+compose-values = Values of the placeholders
+compose-values-hint = One per line, as name = value.
+compose-by-language = Recipients by language

@@ -83,3 +83,34 @@ kind-unknown = Le type de message n'est pas connu.
 kind-not-allowed = Seuls les administrateurs et le système envoient des messages transactionnels.
 mobile-not-libyan = Les messages ne partent que vers des numéros mobiles libyens.
 audience-not-own = Vous ne pouvez écrire qu'aux habitants de votre municipalité.
+template-placeholder-invalid = Un champ variable est un nom en lettres latines minuscules, chiffres et _ entre accolades, comme {"{"}code{"}"} ; écrivez {"{{"} pour une accolade.
+template-placeholders-differ = Chaque langue doit utiliser les mêmes champs variables que le texte arabe.
+template-placeholder-unknown = Le modèle n'a pas ce champ variable.
+template-name-taken = Un autre modèle porte ce nom.
+template-unknown = Ce modèle n'existe pas.
+templates-title = Modèles de messages
+templates-intro = Un modèle s'écrit une fois par langue ; chaque personne reçoit le texte de sa langue préférée, l'arabe si la sienne n'est pas écrite.
+templates-none = Aucun modèle pour l'instant.
+template-new = Nouveau modèle
+template-edit = Modifier le modèle
+template-name = Nom
+template-languages = Langues
+template-placeholders = Champs variables
+template-placeholders-hint = Écrivez un champ variable comme un nom entre accolades, par exemple {"{"}code{"}"} ; chaque langue utilise les mêmes.
+template-text-ar = Texte arabe
+template-text-en = Texte anglais (facultatif)
+template-text-fr = Texte français (facultatif)
+template-samples = Valeurs d'exemple
+template-samples-hint = Une par ligne, sous la forme nom = valeur ; l'aperçu les utilise.
+template-characters = { $count } caractères
+template-parts = { $count ->
+    [one] une partie
+   *[other] { $count } parties
+}
+template-do-save = Enregistrer le modèle
+template-saved = Le modèle a été enregistré.
+compose-template = Modèle
+compose-no-template = Aucun : le texte ci-dessous
+compose-values = Valeurs des champs variables
+compose-values-hint = Une par ligne, sous la forme nom = valeur.
+compose-by-language = Destinataires par langue

@@ -9,7 +9,7 @@
 //! the form body, urlencoded or multipart; the body is then handed on
 //! unchanged to the handler.
 
-use super::auth::{constant_time_eq, PageCtx};
+use super::auth::PageCtx;
 use super::form::Fields;
 use super::page::{finish, Fail};
 use crate::AppState;
@@ -18,6 +18,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use diwan_domain::text::constant_time_eq;
 use diwan_domain::ErrorCode;
 
 /// The layer: see the module's documentation.

@@ -436,6 +436,16 @@ impl FieldErrors {
         self.0.entry(field.to_owned()).or_insert(reason);
     }
 
+    /// The services' error for a form refused before it reached them, so
+    /// that it is shown as theirs are.
+    pub fn into_error(self) -> diwan_services::Error {
+        diwan_services::Error::Domain(diwan_domain::DomainError {
+            code: ErrorCode::InvalidInput,
+            details: self.0.into_iter().collect(),
+            retry_after_secs: None,
+        })
+    }
+
     /// The Fluent key of the field's reason, or "" when it has none.
     pub fn get(&self, field: &str) -> &'static str {
         self.0.get(field).map(|r| r.key()).unwrap_or("")

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use diwan_domain::messaging::{Kind, State as MessageState};
 use diwan_services::messaging::{BulkForm, SendForm};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
@@ -107,10 +108,18 @@ pub struct MessageRequest {
     /// An e-mail's subject (required for e-mail, at most 200 characters on
     /// one line).
     pub subject: Option<String>,
+    /// The text; not given when a template is.
+    #[serde(default)]
     #[schema(schema_with = text_schema)]
     pub text: String,
     #[schema(schema_with = kind_schema)]
     pub kind: Option<Kind>,
+    /// A template to send instead of the text: in the language given, or
+    /// else the recipient's as the registry knows it, or else Arabic. Its
+    /// kind is the message's unless `kind` is given.
+    pub template_id: Option<Uuid>,
+    /// A value for each of the template's placeholders.
+    pub values: Option<BTreeMap<String, String>>,
     #[schema(schema_with = language_schema)]
     pub language: Option<diwan_domain::persons::Language>,
 }
@@ -164,7 +173,7 @@ fn text_schema() -> Object {
         .build()
 }
 
-fn kind_schema() -> Object {
+pub(super) fn kind_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .enum_values(Some(
@@ -200,6 +209,8 @@ async fn send_message(
                 text: r.text,
                 kind: r.kind.map(|k| k.as_str().to_owned()),
                 language: r.language.map(|l| l.as_str().to_owned()),
+                template_id: r.template_id,
+                values: r.values.unwrap_or_default(),
             },
         )
         .await?;
@@ -238,8 +249,15 @@ pub struct StateCountDto {
 /// A bulk SMS to the registry's persons.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
+    /// The text; not given when a template is.
+    #[serde(default)]
     #[schema(schema_with = text_schema)]
     pub text: String,
+    /// A bulk template to send instead of the text, each person getting
+    /// the text of their preferred language.
+    pub template_id: Option<Uuid>,
+    /// A value for each of the template's placeholders, the same for all.
+    pub values: Option<BTreeMap<String, String>>,
     /// Residents of these municipalities; everyone when absent or empty (a
     /// municipality's head: his own residents, always).
     pub municipalities: Option<Vec<Uuid>>,
@@ -263,6 +281,8 @@ async fn send_batch(
             &c,
             BulkForm {
                 text: r.text,
+                template_id: r.template_id,
+                values: r.values.unwrap_or_default(),
                 municipalities: r.municipalities.unwrap_or_default(),
             },
         )

@@ -1,6 +1,7 @@
 //! Messaging: the outbox's JSON API, the endpoints Kannel calls back
-//! (delivery reports, incoming SMS), and the pages.
+//! (delivery reports, incoming SMS), templates, and the pages.
 
 pub mod api;
 pub mod kannel;
 pub mod pages;
+pub mod templates;

@@ -3,14 +3,15 @@
 //! `/messages/new` (composing a bulk SMS, with its cost shown before it is
 //! sent).
 
+use super::templates::RenderedView;
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::error::status_of;
 use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
-    check_csrf, chrome, finish, form_failure, frame_only, path_id, render, render_status,
-    see_other, signed_in, Chrome, FieldErrors, Orgs, PageResult,
+    check_csrf, chrome, finish, form_failure, path_id, render, render_status, see_other, signed_in,
+    Chrome, FieldErrors, Orgs, PageResult,
 };
 use crate::kit::routes::Routes;
 use crate::AppState;
@@ -21,10 +22,11 @@ use axum::response::Response;
 use bytes::Bytes;
 use diwan_domain::messaging::State as MessageState;
 use diwan_domain::organizations::OrgKind;
+use diwan_domain::persons::Language;
 use diwan_domain::ErrorCode;
 use diwan_services::frame::{Frame, Shown};
 use diwan_services::messaging::{BulkForm, Preview};
-use diwan_store::OutboxMessage;
+use diwan_store::{MessageTemplate, OutboxMessage};
 
 /// Messaging's pages.
 pub fn routes() -> Routes {
@@ -133,6 +135,8 @@ struct ComposePage {
     csrf: String,
     path: String,
     text: String,
+    templates: Vec<Choice>,
+    values: String,
     municipalities: Vec<Choice>,
     /// Whether the caller chooses municipalities (the ministry) or writes
     /// to his own residents (a municipality's head).
@@ -149,6 +153,10 @@ pub struct Choice {
 }
 
 pub struct PreviewView {
+    /// Each language's text, when a template is used.
+    pub rendered: Vec<RenderedView>,
+    /// Recipients per language (the language's name, the count).
+    pub by_language: Vec<(String, i64)>,
     pub encoding: String,
     pub characters: usize,
     pub units: usize,
@@ -160,8 +168,19 @@ pub struct PreviewView {
 }
 
 impl PreviewView {
-    fn of(tr: &Tr<'static>, p: &Preview) -> PreviewView {
+    fn of(tr: &Tr<'static>, p: &Preview, templated: bool) -> PreviewView {
         PreviewView {
+            rendered: if templated {
+                p.rendered.iter().map(|r| RenderedView::of(tr, r)).collect()
+            } else {
+                Vec::new()
+            },
+            by_language: Language::ALL
+                .iter()
+                .zip(p.by_language)
+                .filter(|(_, n)| *n > 0)
+                .map(|(l, n)| (tr.t_code("language-", l.as_str()), n))
+                .collect(),
             encoding: tr.t_code("encoding-", p.count.encoding.as_str()),
             characters: p.count.characters,
             units: p.count.units,
@@ -381,8 +400,10 @@ async fn batch_inner(ctx: &PageCtx, state: &AppState, id: &str, auto: bool) -> P
 fn compose_page(
     c: Chrome,
     frame: &Frame,
+    templates: &[MessageTemplate],
     own: bool,
     form: &BulkForm,
+    values: &str,
     preview: Option<&Preview>,
     error: String,
     errors: FieldErrors,
@@ -406,7 +427,16 @@ fn compose_page(
             })
             .collect()
     };
-    let preview = preview.map(|p| PreviewView::of(&tr, p));
+    let preview = preview.map(|p| PreviewView::of(&tr, p, form.template_id.is_some()));
+    let templates = templates
+        .iter()
+        .filter(|t| t.template.kind == diwan_domain::messaging::Kind::Bulk)
+        .map(|t| Choice {
+            value: t.id.to_string(),
+            label: t.template.name.clone(),
+            checked: form.template_id == Some(t.id),
+        })
+        .collect();
     render_status(
         status,
         &ComposePage {
@@ -415,6 +445,8 @@ fn compose_page(
             csrf,
             path,
             text: form.text.clone(),
+            templates,
+            values: values.to_owned(),
             municipalities,
             chooses: !own,
             preview,
@@ -432,17 +464,19 @@ pub async fn new(ctx: PageCtx, State(state): State<AppState>) -> Response {
 
 async fn new_inner(ctx: &PageCtx, state: &AppState) -> PageResult {
     let caller = signed_in(ctx)?;
-    let frame = frame_only(ctx, state).await;
-    let c = chrome(ctx, &frame);
+    let shown = state.services.message_templates(caller).await?;
+    let c = chrome(ctx, &shown.frame);
     if !may_send(&c.user) {
         return Err(ErrorCode::NotFound.into());
     }
     let own = caller.role.is_municipal();
     Ok(compose_page(
         c,
-        &frame,
+        &shown.frame,
+        &shown.body,
         own,
         &BulkForm::default(),
+        "",
         None,
         String::new(),
         FieldErrors::default(),
@@ -470,16 +504,26 @@ async fn compose_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResu
             Err(_) => errors.add("municipalities", diwan_domain::Reason::MunicipalityUnknown),
         }
     }
+    let template_id = match f.get("template").trim() {
+        "" => None,
+        t => match uuid::Uuid::try_parse(t) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("template", diwan_domain::Reason::TemplateUnknown);
+                None
+            }
+        },
+    };
+    let values_text = f.get("values").to_owned();
+    let values = super::templates::read_pairs(&values_text, "values", &mut errors);
     let form = BulkForm {
         text: f.get("text").replace("\r\n", "\n"),
+        template_id,
+        values,
         municipalities,
     };
     let result = if !errors.is_empty() {
-        Err(diwan_services::Error::Domain(diwan_domain::DomainError {
-            code: ErrorCode::InvalidInput,
-            details: errors.0.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            retry_after_secs: None,
-        }))
+        Err(errors.into_error())
     } else if f.get("action") == "send" {
         match state.services.send_bulk(caller, form.clone()).await {
             Ok(b) => return Ok(see_other(&format!("/messages/batches/{}", b.id))),
@@ -488,14 +532,17 @@ async fn compose_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResu
     } else {
         state.services.preview_bulk(caller, &form).await
     };
-    let frame = frame_only(ctx, state).await;
+    let shown = state.services.message_templates(caller).await?;
+    let (frame, templates) = (shown.frame, shown.body);
     let c = chrome(ctx, &frame);
     match result {
         Ok(p) => Ok(compose_page(
             c,
             &frame,
+            &templates,
             own,
             &form,
+            &values_text,
             Some(&p),
             String::new(),
             FieldErrors::default(),
@@ -509,8 +556,10 @@ async fn compose_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResu
             Ok(compose_page(
                 c,
                 &frame,
+                &templates,
                 own,
                 &form,
+                &values_text,
                 None,
                 error,
                 errors,

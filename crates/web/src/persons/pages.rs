@@ -421,11 +421,7 @@ async fn save_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResult 
     let result = if errors.is_empty() {
         state.services.save_person(caller, form).await
     } else {
-        Err(diwan_services::Error::Domain(diwan_domain::DomainError {
-            code: ErrorCode::InvalidInput,
-            details: errors.0.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            retry_after_secs: None,
-        }))
+        Err(errors.into_error())
     };
     match result {
         Ok(saved) => Ok(see_other(&format!(

@@ -63,7 +63,7 @@ fn sign_in_cookie(state: &AppState, token: String) -> Cookie<'static> {
 }
 
 fn same_token(a: &str, b: &str) -> bool {
-    !a.is_empty() && crate::kit::auth::constant_time_eq(a, b)
+    !a.is_empty() && diwan_domain::text::constant_time_eq(a, b)
 }
 
 /// `GET /sign-in`.
