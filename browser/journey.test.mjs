@@ -7,7 +7,9 @@
 // Planning and Budget department; its head assigns an officer; the officer
 // writes an internal note and asks for information; the municipality
 // replies; the officer answers; the municipality reads the answer and
-// acknowledges it. Then a short English pass.
+// acknowledges it. The registry, bulk SMS and the national inquiry follow
+// (a manager writes it, a second approves, a citizen answers through the
+// personal link, a 1415 agent by phone). Then a short English pass.
 //
 // Run it through browser/run.sh, which starts a demo server and sets
 // DIWAN_URL. Every person has a browser context of their own (cookies are
@@ -622,6 +624,74 @@ step('the head of Tripoli writes to its residents by SMS, sees the cost first, a
   await navigate(p, page.locator('main table a').first(), 'one message');
   assert.equal(await detail(p, 'message-state'), ar('message-state-queued'), 'no gateway here: it waits');
   await screenshot(p, 'head-message-ar.png');
+});
+
+step('the national inquiry: a manager writes it, a second approves, a citizen answers by the link, an agent by phone, on phones', async () => {
+  const manager = await person('inquiry.manager', { phone: true });
+  await signIn(manager, 'inquiry.manager');
+  const page = manager.page;
+  await navigate(manager, page.getByRole('link', { name: ar('nav-inquiries'), exact: true }), 'nav: inquiries');
+  await navigate(manager, page.getByRole('link', { name: ar('inquiry-new'), exact: true }), 'a new inquiry');
+  const title = 'الاستعلام الوطني عن حملة النظافة';
+  await page.getByLabel(ar('inquiry-title'), { exact: true }).fill(title);
+  await page.locator('#q0-kind').selectOption('yes_no');
+  await page.locator('#q0-ar').fill('هل تؤيد تمديد حملة النظافة شهرًا آخر؟');
+  await page.getByLabel('بلدية طرابلس المركز', { exact: true }).check();
+  await page.getByLabel(ar('inquiry-quiet-start')).fill('00:00');
+  await page.getByLabel(ar('inquiry-quiet-end')).fill('00:00');
+  await screenshot(manager, 'inquiry-new-ar.png');
+  await navigate(manager, page.getByRole('button', { name: ar('inquiry-do-save'), exact: true }), 'save the draft');
+  const where = new URL(page.url()).pathname;
+  assert.match(where, /^\/inquiries\/[0-9a-f-]{36}$/, 'saving lands on the inquiry');
+  assert.equal(await detail(manager, 'inquiry-state'), ar('inquiry-state-draft'));
+  await navigate(manager, page.getByRole('button', { name: ar('inquiry-do-submit'), exact: true }), 'submit');
+  assert.equal(await detail(manager, 'inquiry-state'), ar('inquiry-state-awaiting-approval'), 'a second person approves');
+  assert.equal(await page.getByRole('button', { name: ar('inquiry-do-approve'), exact: true }).count(), 0, 'not its author');
+
+  const approver = await person('inquiry.approver', { phone: true });
+  await signIn(approver, 'inquiry.approver');
+  await goto(approver, where, 'the inquiry to approve');
+  await navigate(approver, approver.page.getByRole('button', { name: ar('inquiry-do-approve'), exact: true }), 'approve');
+  for (let i = 0; i < 50 && (await detail(approver, 'inquiry-state')) !== ar('inquiry-state-open'); i++) {
+    await approver.page.waitForTimeout(200);
+    await goto(approver, `${where}?auto=0`, 'the inquiry, again');
+  }
+  assert.equal(await detail(approver, 'inquiry-state'), ar('inquiry-state-open'), 'sent: open for answers');
+
+  // The personal link, as the SMS in the outbox carries it.
+  const admin = await person('admin', { phone: true });
+  await signIn(admin, 'admin');
+  await goto(admin, '/messages', 'the outbox');
+  await navigate(admin, admin.page.locator('main table a').first(), 'the newest message');
+  const sms = await detail(admin, 'message-text');
+  const recipient = await detail(admin, 'message-recipient');
+  const link = /\/i\/[A-Z][0-9]\/[0-9]+\/[0-9a-f]{20}/.exec(sms);
+  assert.ok(link, `the question carries a personal link: ${sms}`);
+
+  const citizen = await person('a citizen', { phone: true });
+  await goto(citizen, link[0], 'the personal link');
+  await citizen.page.getByLabel(ar('inquiry-answer-yes'), { exact: true }).check();
+  await screenshot(citizen, 'inquiry-link-ar.png');
+  await navigate(citizen, citizen.page.getByRole('button', { name: ar('inquiry-do-answer'), exact: true }), 'answer');
+  assert.ok((await citizen.page.locator('[role="status"]').innerText()).includes(ar('inquiry-link-thanks')), 'thanked');
+
+  const agent = await person('agent.1415', { phone: true });
+  await signIn(agent, 'agent.1415');
+  await navigate(agent, agent.page.getByRole('link', { name: ar('nav-inquiries'), exact: true }), 'nav: inquiries');
+  await navigate(agent, agent.page.getByRole('link', { name: ar('call-centre-title'), exact: true }), 'the call centre');
+  await agent.page.getByLabel(ar('call-centre-find')).fill(recipient);
+  await navigate(agent, agent.page.getByRole('button', { name: ar('search-submit'), exact: true }), 'find the caller');
+  await agent.page.getByLabel(ar('inquiry-answer-no'), { exact: true }).check();
+  await navigate(agent, agent.page.getByRole('button', { name: ar('call-centre-do-save'), exact: true }), 'record the phone answer');
+  assert.ok((await agent.page.locator('[role="status"]').innerText()).includes(ar('call-centre-saved')));
+  await screenshot(agent, 'inquiry-call-centre-ar.png');
+
+  await goto(manager, `${where}?auto=0`, 'the results');
+  const main = norm(await manager.page.locator('main').innerText());
+  assert.ok(main.includes(ar('inquiry-channel-phone')), 'results by channel');
+  assert.match(await detail(manager, 'inquiry-respondents'), /^1 /, 'one respondent');
+  assert.equal(await manager.page.locator('main svg.chart').count(), 1, 'a chart');
+  await screenshot(manager, 'inquiry-results-ar.png');
 });
 
 // ---------------------------------------------------------------------------

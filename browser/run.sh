@@ -79,7 +79,8 @@ url="http://127.0.0.1:$port"
 # the environment of the caller says (CI may point DIWAN_DATABASE_URL at
 # PostgreSQL for other tests).
 env -u DIWAN_DATABASE_URL -u DIWAN_FILES -u DIWAN_DATA_DIR -u DIWAN_LISTEN \
-  "$bin" serve --demo --listen "127.0.0.1:$port" --data-dir "$data" >"$log" 2>&1 &
+  "$bin" serve --demo --listen "127.0.0.1:$port" --data-dir "$data" \
+    --inquiry-approval-threshold 0 >"$log" 2>&1 &
 server_pid=$!
 
 timeout="${READY_TIMEOUT:-120}"

@@ -127,6 +127,18 @@ struct ServeArgs {
     /// delivery reports a signature made with it.
     #[arg(long, env = "DIWAN_KANNEL_CALLBACK_KEY", hide_env_values = true)]
     kannel_callback_key: Option<String>,
+    /// Diwan's address as citizens reach it, for the personal links of
+    /// inquiries.
+    #[arg(
+        long,
+        env = "DIWAN_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: url::Url,
+    /// An inquiry to more recipients than this needs a second person's
+    /// approval.
+    #[arg(long, env = "DIWAN_INQUIRY_APPROVAL_THRESHOLD", default_value_t = 1000)]
+    inquiry_approval_threshold: i64,
     /// SMS handed to Kannel per second by this node.
     #[arg(long, env = "DIWAN_SMS_PER_SECOND", default_value_t = 100)]
     sms_per_second: u32,
@@ -314,6 +326,8 @@ async fn main() -> anyhow::Result<()> {
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
             s.services.max_import_bytes = a.max_import_mb.max(1) * 1024 * 1024;
             s.services.import_lease = Duration::from_secs(a.import_lease_secs.max(1));
+            s.services.inquiry.public_url = a.public_url.clone();
+            s.services.inquiry.approval_threshold = a.inquiry_approval_threshold.max(0);
             let m = &mut s.services.messaging;
             m.kannel = a
                 .kannel_url

@@ -15,10 +15,14 @@ pub enum Role {
     MunicipalClerk,
     MunicipalHead,
     Auditor,
+    /// Runs national inquiries (the ministry's communications office).
+    InquiryManager,
+    /// Answers the 1415 call centre: finds callers, records their answers.
+    CallCentreAgent,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 9] = [
         Role::Admin,
         Role::RegistryClerk,
         Role::DepartmentHead,
@@ -26,6 +30,8 @@ impl Role {
         Role::MunicipalClerk,
         Role::MunicipalHead,
         Role::Auditor,
+        Role::InquiryManager,
+        Role::CallCentreAgent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +43,8 @@ impl Role {
             Role::MunicipalClerk => "municipal_clerk",
             Role::MunicipalHead => "municipal_head",
             Role::Auditor => "auditor",
+            Role::InquiryManager => "inquiry_manager",
+            Role::CallCentreAgent => "call_centre_agent",
         }
     }
 

@@ -146,6 +146,9 @@ pub enum Reason {
     TemplateNameTaken,
     TemplateUnknown,
     InquiryOptionsCount,
+    InquirySecondPerson,
+    InquiryCodesTaken,
+    InquiryAnswerUnread,
 }
 
 impl Reason {
@@ -213,11 +216,14 @@ impl Reason {
             Reason::TemplateNameTaken => "template-name-taken",
             Reason::TemplateUnknown => "template-unknown",
             Reason::InquiryOptionsCount => "inquiry-options-count",
+            Reason::InquirySecondPerson => "inquiry-second-person",
+            Reason::InquiryCodesTaken => "inquiry-codes-taken",
+            Reason::InquiryAnswerUnread => "inquiry-answer-unread",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 61] = [
+    pub const ALL: [Reason; 64] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -279,6 +285,9 @@ impl Reason {
         Reason::TemplateNameTaken,
         Reason::TemplateUnknown,
         Reason::InquiryOptionsCount,
+        Reason::InquirySecondPerson,
+        Reason::InquiryCodesTaken,
+        Reason::InquiryAnswerUnread,
     ];
 }
 

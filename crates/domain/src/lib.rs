@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod calendar;
 pub mod cases;
 pub mod error;
+pub mod inquiry;
 pub mod messaging;
 pub mod organizations;
 pub mod persons;

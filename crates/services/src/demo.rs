@@ -375,6 +375,24 @@ impl Services {
                 departments[4].id,
             ),
             (
+                "inquiry.manager",
+                "سلوى المنتصر — الاستعلام الوطني",
+                Role::InquiryManager,
+                departments[4].id,
+            ),
+            (
+                "inquiry.approver",
+                "نوري بوسهمين — اعتماد الاستعلامات",
+                Role::InquiryManager,
+                departments[4].id,
+            ),
+            (
+                "agent.1415",
+                "مريم الورفلي — مركز الاتصال 1415",
+                Role::CallCentreAgent,
+                departments[4].id,
+            ),
+            (
                 "clerk.tripoli",
                 "ليلى بن سليمان — موظفة بلدية طرابلس المركز",
                 Role::MunicipalClerk,

@@ -69,7 +69,8 @@ impl Services {
         tokio::join!(
             self.run_sweeps(every, shutdown.clone()),
             self.run_import_worker(shutdown.clone()),
-            self.run_message_worker(shutdown)
+            self.run_message_worker(shutdown.clone()),
+            self.run_inquiry_worker(shutdown)
         );
     }
 

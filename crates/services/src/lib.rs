@@ -13,6 +13,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod frame;
+pub mod inquiry;
 pub mod jobs;
 pub mod messaging;
 pub mod notifications;
@@ -62,6 +63,8 @@ pub struct Config {
     pub import_lease: Duration,
     /// The outbox, the SMS gateway and its callbacks.
     pub messaging: messaging::Settings,
+    /// The national inquiry: its links, its approvals, its batches.
+    pub inquiry: inquiry::Settings,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             max_import_bytes: 512 * 1024 * 1024,
             import_lease: Duration::from_secs(60),
             messaging: messaging::Settings::default(),
+            inquiry: inquiry::Settings::default(),
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct Services {
     pub(crate) imports_waiting: Arc<tokio::sync::Notify>,
     /// Woken when messages are queued on this node.
     pub(crate) messages_waiting: Arc<tokio::sync::Notify>,
+    /// Woken when an inquiry is approved, paused or resumed on this node.
+    pub(crate) inquiries_waiting: Arc<tokio::sync::Notify>,
     /// The client of the gateways (keeps their connections open).
     pub(crate) http: reqwest::Client,
     /// Where delivery reports wait to be applied, in groups (started at
@@ -140,6 +146,7 @@ impl Services {
             workflows: Arc::new(workflows),
             imports_waiting: Arc::new(tokio::sync::Notify::new()),
             messages_waiting: Arc::new(tokio::sync::Notify::new()),
+            inquiries_waiting: Arc::new(tokio::sync::Notify::new()),
             reports: Arc::new(std::sync::OnceLock::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))

@@ -24,6 +24,7 @@ mod accounts;
 mod audit;
 mod cases;
 mod convert;
+mod inquiry;
 mod messaging;
 mod notifications;
 mod organizations;

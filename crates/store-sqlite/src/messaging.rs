@@ -89,7 +89,7 @@ fn incoming_from(r: &SqliteRow) -> Result<IncomingMessage> {
 }
 
 /// `AND p.municipality_id IN (…)` when the audience names municipalities.
-fn push_audience(qb: &mut QueryBuilder<'_, Sqlite>, a: &Audience) {
+pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Sqlite>, a: &Audience) {
     qb.push(
         " FROM persons p JOIN person_mobiles pm ON pm.person_id = p.id AND pm.position = 0 \
          WHERE p.sms_opt_out_at IS NULL \

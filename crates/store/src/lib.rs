@@ -5,11 +5,12 @@
 //! [`Tx`], which can also write and must be committed. Each offers one
 //! narrow, domain-shaped trait per area (organizations, people and
 //! sign-in, cases, audit, notifications, the registry of persons,
-//! messaging), split
+//! messaging, the national inquiry), split
 //! in two: the area's reads (`OrgRead`, `UserRead`, `CaseRead`,
-//! `AuditRead`, `NotificationRead`, `PersonRead`, `MessageRead`) and its
+//! `AuditRead`, `NotificationRead`, `PersonRead`, `MessageRead`,
+//! `InquiryRead`) and its
 //! writes (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`,
-//! `NotificationRepo`, `PersonRepo`, `MessageRepo`). Each backend crate implements them with plain SQL of its
+//! `NotificationRepo`, `PersonRepo`, `MessageRepo`, `InquiryRepo`). Each backend crate implements them with plain SQL of its
 //! own.
 //!
 //! Writes that answer nothing — new and changed cases, history, messages,
@@ -26,6 +27,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod cases;
+pub mod inquiry;
 pub mod messaging;
 pub mod notifications;
 pub mod organizations;
@@ -34,6 +36,7 @@ pub mod persons;
 pub use accounts::*;
 pub use audit::*;
 pub use cases::*;
+pub use inquiry::*;
 pub use messaging::*;
 pub use notifications::*;
 pub use organizations::*;
@@ -115,7 +118,15 @@ pub trait Store: Send + Sync + 'static {
 
 /// A transaction that reads: the reads of every area.
 pub trait ReadTx:
-    OrgRead + UserRead + CaseRead + AuditRead + NotificationRead + PersonRead + MessageRead + Send
+    OrgRead
+    + UserRead
+    + CaseRead
+    + AuditRead
+    + NotificationRead
+    + PersonRead
+    + MessageRead
+    + InquiryRead
+    + Send
 {
 }
 
@@ -131,6 +142,7 @@ pub trait Tx:
     + NotificationRepo
     + PersonRepo
     + MessageRepo
+    + InquiryRepo
     + Send
 {
     /// Sends the writes held back and commits. Returns once the changes are

@@ -296,6 +296,7 @@ struct NavUser {
     is_admin: bool,
     is_auditor: bool,
     may_message: bool,
+    may_inquire: bool,
     unread: i64,
 }
 
@@ -322,6 +323,7 @@ fn staff(unread: i64) -> NavUser {
         is_admin: true,
         is_auditor: false,
         may_message: true,
+        may_inquire: true,
         unread,
     }
 }

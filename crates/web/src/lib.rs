@@ -10,6 +10,7 @@ pub mod assets;
 pub mod audit;
 pub mod cases;
 pub mod i18n;
+pub mod inquiry;
 pub mod kit;
 pub mod messaging;
 pub mod notifications;
@@ -112,6 +113,9 @@ pub fn page_routes() -> kit::routes::Routes {
         .merge(persons::imports::page_routes())
         .merge(messaging::pages::routes())
         .merge(messaging::templates::page_routes())
+        .merge(inquiry::pages::routes())
+        .merge(inquiry::call_centre::routes())
+        .merge(inquiry::link::routes())
         .merge(pages::routes())
 }
 

@@ -428,6 +428,7 @@ impl TestApp {
 
 /// A browser: a cookie-keeping client signed in through the HTML form, and
 /// the session's anti-forgery token read from a page.
+#[derive(Clone)]
 pub struct Browser {
     pub client: Client,
     pub base: String,
@@ -461,10 +462,33 @@ impl TestApp {
 
     /// Signs in through `POST /sign-in` as a browser would, without JavaScript.
     pub async fn browser(&self, username: &str) -> Browser {
-        let client = self.cookie_client();
-        let token = self.sign_in_token(&client).await;
+        Browser::sign_in(&self.base, username).await
+    }
+}
+
+impl Browser {
+    /// Signs in as `username` through the form of the server at `base`, as
+    /// a browser without JavaScript does, and reads the session's CSRF
+    /// token from the queue page.
+    pub async fn sign_in(base: &str, username: &str) -> Browser {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        let url = |p: &str| format!("{base}{p}");
+        let html = client
+            .get(url("/sign-in"))
+            .send()
+            .await
+            .expect("the sign-in page")
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_of(&html).expect("a csrf input in the sign-in form");
         let res = client
-            .post(self.url("/sign-in"))
+            .post(url("/sign-in"))
             .form(&[
                 ("username", username),
                 ("password", PASSWORD),
@@ -479,7 +503,7 @@ impl TestApp {
             "signing in through the form as {username}"
         );
         let page = client
-            .get(self.url("/cases"))
+            .get(url("/cases"))
             .send()
             .await
             .expect("the queue page");
@@ -493,13 +517,11 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no csrf input in the queue page of {username}"));
         Browser {
             client,
-            base: self.base.clone(),
+            base: base.to_owned(),
             csrf,
         }
     }
-}
 
-impl Browser {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

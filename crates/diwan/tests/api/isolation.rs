@@ -831,6 +831,10 @@ const WALKED_PAGES: &[(&str, &str)] = &[
     ("GET", "/messages/templates"),
     ("GET", "/messages/templates/{id}"),
     ("POST", "/messages/templates/{id}"),
+    // Walked by inquiry::an_inquiry_from_composition_to_public_results.
+    ("GET", "/inquiries/{id}"),
+    ("POST", "/inquiries/{id}/actions"),
+    ("GET", "/inquiries/{id}/results.csv"),
 ];
 
 /// Page routes that show or change nothing of another organization's cases,
@@ -865,6 +869,34 @@ const NO_CASE_OF_OTHERS: &[(&str, &str, &str)] = &[
     ("GET", "/persons/new", "an empty form"),
     ("GET", "/messages/new", "an empty form"),
     ("GET", "/messages/templates/new", "an empty form"),
+    ("GET", "/inquiries", "one's own organization's inquiries"),
+    ("GET", "/inquiries/new", "an empty form"),
+    (
+        "POST",
+        "/inquiries/new",
+        "an inquiry of one's own, to one's own residents",
+    ),
+    (
+        "GET",
+        "/inquiries/call-centre",
+        "call-centre agents only, who serve every caller",
+    ),
+    (
+        "POST",
+        "/inquiries/{id}/phone-answers",
+        "call-centre agents only, for the caller on the line",
+    ),
+    ("GET", "/i/{code}/{n}/{sig}", "a citizen's own link, signed"),
+    (
+        "POST",
+        "/i/{code}/{n}/{sig}",
+        "a citizen's own link, signed",
+    ),
+    (
+        "GET",
+        "/inquiries/{id}/public",
+        "results their manager made public",
+    ),
     ("POST", "/messages/templates/new", "a template of one's own"),
     (
         "GET",

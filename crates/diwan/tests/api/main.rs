@@ -14,6 +14,7 @@ mod deadlines;
 mod errors;
 mod govstack;
 mod helpers;
+mod inquiry;
 mod isolation;
 mod journey;
 mod messaging;

@@ -11,6 +11,7 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+mod inquiry;
 mod kannel;
 #[allow(dead_code)]
 #[path = "../api/process.rs"]

@@ -115,7 +115,8 @@ fn sees(a: &Actor, c: &CaseFacts<'_>) -> bool {
     match a.role {
         Role::Admin | Role::RegistryClerk | Role::Auditor => c.submitted,
         Role::MunicipalClerk | Role::MunicipalHead => c.filer_org_id == a.org_id,
-        Role::Officer | Role::DepartmentHead => {
+        // Staff of a department, whatever else they do.
+        Role::Officer | Role::DepartmentHead | Role::InquiryManager | Role::CallCentreAgent => {
             c.filer_org_id == a.org_id
                 || (c.submitted
                     && (c.holder_org_id == Some(a.org_id) || c.assignee_id == Some(a.user_id)))

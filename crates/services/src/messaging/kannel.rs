@@ -307,8 +307,16 @@ impl Services {
             .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
             .take(2000)
             .collect();
-        let action = keyword_of(self.messaging(), &text);
+        let mut action = keyword_of(self.messaging(), &text);
         let now = self.now();
+        let mut tx = self.store.begin().await?;
+        if action == "none" {
+            // An answer to an inquiry, perhaps.
+            action = self
+                .inquiry_reply(&mut *tx, &sender, &text, now)
+                .await?
+                .as_str();
+        }
         let m = IncomingMessage {
             id: Uuid::now_v7(),
             channel: Channel::Sms,
@@ -318,7 +326,6 @@ impl Services {
             action: action.into(),
             received_at: now,
         };
-        let mut tx = self.store.begin().await?;
         tx.insert_incoming(&m).await?;
         let mut audit = vec![entry(
             None,
@@ -328,7 +335,7 @@ impl Services {
             Some(m.id.to_string()),
             json!({"channel": "sms", "action": action}),
         )];
-        if action != "none" {
+        if action == "opt_out" || action == "opt_in" {
             let out = action == "opt_out";
             tx.set_opt_out(Channel::Sms, &sender, out.then_some(now))
                 .await?;

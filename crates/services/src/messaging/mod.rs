@@ -179,7 +179,7 @@ pub async fn queue_email(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn outgoing(
+pub(crate) fn outgoing(
     channel: Channel,
     org_id: Uuid,
     kind: Kind,

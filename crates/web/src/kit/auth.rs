@@ -88,6 +88,9 @@ pub struct NavUser {
     /// Whether the outbox is the person's to follow (administrators,
     /// auditors, a municipality's head).
     pub may_message: bool,
+    /// Whether inquiries are the person's to run, read or answer for
+    /// callers.
+    pub may_inquire: bool,
     pub unread: i64,
 }
 
@@ -196,6 +199,14 @@ impl PageCtx {
                 diwan_domain::Role::Admin
                     | diwan_domain::Role::Auditor
                     | diwan_domain::Role::MunicipalHead
+            ),
+            may_inquire: matches!(
+                c.role,
+                diwan_domain::Role::Admin
+                    | diwan_domain::Role::Auditor
+                    | diwan_domain::Role::MunicipalHead
+                    | diwan_domain::Role::InquiryManager
+                    | diwan_domain::Role::CallCentreAgent
             ),
             unread: frame.unread,
         })

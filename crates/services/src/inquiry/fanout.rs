@@ -1,0 +1,226 @@
+//! Sending an inquiry: when its start time comes (and its quiet hours are
+//! over), its recipients are fixed in one statement and numbered; then
+//! each step queues the first question to the next batch of them, in one
+//! transaction that also moves the inquiry's count of those queued. A node
+//! stopped in the middle loses nothing and repeats nothing: the next step
+//! goes on after the last recipient committed. Pausing is seen at the next
+//! step (the step's write is refused when the state moved).
+
+use super::link_signature;
+use crate::audit::record;
+use crate::messaging::outgoing;
+use crate::{Result, Services};
+use chrono::{NaiveTime, Timelike};
+use diwan_domain::inquiry::schedule::QuietHours;
+use diwan_domain::inquiry::{self, Action, InquiryState};
+use diwan_domain::messaging::{sms, Channel, Kind};
+use diwan_domain::organizations::parse_time_zone;
+use diwan_store::{Inquiry, MessageBatch};
+use serde_json::json;
+use std::time::Duration;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+fn quiet_hours(i: &Inquiry) -> QuietHours {
+    let t = |m: i32| {
+        NaiveTime::from_hms_opt((m / 60) as u32 % 24, (m % 60) as u32, 0).unwrap_or_default()
+    };
+    QuietHours {
+        start: t(i.quiet_start),
+        end: t(i.quiet_end),
+    }
+}
+
+impl Services {
+    /// Sends inquiries until `shutdown` turns true.
+    pub async fn run_inquiry_worker(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let worked = match self.inquiry_step().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "sending inquiries failed");
+                    0
+                }
+            };
+            if worked == 0 {
+                tokio::select! {
+                    _ = self.inquiries_waiting.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// One step of every inquiry due: starts those approved, queues the
+    /// next batch of those sending; returns how many recipients were
+    /// queued or fixed.
+    pub async fn inquiry_step(&self) -> Result<usize> {
+        let now = self.now();
+        let due = {
+            let mut tx = self.store.read().await?;
+            tx.inquiries_due(&[InquiryState::Approved, InquiryState::Sending], now)
+                .await?
+        };
+        let mut worked = 0;
+        for i in due {
+            let tz = {
+                let mut tx = self.store.read().await?;
+                let orgs = self.cache.orgs(&mut *tx).await?;
+                orgs.iter()
+                    .find(|o| o.id == i.org_id)
+                    .and_then(|o| parse_time_zone(&o.time_zone).ok())
+                    .unwrap_or(chrono_tz::Africa::Tripoli)
+            };
+            if quiet_hours(&i).next_allowed(tz, now) > now {
+                continue;
+            }
+            worked += match i.state {
+                InquiryState::Approved => self.start_inquiry(i.id).await?,
+                _ => self.queue_inquiry_batch(i.id).await?,
+            };
+        }
+        Ok(worked)
+    }
+
+    /// Fixes an approved inquiry's recipients and opens its message batch,
+    /// unless another step did first.
+    async fn start_inquiry(&self, id: Uuid) -> Result<usize> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let Some(mut i) = tx.lock_inquiry(id).await? else {
+            return Ok(0);
+        };
+        if i.state != InquiryState::Approved {
+            return Ok(0);
+        }
+        let batch = MessageBatch {
+            id: Uuid::now_v7(),
+            org_id: i.org_id,
+            created_by: Some(i.created_by),
+            channel: Channel::Sms,
+            kind: Kind::Bulk,
+            subject: None,
+            body: i
+                .questions
+                .first()
+                .map(|q| q.text.ar.clone())
+                .unwrap_or_default(),
+            total: 0,
+            created_at: now,
+        };
+        tx.insert_message_batch(&batch).await?;
+        let n = tx
+            .fix_inquiry_recipients(i.id, &Self::audience_of(&i))
+            .await?;
+        let before = i.state;
+        i.state = inquiry::next(before, Action::Start).unwrap_or(InquiryState::Sending);
+        i.recipients = n;
+        i.batch_id = Some(batch.id);
+        i.updated_at = now;
+        if !tx.update_inquiry(&i, before).await? {
+            return Ok(0);
+        }
+        record(
+            &mut *tx,
+            None,
+            now,
+            "inquiry.start",
+            "inquiry",
+            Some(i.id.to_string()),
+            json!({"recipients": n, "batch": batch.id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n.max(1) as usize)
+    }
+
+    /// Queues the first question to the next batch of an inquiry's
+    /// recipients; the last batch opens the inquiry.
+    async fn queue_inquiry_batch(&self, id: Uuid) -> Result<usize> {
+        let now = self.now();
+        let settings = &self.config.inquiry;
+        let mut tx = self.store.begin().await?;
+        let Some(mut i) = tx.lock_inquiry(id).await? else {
+            return Ok(0);
+        };
+        if i.state != InquiryState::Sending {
+            return Ok(0);
+        }
+        let (Some(code), Some(q)) = (i.code.clone(), i.questions.first().cloned()) else {
+            return Ok(0);
+        };
+        let recipients = tx
+            .inquiry_recipients(i.id, i.queued, settings.batch.max(1))
+            .await?;
+        let validity = self.messaging().sms_validity;
+        let mut messages = Vec::with_capacity(recipients.len());
+        for r in &recipients {
+            let link = i.web_link.then(|| {
+                let mut u = settings.public_url.clone();
+                u.set_path(&format!(
+                    "/i/{code}/{}/{}",
+                    r.n,
+                    link_signature(&i.link_key, r.n)
+                ));
+                u.to_string()
+            });
+            let text = inquiry::question_sms(&q, r.language, &code, link.as_deref());
+            let parts = sms::count(&text).parts as i32;
+            messages.push(outgoing(
+                Channel::Sms,
+                i.org_id,
+                Kind::Bulk,
+                r.mobile.clone(),
+                Some(r.person_id),
+                r.language.as_str().to_owned(),
+                None,
+                text,
+                parts,
+                i.batch_id,
+                now,
+                validity,
+            ));
+        }
+        tx.queue_messages(&messages).await?;
+        let before = i.state;
+        if let Some(last) = recipients.last() {
+            i.queued = last.n;
+        }
+        let finished = i.queued >= i.recipients;
+        if finished {
+            i.state = inquiry::next(before, Action::Finish).unwrap_or(InquiryState::Open);
+        }
+        i.updated_at = now;
+        if !tx.update_inquiry(&i, before).await? {
+            // Paused or closed meanwhile: this batch waits, unqueued.
+            return Ok(0);
+        }
+        if finished {
+            record(
+                &mut *tx,
+                None,
+                now,
+                "inquiry.sent",
+                "inquiry",
+                Some(i.id.to_string()),
+                json!({"recipients": i.recipients}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if !messages.is_empty() {
+            self.messages_waiting.notify_one();
+        }
+        metrics::counter!("diwan_inquiry_questions_queued_total").increment(messages.len() as u64);
+        Ok(messages.len().max(finished as usize))
+    }
+}
+
+/// Minutes after midnight of a local time, as inquiries keep quiet hours.
+pub fn minutes_of(t: NaiveTime) -> i32 {
+    (t.hour() * 60 + t.minute()) as i32
+}
