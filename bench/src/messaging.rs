@@ -13,7 +13,12 @@
 //!    transaction).
 //! 4. The worker hands them to Kannel: the rate at which they reach the
 //!    operator over the first `--dispatch` messages, next to step 1's.
-//! 5. The server's peak resident memory through all of it.
+//! 5. An inquiry to every one of them, written and submitted through its
+//!    pages: the time until every question is queued; then every person's
+//!    reply posted as Kannel posts it (`--concurrency` at a time): the rate
+//!    they are taken, and each one's time until it is counted (the count
+//!    moves in the reply's transaction, so its request's time).
+//! 6. The server's peak resident memory through all of it.
 
 #[allow(dead_code)]
 #[path = "../../crates/diwan/tests/gateways/kannel.rs"]
@@ -183,6 +188,7 @@ async fn main() -> Result<()> {
             ),
             env("DIWAN_KANNEL_CALLBACK_KEY", KEY.into()),
             env("DIWAN_SMS_PER_SECOND", "100000".into()),
+            env("DIWAN_INQUIRY_APPROVAL_THRESHOLD", "100000000".into()),
             env("DIWAN_LOG", "warn".into()),
         ],
     };
@@ -298,6 +304,9 @@ async fn measure(
     let first = until_received(k, 1, Duration::from_secs(60)).await?;
     let arrived = until_received(k, n, Duration::from_secs(1200)).await?;
     let rate = (n - 1) as f64 / (arrived - first).as_secs_f64();
+    // (c) An inquiry to all of them, through its pages; then every person's
+    // reply, posted as Kannel posts it.
+    let inquiry = inquiry_phase(args, &base).await?;
     let hwm = server.memory_kb().map(|m| m.1).unwrap_or(0);
     let sampled = server
         .sampled_peak_kb
@@ -321,6 +330,29 @@ async fn measure(
         if rate >= 0.8 * baseline_rate { "yes" } else { "no" }
     );
     println!(
+        "| (a') inquiry to {} persons, every question queued | {:.1} s (recipients fixed, then batches of 2,000) | < 20 s | {} |",
+        inquiry.recipients,
+        inquiry.fanout_secs,
+        if inquiry.fanout_secs < 20.0 { "yes" } else { "no" }
+    );
+    println!(
+        "| (c) {} SMS replies posted as Kannel posts them | {:.0}/s | ≥ 5,000/s | {} |",
+        inquiry.replies,
+        inquiry.reply_rate,
+        if inquiry.reply_rate >= 5000.0 {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    println!(
+        "| (c) lag until a reply is counted (its request's time: the count moves in its transaction) | p50 {:.0} ms, p99 {:.0} ms; respondents counted at the end {} | p99 < 1 s | {} |",
+        inquiry.p50_ms,
+        inquiry.p99_ms,
+        inquiry.respondents,
+        if inquiry.p99_ms < 1000.0 { "yes" } else { "no" }
+    );
+    println!(
         "| (d) CSV import of {} persons | {:.0} lines/s, {import_secs:.0} s; peak memory {} MB | flat memory | — |",
         args.persons,
         args.persons as f64 / import_secs,
@@ -335,6 +367,172 @@ async fn measure(
     server.stop().await?;
     let _ = port;
     Ok(())
+}
+
+struct InquiryFigures {
+    recipients: i64,
+    fanout_secs: f64,
+    replies: usize,
+    reply_rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    respondents: String,
+}
+
+fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\"")?;
+    let rest = &html[at..];
+    let v = rest.find("value=\"")? + "value=\"".len();
+    let end = rest[v..].find('"')?;
+    Some(rest[v..v + end].to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The text of the `<dd>` after the `<dt>` that says `label`.
+fn detail(html: &str, label: &str) -> Option<String> {
+    let at = html.find(&format!("<dt>{label}</dt>"))?;
+    let rest = &html[at..];
+    let start = rest.find("<dd")?;
+    let start = start + rest[start..].find('>')? + 1;
+    let end = rest[start..].find("</dd>")?;
+    Some(rest[start..start + end].to_owned())
+}
+
+/// The inquiry manager writes a yes/no inquiry to everyone and submits it
+/// (the server's approval threshold is above the registry); the time until
+/// every question is queued; then every person replies, `--concurrency`
+/// at a time.
+async fn inquiry_phase(args: &Args, base: &str) -> Result<InquiryFigures> {
+    let web = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let html = web
+        .get(format!("{base}/sign-in"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let token = csrf_of(&html).context("the sign-in form's token")?;
+    web.post(format!("{base}/sign-in"))
+        .form(&[
+            ("username", "inquiry.manager"),
+            ("password", "diwan-demo-2026"),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await?;
+    let html = web
+        .get(format!("{base}/cases"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_of(&html).context("signed in as the inquiry manager")?;
+    let r = web
+        .post(format!("{base}/inquiries/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "الاستعلام الوطني: المشروعات البلدية"),
+            ("q0_kind", "yes_no"),
+            ("q0_text_ar", "هل توافق على أولوية مشروعات الطرق هذا العام؟"),
+            ("quiet_start", "00:00"),
+            ("quiet_end", "00:00"),
+        ])
+        .send()
+        .await?;
+    let page = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .with_context(|| format!("the inquiry was not saved: {}", r.status()))?
+        .to_owned();
+    let started = Instant::now();
+    web.post(format!("{base}{page}/actions"))
+        .form(&[("csrf", csrf.as_str()), ("action", "submit")])
+        .send()
+        .await?;
+    let (recipients, fanout_secs) = loop {
+        let html = web
+            .get(format!("{base}{page}?auto=0"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        if detail(&html, "الحالة").as_deref() == Some("مفتوح للإجابات") {
+            let n = detail(&html, "المستلمون")
+                .and_then(|d| d.trim().parse().ok())
+                .unwrap_or(0);
+            break (n, started.elapsed().as_secs_f64());
+        }
+        if started.elapsed() > Duration::from_secs(1200) {
+            bail!("the inquiry was not sent within 20 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    eprintln!("inquiry: {recipients} questions queued in {fanout_secs:.1} s");
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 2)
+        .build()?;
+    let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(args.persons)));
+    let url = format!("{base}/api/v1/messaging/kannel/incoming?key={KEY}");
+    let n = args.persons;
+    let started = Instant::now();
+    let lat = latencies.clone();
+    let ok = futures_like::run(n, args.concurrency, move |i| {
+        let (client, url, lat) = (client.clone(), url.clone(), lat.clone());
+        async move {
+            // The mobile number the import gave person i.
+            let from = format!("+2189{}{:07}", 1 + i % 4, i % 10_000_000);
+            let text = if i % 2 == 0 { "نعم" } else { "٢" };
+            let t = Instant::now();
+            let r = client
+                .post(&url)
+                .header("x-kannel-from", from)
+                .header("x-kannel-to", "1415")
+                .header("content-type", "text/plain; charset=utf-8")
+                .body(text)
+                .send()
+                .await;
+            let took = t.elapsed().as_secs_f64() * 1000.0;
+            lat.lock().unwrap().push(took);
+            matches!(r, Ok(r) if r.status().is_success())
+        }
+    })
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    if ok != n {
+        eprintln!("{} of {n} replies were refused", n - ok);
+    }
+    let mut l = latencies.lock().unwrap().clone();
+    l.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| {
+        l.get(((l.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let html = web
+        .get(format!("{base}{page}?auto=0"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let respondents = detail(&html, "المجيبون").unwrap_or_default();
+    eprintln!(
+        "replies: {ok} in {secs:.1} s, {:.0}/s; p50 {:.0} ms, p99 {:.0} ms; respondents {respondents}",
+        ok as f64 / secs,
+        at(0.5),
+        at(0.99)
+    );
+    Ok(InquiryFigures {
+        recipients,
+        fanout_secs,
+        replies: ok,
+        reply_rate: ok as f64 / secs,
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        respondents,
+    })
 }
 
 /// Runs `n` tasks made by `f`, `concurrency` at a time; counts those that

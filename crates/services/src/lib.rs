@@ -114,6 +114,10 @@ pub struct Services {
     /// the first report).
     pub(crate) reports:
         Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<messaging::kannel::Pending>>>,
+    /// Where incoming SMS wait to be taken, in groups (started at the
+    /// first).
+    pub(crate) incoming:
+        Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<messaging::kannel::PendingIncoming>>>,
 }
 
 impl Services {
@@ -148,6 +152,7 @@ impl Services {
             messages_waiting: Arc::new(tokio::sync::Notify::new()),
             inquiries_waiting: Arc::new(tokio::sync::Notify::new()),
             reports: Arc::new(std::sync::OnceLock::new()),
+            incoming: Arc::new(std::sync::OnceLock::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .pool_max_idle_per_host(64)

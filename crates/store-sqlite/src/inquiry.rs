@@ -422,6 +422,8 @@ impl InquiryRepo for SqliteTx {
         municipality_id: Option<Uuid>,
     ) -> Result<bool> {
         let municipality = municipality_id.unwrap_or(Uuid::nil());
+        // The counts the answer moves: from the one it replaces, to it.
+        let mut moves: Vec<(String, AnswerChannel, i64)> = Vec::new();
         let before = sqlx::query(
             "SELECT id, answer_key, channel FROM inquiry_answers WHERE inquiry_id = $1 AND person_id = $2 AND position = $3 AND current = 1",
         )
@@ -441,8 +443,7 @@ impl InquiryRepo for SqliteTx {
                 .execute(self.conn().await?)
                 .await
                 .map_err(db)?;
-            self.bump_answer_count(a, &key, channel, municipality, -1)
-                .await?;
+            moves.push((key, channel, -1));
         }
         sqlx::query(
             "INSERT INTO inquiry_answers (id, inquiry_id, person_id, position, answer_key, text, channel, taken_by, current, answered_at) \
@@ -460,8 +461,16 @@ impl InquiryRepo for SqliteTx {
         .execute(self.conn().await?)
         .await
         .map_err(db)?;
-        self.bump_answer_count(a, &a.key, a.channel, municipality, 1)
-            .await?;
+        moves.push((a.key.clone(), a.channel, 1));
+        // In key order, so that two answers moving the same counts the other
+        // way round lock them in one order; an answer repeated moves none.
+        moves.sort_by(|x, y| (&x.0, x.1.as_str()).cmp(&(&y.0, y.1.as_str())));
+        if !(moves.len() == 2 && moves[0].0 == moves[1].0 && moves[0].1 == moves[1].1) {
+            for (key, channel, n) in &moves {
+                self.bump_answer_count(a, key, *channel, municipality, *n)
+                    .await?;
+            }
+        }
         let first = sqlx::query(
             "UPDATE inquiry_recipients SET first_answer_at = $3 WHERE inquiry_id = $1 AND person_id = $2 AND first_answer_at IS NULL",
         )

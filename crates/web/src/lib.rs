@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(kit::openapi::doc_routes(openapi))
         .merge(cases::govstack::routes())
+        .merge(messaging::govstack::routes())
         .merge(ops::routes())
         .fallback(kit::page::not_found)
         .layer(axum::middleware::from_fn(kit::error::localize_api_errors))
@@ -132,6 +133,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         messaging::api::MessagingDoc::openapi(),
         messaging::templates::TemplatesDoc::openapi(),
         messaging::kannel::KannelDoc::openapi(),
+        messaging::govstack::GovStackMessagingDoc::openapi(),
         cases::govstack::GovStackDoc::openapi(),
     ])
 }

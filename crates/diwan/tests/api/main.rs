@@ -13,6 +13,7 @@ mod csrf;
 mod deadlines;
 mod errors;
 mod govstack;
+mod govstack_messaging;
 mod helpers;
 mod inquiry;
 mod isolation;

@@ -17,6 +17,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+/// The most addresses one batch of e-mail takes.
+pub const MAX_EMAIL_BATCH: usize = 10_000;
+
 /// A bulk SMS as the compose page sends it.
 #[derive(Debug, Clone, Default)]
 pub struct BulkForm {
@@ -202,6 +205,121 @@ impl Services {
         tx.commit().await?;
         self.messages_waiting.notify_one();
         Ok(batch)
+    }
+
+    /// Queues one e-mail to each address of `to` (checked, each once), with
+    /// one subject and text, as a batch, in one transaction with its audit
+    /// record: the GovStack Messaging building block's batch e-mail.
+    pub async fn send_email_batch(
+        &self,
+        caller: &Caller,
+        subject: &str,
+        text: &str,
+        to: &[String],
+    ) -> Result<MessageBatch> {
+        if !may_send(caller) {
+            return Err(Error::forbidden());
+        }
+        let mut p = crate::error::Problems::default();
+        let subject = subject.trim();
+        if subject.is_empty() {
+            p.add("subject", Reason::FieldRequired);
+        } else if subject.chars().count() > super::MAX_SUBJECT_CHARS
+            || subject.contains(['\r', '\n'])
+        {
+            p.add("subject", Reason::FieldTooLong);
+        }
+        if text.trim().is_empty() {
+            p.add("text", Reason::FieldRequired);
+        } else if text.chars().count() > super::MAX_EMAIL_TEXT_CHARS {
+            p.add("text", Reason::FieldTooLong);
+        }
+        let mut addresses = Vec::new();
+        for a in to {
+            match diwan_domain::persons::parse_email(a) {
+                Ok(e) if !addresses.contains(&e) => addresses.push(e),
+                Ok(_) => {}
+                Err(_) => p.add("recipients", Reason::EmailInvalid),
+            }
+        }
+        if addresses.is_empty() {
+            p.add("recipients", Reason::FieldRequired);
+        } else if addresses.len() > MAX_EMAIL_BATCH {
+            p.add("recipients", Reason::FieldTooLong);
+        }
+        p.finish()?;
+        let now = self.now();
+        let language = super::language_of(text).to_owned();
+        let mut batch = MessageBatch {
+            id: Uuid::now_v7(),
+            org_id: caller.org_id,
+            created_by: Some(caller.user_id),
+            channel: Channel::Email,
+            kind: Kind::Bulk,
+            subject: Some(subject.to_owned()),
+            body: text.to_owned(),
+            total: addresses.len() as i64,
+            created_at: now,
+        };
+        let messages: Vec<_> = addresses
+            .into_iter()
+            .map(|to| {
+                super::outgoing(
+                    Channel::Email,
+                    caller.org_id,
+                    Kind::Bulk,
+                    to,
+                    None,
+                    language.clone(),
+                    Some(subject.to_owned()),
+                    text.to_owned(),
+                    1,
+                    Some(batch.id),
+                    now,
+                    self.messaging().sms_validity,
+                )
+            })
+            .collect();
+        let mut tx = self.store.begin().await?;
+        tx.insert_message_batch(&batch).await?;
+        tx.queue_messages(&messages).await?;
+        record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "message.batch_queue",
+            "message_batch",
+            Some(batch.id.to_string()),
+            json!({"channel": "email", "recipients": messages.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        batch.total = messages.len() as i64;
+        self.messages_waiting.notify_one();
+        Ok(batch)
+    }
+
+    /// How the messages of a request fared: those of a batch, or the one
+    /// message of that id; either only if the caller may see it.
+    pub async fn request_counts(&self, caller: &Caller, id: Uuid) -> Result<Vec<StateCount>> {
+        let own = sight(caller)?;
+        let mut tx = self.store.read().await?;
+        if let Some(b) = tx.get_message_batch(id).await? {
+            if own.is_none_or(|o| o == b.org_id) {
+                return Ok(tx.message_counts(Some(id)).await?);
+            }
+            return Err(Error::not_found());
+        }
+        let m = tx
+            .get_outbox_message(id)
+            .await?
+            .filter(|m| own.is_none_or(|o| o == m.org_id))
+            .ok_or_else(Error::not_found)?;
+        Ok(vec![StateCount {
+            channel: m.channel,
+            state: m.state,
+            count: 1,
+        }])
     }
 
     /// One batch and how its messages fared, if the caller may see it.

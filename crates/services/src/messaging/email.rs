@@ -140,6 +140,60 @@ pub fn html(language: &str, subject: &str, text: &str) -> String {
     )
 }
 
+impl crate::Services {
+    /// What a client's callback service passes back about an e-mail request
+    /// (a reply, a bounce), as GovStack's Messaging building block defines
+    /// it: kept as a received message of the request, with its audit
+    /// record. `content` is base64; what does not decode is kept as sent.
+    pub async fn email_callback(
+        &self,
+        caller: &crate::Caller,
+        request: &str,
+        meta: &str,
+        content: &str,
+    ) -> crate::Result<diwan_store::IncomingMessage> {
+        use base64::Engine;
+        if !super::may_send(caller) {
+            return Err(crate::Error::forbidden());
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(content.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| content.to_owned());
+        let clean = |s: &str, n: usize| -> String {
+            s.chars()
+                .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+                .take(n)
+                .collect()
+        };
+        let now = self.now();
+        let m = diwan_store::IncomingMessage {
+            id: uuid::Uuid::now_v7(),
+            channel: diwan_domain::messaging::Channel::Email,
+            sender: clean(&caller.username, 64),
+            receiver: clean(request, 64),
+            body: format!("{}\n{}", clean(meta, 200), clean(&decoded, 20_000)),
+            action: "callback".into(),
+            received_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_incoming(&m).await?;
+        crate::audit::record(
+            &mut *tx,
+            Some(caller),
+            now,
+            "message.callback",
+            "incoming_message",
+            Some(m.id.to_string()),
+            serde_json::json!({"channel": "email", "request": m.receiver}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,6 +173,17 @@ pub(crate) struct Pending {
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
+/// Incoming SMS taken in one transaction at most.
+const INCOMING_PER_COMMIT: usize = 256;
+
+/// An incoming SMS checked and waiting to be taken.
+pub(crate) struct PendingIncoming {
+    sender: String,
+    receiver: String,
+    text: String,
+    done: tokio::sync::oneshot::Sender<Result<IncomingMessage>>,
+}
+
 /// A delivery report as Kannel calls it.
 #[derive(Debug, Clone, Default)]
 pub struct ReportForm {
@@ -285,7 +296,13 @@ impl Services {
 
     /// Records an SMS a person sent; a reply of an opt-out word opts the
     /// number out of bulk SMS and one of an opt-in word back in, each
-    /// audited and confirmed by one SMS.
+    /// audited and confirmed by one SMS; any other may answer an inquiry.
+    ///
+    /// The SMS is checked here and handed to this node's writer of incoming
+    /// SMS, which takes those waiting in one transaction (up to 256) and
+    /// answers each once it commits: a stream of replies to an inquiry costs
+    /// one commit per group, and the counts they move are written by one
+    /// transaction at a time.
     pub async fn kannel_incoming(&self, f: IncomingForm) -> Result<IncomingMessage> {
         let key = self
             .messaging()
@@ -307,37 +324,108 @@ impl Services {
             .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
             .take(2000)
             .collect();
-        let mut action = keyword_of(self.messaging(), &text);
-        let now = self.now();
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let item = PendingIncoming {
+            sender,
+            receiver: f.to.trim().chars().take(32).collect(),
+            text,
+            done,
+        };
+        let writer = self.incoming.get_or_init(|| self.start_incoming_writer());
+        writer
+            .send(item)
+            .await
+            .map_err(|_| Error::Internal("the writer of incoming SMS stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the writer of incoming SMS stopped".into()))?
+    }
+
+    /// The task that takes incoming SMS, a group per transaction.
+    fn start_incoming_writer(&self) -> tokio::sync::mpsc::Sender<PendingIncoming> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<PendingIncoming>(4096);
+        let services = self.clone();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut group = vec![first];
+                while group.len() < INCOMING_PER_COMMIT {
+                    match rx.try_recv() {
+                        Ok(p) => group.push(p),
+                        Err(_) => break,
+                    }
+                }
+                let taken = services.take_incoming(&group).await;
+                match taken {
+                    Ok(messages) => {
+                        for (p, m) in group.into_iter().zip(messages) {
+                            let _ = p.done.send(Ok(m));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "taking incoming SMS failed");
+                        for p in group {
+                            let _ = p
+                                .done
+                                .send(Err(Error::Internal(format!("taking incoming SMS: {e}"))));
+                        }
+                    }
+                }
+            }
+        });
+        tx
+    }
+
+    async fn take_incoming(&self, group: &[PendingIncoming]) -> Result<Vec<IncomingMessage>> {
         let mut tx = self.store.begin().await?;
+        let mut audit = Vec::new();
+        let mut out = Vec::with_capacity(group.len());
+        for p in group {
+            out.push(self.take_one(&mut *tx, p, &mut audit).await?);
+        }
+        tx.append_audit(&audit).await?;
+        tx.commit().await?;
+        self.messages_waiting.notify_one();
+        metrics::counter!("diwan_messages_received_total", "channel" => "sms")
+            .increment(out.len() as u64);
+        Ok(out)
+    }
+
+    /// One incoming SMS, in the group's transaction.
+    async fn take_one(
+        &self,
+        tx: &mut dyn diwan_store::Tx,
+        p: &PendingIncoming,
+        audit: &mut Vec<diwan_store::AuditRecord>,
+    ) -> Result<IncomingMessage> {
+        let sender = &p.sender;
+        let text = &p.text;
+        let mut action = keyword_of(self.messaging(), text);
+        let now = self.now();
         if action == "none" {
             // An answer to an inquiry, perhaps.
-            action = self
-                .inquiry_reply(&mut *tx, &sender, &text, now)
-                .await?
-                .as_str();
+            action = self.inquiry_reply(tx, sender, text, now).await?.as_str();
         }
         let m = IncomingMessage {
             id: Uuid::now_v7(),
             channel: Channel::Sms,
             sender: sender.clone(),
-            receiver: f.to.trim().chars().take(32).collect(),
-            body: text,
+            receiver: p.receiver.clone(),
+            body: text.clone(),
             action: action.into(),
             received_at: now,
         };
         tx.insert_incoming(&m).await?;
-        let mut audit = vec![entry(
+        audit.push(entry(
             None,
             now,
             "message.receive",
             "incoming_message",
             Some(m.id.to_string()),
             json!({"channel": "sms", "action": action}),
-        )];
+        ));
         if action == "opt_out" || action == "opt_in" {
             let out = action == "opt_out";
-            tx.set_opt_out(Channel::Sms, &sender, out.then_some(now))
+            tx.set_opt_out(Channel::Sms, sender, out.then_some(now))
                 .await?;
             audit.push(entry(
                 None,
@@ -351,7 +439,7 @@ impl Services {
                 Some(sender.clone()),
                 json!({"channel": "sms", "via": "sms", "incoming": m.id}),
             ));
-            if let Ok(to) = Mobile::parse(&sender) {
+            if let Ok(to) = Mobile::parse(sender) {
                 let ministry = self.ministry(&mut *tx).await?;
                 let text = if out {
                     "تم إيقاف الرسائل العامة إلى هذا الرقم. للاشتراك مجددا أرسل START أو اشتراك."
@@ -376,9 +464,6 @@ impl Services {
                 .await?;
             }
         }
-        tx.append_audit(&audit).await?;
-        tx.commit().await?;
-        self.messages_waiting.notify_one();
         Ok(m)
     }
 }
