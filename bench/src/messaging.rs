@@ -304,13 +304,40 @@ async fn measure(
     let first = until_received(k, 1, Duration::from_secs(60)).await?;
     let arrived = until_received(k, n, Duration::from_secs(1200)).await?;
     let rate = (n - 1) as f64 / (arrived - first).as_secs_f64();
-    // (c) An inquiry to all of them, through its pages; then every person's
-    // reply, posted as Kannel posts it.
-    let inquiry = inquiry_phase(args, &base).await?;
+    eprintln!(
+        "dispatch: {rate:.0}/s over {n} messages; Kannel alone {baseline_rate:.0}/s: {:.0} %",
+        100.0 * rate / baseline_rate
+    );
+
+    // (a') An inquiry to all of them, through its pages, sent with Kannel
+    // there: the time until every question is queued.
+    let (page, recipients, fanout_secs) = inquiry_fanout(&base).await?;
     let hwm = server.memory_kb().map(|m| m.1).unwrap_or(0);
     let sampled = server
         .sampled_peak_kb
         .load(std::sync::atomic::Ordering::Relaxed);
+    server.stop().await?;
+    // (c) Every person's reply, posted as Kannel posts it, to the same
+    // database served again without a gateway: the millions of messages
+    // still queued then wait instead of sharing the one writer with the
+    // replies, so that what is measured is how fast replies are taken.
+    let mut quiet = target.clone();
+    quiet
+        .env
+        .retain(|(k, _)| !k.starts_with("DIWAN_KANNEL_URL"));
+    let server = Server::start_on(bin, &quiet, log, port).await?;
+    let replies = inquiry_replies(args, &server.base, &page).await?;
+    let inquiry = InquiryFigures {
+        recipients,
+        fanout_secs,
+        ..replies
+    };
+    let hwm = hwm.max(server.memory_kb().map(|m| m.1).unwrap_or(0));
+    let sampled = sampled.max(
+        server
+            .sampled_peak_kb
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
     println!(
         "## Messaging ({:?})",
         target
@@ -365,7 +392,6 @@ async fn measure(
         if hwm / 1024 <= 150 { "yes" } else { "no" }
     );
     server.stop().await?;
-    let _ = port;
     Ok(())
 }
 
@@ -397,11 +423,7 @@ fn detail(html: &str, label: &str) -> Option<String> {
     Some(rest[start..start + end].to_owned())
 }
 
-/// The inquiry manager writes a yes/no inquiry to everyone and submits it
-/// (the server's approval threshold is above the registry); the time until
-/// every question is queued; then every person replies, `--concurrency`
-/// at a time.
-async fn inquiry_phase(args: &Args, base: &str) -> Result<InquiryFigures> {
+async fn manager(base: &str) -> Result<(reqwest::Client, String)> {
     let web = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -428,6 +450,14 @@ async fn inquiry_phase(args: &Args, base: &str) -> Result<InquiryFigures> {
         .text()
         .await?;
     let csrf = csrf_of(&html).context("signed in as the inquiry manager")?;
+    Ok((web, csrf))
+}
+
+/// The inquiry manager writes a yes/no inquiry to everyone and submits it
+/// (the server's approval threshold is above the registry); returns its
+/// page, its recipients and the time until every question was queued.
+async fn inquiry_fanout(base: &str) -> Result<(String, i64, f64)> {
+    let (web, csrf) = manager(base).await?;
     let r = web
         .post(format!("{base}/inquiries/new"))
         .form(&[
@@ -451,7 +481,7 @@ async fn inquiry_phase(args: &Args, base: &str) -> Result<InquiryFigures> {
         .form(&[("csrf", csrf.as_str()), ("action", "submit")])
         .send()
         .await?;
-    let (recipients, fanout_secs) = loop {
+    loop {
         let html = web
             .get(format!("{base}{page}?auto=0"))
             .send()
@@ -462,15 +492,20 @@ async fn inquiry_phase(args: &Args, base: &str) -> Result<InquiryFigures> {
             let n = detail(&html, "المستلمون")
                 .and_then(|d| d.trim().parse().ok())
                 .unwrap_or(0);
-            break (n, started.elapsed().as_secs_f64());
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!("inquiry: {n} questions queued in {secs:.1} s");
+            return Ok((page, n, secs));
         }
         if started.elapsed() > Duration::from_secs(1200) {
             bail!("the inquiry was not sent within 20 minutes");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    eprintln!("inquiry: {recipients} questions queued in {fanout_secs:.1} s");
+    }
+}
 
+/// Every person replies, `--concurrency` at a time.
+async fn inquiry_replies(args: &Args, base: &str, page: &str) -> Result<InquiryFigures> {
+    let (web, _) = manager(base).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency * 2)
         .build()?;
@@ -525,8 +560,8 @@ async fn inquiry_phase(args: &Args, base: &str) -> Result<InquiryFigures> {
         at(0.99)
     );
     Ok(InquiryFigures {
-        recipients,
-        fanout_secs,
+        recipients: 0,
+        fanout_secs: 0.0,
         replies: ok,
         reply_rate: ok as f64 / secs,
         p50_ms: at(0.5),
