@@ -97,8 +97,9 @@ pub fn results(
                             .sum::<i64>()
                     };
                     let n: i64 = mine.iter().filter(|c| &c.key == k).map(|c| c.n).sum();
-                    // The bar takes at most 70 % of the width; its figure follows it.
-                    let w = n * 70 / max;
+                    // The bar takes at most 55 % of the width, so that its figure fits
+                    // beside it on a phone.
+                    let w = n * 55 / max;
                     let (bar_x, text_x) = if rtl {
                         (100 - w, 100 - w - 1)
                     } else {
