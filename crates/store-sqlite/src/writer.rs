@@ -543,10 +543,10 @@ mod tests {
                 .unwrap_or(0)
         };
         let start = Instant::now();
-        let mut halfway = None;
-        while start.elapsed() < CHECKPOINT_EVERY * 20 {
-            if halfway.is_none() && start.elapsed() >= CHECKPOINT_EVERY * 10 {
-                halfway = Some(wal_size());
+        let mut third = None;
+        while start.elapsed() < CHECKPOINT_EVERY * 30 {
+            if third.is_none() && start.elapsed() >= CHECKPOINT_EVERY * 10 {
+                third = Some(wal_size());
             }
             let mut lease = writer.lease(Kind::Transaction).await.expect("a lease");
             let prefix = lease.take_prefix().expect("the prefix");
@@ -558,14 +558,17 @@ mod tests {
             lease.give_back(Outcome::Released(done));
             durable.await.expect("an answer").expect("a commit");
         }
-        let (halfway, end) = (halfway.unwrap_or(0), wal_size());
+        let (third, end) = (third.unwrap_or(0), wal_size());
         drop(writer);
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(halfway > 0, "nothing reached the WAL");
-        // Growing for as long as writes go on, it would double.
+        assert!(third > 0, "nothing reached the WAL");
+        // Growing for as long as writes go on, it would triple from a third
+        // of the run to its end. Kept short, it may still grow a little
+        // when a checkpoint comes late (the file keeps its largest size),
+        // so the bound is twice, not the same.
         assert!(
-            end * 2 < halfway * 3,
-            "the WAL grew from {halfway} bytes halfway to {end} bytes"
+            end < third * 2,
+            "the WAL grew from {third} bytes at a third of the run to {end} bytes"
         );
     }
 }
