@@ -84,6 +84,7 @@ fn incoming_from(r: &PgRow) -> Result<IncomingMessage> {
         receiver: r.try_get("receiver").map_err(db)?,
         body: r.try_get("body").map_err(db)?,
         action: r.try_get("action").map_err(db)?,
+        gateway_time: r.try_get("gateway_time").map_err(db)?,
         received_at: r.try_get("received_at").map_err(db)?,
     })
 }
@@ -245,6 +246,24 @@ impl MessageRead for PostgresTx {
         .await
         .map_err(db)?;
         rows.iter().map(incoming_from).collect()
+    }
+
+    async fn incoming_seen(
+        &mut self,
+        sender: &str,
+        gateway_time: &str,
+        body: &str,
+    ) -> Result<Option<IncomingMessage>> {
+        let r = sqlx::query(
+            "SELECT * FROM incoming_messages WHERE sender = $1 AND gateway_time = $2 AND body = $3 LIMIT 1",
+        )
+        .bind(sender)
+        .bind(gateway_time)
+        .bind(body)
+        .fetch_optional(self.conn().await?)
+        .await
+        .map_err(db)?;
+        r.as_ref().map(incoming_from).transpose()
     }
 
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>> {
@@ -587,7 +606,7 @@ impl MessageRepo for PostgresTx {
 
     async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()> {
         sqlx::query(
-            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(m.id)
         .bind(m.channel.as_str())
@@ -596,6 +615,7 @@ impl MessageRepo for PostgresTx {
         .bind(&m.body)
         .bind(&m.action)
         .bind(m.received_at)
+        .bind(&m.gateway_time)
         .execute(self.conn().await?)
         .await
         .map_err(db)?;

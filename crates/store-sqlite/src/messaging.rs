@@ -84,6 +84,7 @@ fn incoming_from(r: &SqliteRow) -> Result<IncomingMessage> {
         receiver: r.try_get("receiver").map_err(db)?,
         body: r.try_get("body").map_err(db)?,
         action: r.try_get("action").map_err(db)?,
+        gateway_time: r.try_get("gateway_time").map_err(db)?,
         received_at: from_ts(r.try_get("received_at").map_err(db)?)?,
     })
 }
@@ -252,6 +253,24 @@ impl MessageRead for SqliteTx {
         .await
         .map_err(db)?;
         rows.iter().map(incoming_from).collect()
+    }
+
+    async fn incoming_seen(
+        &mut self,
+        sender: &str,
+        gateway_time: &str,
+        body: &str,
+    ) -> Result<Option<IncomingMessage>> {
+        let r = sqlx::query(
+            "SELECT * FROM incoming_messages WHERE sender = $1 AND gateway_time = $2 AND body = $3 LIMIT 1",
+        )
+        .bind(sender)
+        .bind(gateway_time)
+        .bind(body)
+        .fetch_optional(self.read_conn().await?)
+        .await
+        .map_err(db)?;
+        r.as_ref().map(incoming_from).transpose()
     }
 
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>> {
@@ -594,7 +613,7 @@ impl MessageRepo for SqliteTx {
 
     async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()> {
         sqlx::query(
-            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(m.id)
         .bind(m.channel.as_str())
@@ -603,6 +622,7 @@ impl MessageRepo for SqliteTx {
         .bind(&m.body)
         .bind(&m.action)
         .bind(ts(m.received_at))
+        .bind(&m.gateway_time)
         .execute(self.conn().await?)
         .await
         .map_err(db)?;

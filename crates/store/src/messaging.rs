@@ -133,9 +133,13 @@ pub struct IncomingMessage {
     /// The number it was sent to (the short code).
     pub receiver: String,
     pub body: String,
-    /// What Diwan made of it: `opt_out`, `opt_in`, or `none`.
+    /// What Diwan made of it: `opt_out`, `opt_in`, `none`, or what an
+    /// inquiry made of it.
     pub action: String,
     pub received_at: DateTime<Utc>,
+    /// When the gateway received it, as the gateway says it (Kannel's
+    /// `X-Kannel-Time`): the same on each of the gateway's repeats.
+    pub gateway_time: Option<String>,
 }
 
 /// How many messages are in each state, per channel.
@@ -225,6 +229,14 @@ pub trait MessageRead {
     ) -> Result<Vec<IncomingMessage>>;
     /// Those of `addresses` that opted out of bulk messages on `channel`.
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>>;
+    /// The message already received from `sender` with this gateway time
+    /// and body: the one a gateway's repeat is of.
+    async fn incoming_seen(
+        &mut self,
+        sender: &str,
+        gateway_time: &str,
+        body: &str,
+    ) -> Result<Option<IncomingMessage>>;
 }
 
 #[async_trait]

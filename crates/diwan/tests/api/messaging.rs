@@ -959,3 +959,55 @@ async fn templates_speak_each_recipients_language() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kannels_repeat_of_an_sms_changes_nothing() {
+    let app = TestApp::spawn_with(|s| {
+        s.services.messaging.callback_key = Some("callback-key-for-tests".into());
+    })
+    .await;
+    let post = |text: &'static str, time: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/messaging/kannel/incoming"))
+                .query(&[("key", "callback-key-for-tests")])
+                .header("x-kannel-from", "+218912345678")
+                .header("x-kannel-time", time)
+                .body(text)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NO_CONTENT, "{text} at {time}");
+        }
+    };
+    post("STOP", "2026-12-04 21:16:02").await;
+    post("START", "2026-12-04 21:16:09").await;
+    // Kannel saw no answer to the first and posts it again, late.
+    post("STOP", "2026-12-04 21:16:02").await;
+    let mut tx = app.services.store.read().await.unwrap();
+    let opted = tx
+        .opted_out(Channel::Sms, &["+218912345678".to_owned()])
+        .await
+        .unwrap();
+    assert!(opted.is_empty(), "the START stands: {opted:?}");
+    assert_eq!(
+        tx.list_incoming(None, 10).await.unwrap().len(),
+        2,
+        "the repeat is not kept"
+    );
+    drop(tx);
+    assert_eq!(outbox(&app).await.len(), 2, "two confirmations, not three");
+    // The same words sent again later are a new SMS.
+    post("STOP", "2026-12-04 21:17:00").await;
+    let mut tx = app.services.store.read().await.unwrap();
+    assert_eq!(
+        tx.opted_out(Channel::Sms, &["+218912345678".to_owned()])
+            .await
+            .unwrap(),
+        vec!["+218912345678".to_owned()]
+    );
+    drop(tx);
+    app.stop().await;
+}

@@ -176,6 +176,7 @@ impl crate::Services {
             body: format!("{}\n{}", clean(meta, 200), clean(&decoded, 20_000)),
             action: "callback".into(),
             received_at: now,
+            gateway_time: None,
         };
         let mut tx = self.store.begin().await?;
         tx.insert_incoming(&m).await?;

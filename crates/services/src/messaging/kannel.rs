@@ -181,6 +181,7 @@ pub(crate) struct PendingIncoming {
     sender: String,
     receiver: String,
     text: String,
+    time: Option<String>,
     done: tokio::sync::oneshot::Sender<Result<IncomingMessage>>,
 }
 
@@ -200,6 +201,9 @@ pub struct IncomingForm {
     pub from: String,
     pub to: String,
     pub text: String,
+    /// When Kannel received it (`X-Kannel-Time`, or `%t` in a `get-url`):
+    /// Kannel's repeats of one SMS carry the same.
+    pub time: String,
 }
 
 impl Services {
@@ -325,10 +329,18 @@ impl Services {
             .take(2000)
             .collect();
         let (done, answer) = tokio::sync::oneshot::channel();
+        let time: String = f
+            .time
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(32)
+            .collect();
         let item = PendingIncoming {
             sender,
             receiver: f.to.trim().chars().take(32).collect(),
             text,
+            time: Some(time).filter(|t| !t.is_empty()),
             done,
         };
         let writer = self.incoming.get_or_init(|| self.start_incoming_writer());
@@ -399,6 +411,14 @@ impl Services {
     ) -> Result<IncomingMessage> {
         let sender = &p.sender;
         let text = &p.text;
+        // Kannel posts an SMS again when it saw no answer, also when it had
+        // been taken: a repeat is answered as the first was, and changes
+        // nothing.
+        if let Some(time) = &p.time {
+            if let Some(seen) = tx.incoming_seen(sender, time, text).await? {
+                return Ok(seen);
+            }
+        }
         let mut action = keyword_of(self.messaging(), text);
         let now = self.now();
         if action == "none" {
@@ -413,6 +433,7 @@ impl Services {
             body: text.clone(),
             action: action.into(),
             received_at: now,
+            gateway_time: p.time.clone(),
         };
         tx.insert_incoming(&m).await?;
         audit.push(entry(

@@ -60,7 +60,8 @@ async fn report(
 /// `text`) with the callback key. Answers nothing, so that Kannel sends
 /// no reply of its own (`omit-empty`); replies go through the outbox.
 #[utoipa::path(get, path = "/api/v1/messaging/kannel/incoming", tag = "messaging",
-    params(("key" = String, Query), ("from" = String, Query), ("to" = Option<String>, Query), ("text" = Option<String>, Query)),
+    params(("key" = String, Query), ("from" = String, Query), ("to" = Option<String>, Query), ("text" = Option<String>, Query),
+           ("time" = Option<String>, Query, description = "When Kannel received it (`%t`): a repeat of an SMS already taken changes nothing.")),
     responses((status = 204, description = "Taken."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn incoming_get(
     State(state): State<AppState>,
@@ -74,6 +75,7 @@ async fn incoming_get(
             from: f.get("from").to_owned(),
             to: f.get("to").to_owned(),
             text: f.get("text").to_owned(),
+            time: f.get("time").to_owned(),
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -119,6 +121,7 @@ async fn incoming_post(
             from: header("x-kannel-from"),
             to: header("x-kannel-to"),
             text,
+            time: header("x-kannel-time"),
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
