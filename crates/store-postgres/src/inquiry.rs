@@ -79,6 +79,39 @@ fn answer_from(r: &PgRow) -> Result<InquiryAnswer> {
     })
 }
 
+/// The columns of an inquiry, bound in the order of `insert_inquiry`'s
+/// statement ($1 to $25), which `update_inquiry` reads too.
+fn bind_inquiry<'q>(
+    q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    i: &'q Inquiry,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    q.bind(i.id)
+        .bind(i.org_id)
+        .bind(&i.code)
+        .bind(&i.title)
+        .bind(i.state.as_str())
+        .bind(questions_json(&i.questions))
+        .bind(serde_json::to_string(&i.municipalities).unwrap_or_else(|_| "[]".into()))
+        .bind(i.sample)
+        .bind(i.web_link)
+        .bind(i.starts_at)
+        .bind(i.quiet_start)
+        .bind(i.quiet_end)
+        .bind(i.public_results)
+        .bind(i.created_by)
+        .bind(i.submitted_at)
+        .bind(i.approved_by)
+        .bind(i.approved_at)
+        .bind(i.recipients)
+        .bind(i.queued)
+        .bind(i.respondents)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(i.closed_at)
+        .bind(i.batch_id)
+        .bind(&i.link_key)
+}
+
 const OPEN: &str = "('sending', 'paused', 'open')";
 
 enum Key<'a> {
@@ -307,74 +340,33 @@ impl InquiryRepo for PostgresTx {
     }
 
     async fn insert_inquiry(&mut self, i: &Inquiry) -> Result<()> {
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO inquiries (id, org_id, code, title, state, questions, municipalities, sample, web_link, starts_at, \
              quiet_start, quiet_end, public_results, created_by, submitted_at, approved_by, approved_at, recipients, queued, \
              respondents, created_at, updated_at, closed_at, batch_id, link_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
-        )
-        .bind(i.id)
-        .bind(i.org_id)
-        .bind(&i.code)
-        .bind(&i.title)
-        .bind(i.state.as_str())
-        .bind(questions_json(&i.questions))
-        .bind(serde_json::to_string(&i.municipalities).unwrap_or_else(|_| "[]".into()))
-        .bind(i.sample)
-        .bind(i.web_link)
-        .bind(i.starts_at)
-        .bind(i.quiet_start)
-        .bind(i.quiet_end)
-        .bind(i.public_results)
-        .bind(i.created_by)
-        .bind(i.submitted_at)
-        .bind(i.approved_by)
-        .bind(i.approved_at)
-        .bind(i.recipients)
-        .bind(i.queued)
-        .bind(i.respondents)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(i.closed_at)
-        .bind(i.batch_id)
-        .bind(&i.link_key)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
+        );
+        bind_inquiry(q, i)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
     async fn update_inquiry(&mut self, i: &Inquiry, expected: InquiryState) -> Result<bool> {
-        let r = sqlx::query(
+        // The columns bound as for an insert; those fixed at creation, and
+        // `respondents`, which answers move, are left as they are.
+        let q = sqlx::query(
             "UPDATE inquiries SET code = $3, title = $4, state = $5, questions = $6, municipalities = $7, sample = $8, \
-             web_link = $9, starts_at = $10, quiet_start = $11, quiet_end = $12, public_results = $13, submitted_at = $14, \
-             approved_by = $15, approved_at = $16, recipients = $17, queued = $18, updated_at = $19, closed_at = $20, batch_id = $21 \
-             WHERE id = $1 AND state = $2",
-        )
-        .bind(i.id)
-        .bind(expected.as_str())
-        .bind(&i.code)
-        .bind(&i.title)
-        .bind(i.state.as_str())
-        .bind(questions_json(&i.questions))
-        .bind(serde_json::to_string(&i.municipalities).unwrap_or_else(|_| "[]".into()))
-        .bind(i.sample)
-        .bind(i.web_link)
-        .bind(i.starts_at)
-        .bind(i.quiet_start)
-        .bind(i.quiet_end)
-        .bind(i.public_results)
-        .bind(i.submitted_at)
-        .bind(i.approved_by)
-        .bind(i.approved_at)
-        .bind(i.recipients)
-        .bind(i.queued)
-        .bind(i.updated_at)
-        .bind(i.closed_at)
-        .bind(i.batch_id)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
+             web_link = $9, starts_at = $10, quiet_start = $11, quiet_end = $12, public_results = $13, submitted_at = $15, \
+             approved_by = $16, approved_at = $17, recipients = $18, queued = $19, updated_at = $22, closed_at = $23, \
+             batch_id = $24 WHERE id = $1 AND state = $26",
+        );
+        let r = bind_inquiry(q, i)
+            .bind(expected.as_str())
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
         Ok(r.rows_affected() == 1)
     }
 

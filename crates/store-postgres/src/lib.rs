@@ -25,6 +25,7 @@ mod audit;
 mod cases;
 mod convert;
 mod inquiry;
+mod message_templates;
 mod messaging;
 mod notifications;
 mod organizations;

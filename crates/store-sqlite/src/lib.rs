@@ -21,6 +21,7 @@ mod audit;
 mod cases;
 mod convert;
 mod inquiry;
+mod message_templates;
 mod messaging;
 mod notifications;
 mod organizations;

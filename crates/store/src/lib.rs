@@ -8,9 +8,9 @@
 //! messaging, the national inquiry), split
 //! in two: the area's reads (`OrgRead`, `UserRead`, `CaseRead`,
 //! `AuditRead`, `NotificationRead`, `PersonRead`, `MessageRead`,
-//! `InquiryRead`) and its
+//! `TemplateRead`, `InquiryRead`) and its
 //! writes (`OrgRepo`, `UserRepo`, `CaseRepo`, `AuditRepo`,
-//! `NotificationRepo`, `PersonRepo`, `MessageRepo`, `InquiryRepo`). Each backend crate implements them with plain SQL of its
+//! `NotificationRepo`, `PersonRepo`, `MessageRepo`, `TemplateRepo`, `InquiryRepo`). Each backend crate implements them with plain SQL of its
 //! own.
 //!
 //! Writes that answer nothing — new and changed cases, history, messages,
@@ -125,6 +125,7 @@ pub trait ReadTx:
     + NotificationRead
     + PersonRead
     + MessageRead
+    + TemplateRead
     + InquiryRead
     + Send
 {
@@ -142,6 +143,7 @@ pub trait Tx:
     + NotificationRepo
     + PersonRepo
     + MessageRepo
+    + TemplateRepo
     + InquiryRepo
     + Send
 {

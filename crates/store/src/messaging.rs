@@ -212,12 +212,6 @@ pub trait MessageRead {
     /// Messages per channel and state: of one batch, or of all; read from
     /// the counts kept as messages move (see [`CountMoves`]).
     async fn message_counts(&mut self, batch_id: Option<Uuid>) -> Result<Vec<StateCount>>;
-    async fn get_message_template(&mut self, id: Uuid) -> Result<Option<MessageTemplate>>;
-    /// The templates not archived, by name: of one organization, or of all.
-    async fn list_message_templates(
-        &mut self,
-        org_id: Option<Uuid>,
-    ) -> Result<Vec<MessageTemplate>>;
     /// How many persons `audience` reaches, by preferred language (as
     /// [`diwan_domain::persons::Language::ALL`]: ar, en, fr).
     async fn count_audience(&mut self, audience: &Audience) -> Result<[i64; 3]>;
@@ -244,9 +238,6 @@ pub trait MessageRepo: MessageRead {
     /// Queues messages; may be held back until the next read or the commit.
     async fn queue_messages(&mut self, m: &[OutboxMessage]) -> Result<()>;
     async fn insert_message_batch(&mut self, b: &MessageBatch) -> Result<()>;
-    /// Stores a new template, or a template's new version under its id; a
-    /// name another template of the organization has is a conflict.
-    async fn save_message_template(&mut self, t: &MessageTemplate) -> Result<()>;
     /// Queues one SMS of `batch` (its kind, organization and validity
     /// until `expires_at`) to the first mobile number of every person of
     /// `audience`, in the text of the person's language, in one statement;
@@ -290,4 +281,23 @@ pub trait MessageRepo: MessageRead {
         address: &str,
         opted_out_at: Option<DateTime<Utc>>,
     ) -> Result<()>;
+}
+
+/// The message templates' reads.
+#[async_trait]
+pub trait TemplateRead {
+    async fn get_message_template(&mut self, id: Uuid) -> Result<Option<MessageTemplate>>;
+    /// The templates not archived, by name: of one organization, or of all.
+    async fn list_message_templates(
+        &mut self,
+        org_id: Option<Uuid>,
+    ) -> Result<Vec<MessageTemplate>>;
+}
+
+/// The message templates' writes.
+#[async_trait]
+pub trait TemplateRepo {
+    /// Stores a new template, or a template's new version under its id; a
+    /// name another template of the organization has is a conflict.
+    async fn save_message_template(&mut self, t: &MessageTemplate) -> Result<()>;
 }

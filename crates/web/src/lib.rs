@@ -70,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(persons::api::routes())
         .merge(persons::imports::api_routes())
         .merge(messaging::api::routes())
-        .merge(messaging::templates::api_routes())
+        .merge(messaging::templates_api::api_routes())
         .merge(messaging::kannel::routes())
         .fallback(kit::extract::api_not_found);
     // Every state-changing page request passes the CSRF layer; the API and
@@ -116,6 +116,7 @@ pub fn page_routes() -> kit::routes::Routes {
         .merge(messaging::templates::page_routes())
         .merge(inquiry::pages::routes())
         .merge(inquiry::call_centre::routes())
+        .merge(inquiry::export::routes())
         .merge(inquiry::link::routes())
         .merge(pages::routes())
 }
@@ -131,7 +132,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         persons::api::PersonsDoc::openapi(),
         persons::imports::ImportsDoc::openapi(),
         messaging::api::MessagingDoc::openapi(),
-        messaging::templates::TemplatesDoc::openapi(),
+        messaging::templates_api::TemplatesDoc::openapi(),
         messaging::kannel::KannelDoc::openapi(),
         messaging::govstack::GovStackMessagingDoc::openapi(),
         cases::govstack::GovStackDoc::openapi(),

@@ -4,11 +4,10 @@
 //! killed in the middle of an inquiry's fan-out asks every recipient
 //! exactly once after it is restarted.
 
-use super::{start, wait, KEY};
-use crate::helpers::{s, Browser};
-use crate::process;
+use super::{start, wait};
+use crate::helpers::Browser;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 /// Writes an inquiry as `b`, to the residents of `municipality`, with no
@@ -96,100 +95,14 @@ async fn an_inquiry_is_asked_and_answered_through_kannel() {
 /// recipient is asked exactly once, counted at the operator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_in_an_inquirys_fan_out_asks_each_recipient_once() {
-    use process::{Node, Place};
-    let place = Place::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let kannel = super::kannel::Kannel::start(port, KEY);
-    let callback = format!("http://127.0.0.1:{port}");
-    let lease_secs = 6;
-    let lease = lease_secs.to_string();
-    let args = [
-        "--kannel-url",
-        kannel.sendsms_url.as_str(),
-        "--kannel-password",
-        kannel.password.as_str(),
-        "--kannel-callback-url",
-        callback.as_str(),
-        "--kannel-callback-key",
-        KEY,
-        "--sms-per-second",
-        "100",
-        "--message-lease-secs",
-        lease.as_str(),
-    ];
-    let mut first = vec!["--demo"];
-    first.extend(args);
-    let node = Node::start_on(&place, port, &first).await;
-    let client = reqwest::Client::new();
-    let admin = process::sign_in(&client, &node, "admin").await;
-    let orgs: Value = client
-        .get(node.url("/api/v1/organizations"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sabha = orgs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| s(o, "code") == "M-SEB")
-        .map(|o| s(o, "id").to_owned())
-        .expect("Sabha");
     let n = 300;
-    for i in 0..n {
-        let r = client
-            .post(node.url("/api/v1/persons"))
-            .bearer_auth(&admin)
-            .json(
-                &json!({"national_number": format!("2199{:08}", i), "name_ar": "فاطمة علي",
-                          "mobiles": [format!("092{:07}", i)], "municipality_id": sabha}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-    }
-    let manager = Browser::sign_in(&node.base, "inquiry.manager").await;
-    submit(&manager, &sabha, "استعلام سبها").await;
-
-    // Killed once a quarter of the questions reached the operator.
-    let started = std::time::Instant::now();
-    while kannel.received_count() < n / 4 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "sending started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    node.kill();
-    let at_kill = kannel.received().len();
-    assert!(at_kill < n, "killed before the end: {at_kill} of {n}");
-    eprintln!("killed with {at_kill} of {n} questions at the operator");
-
-    let node = Node::start_on(&place, port, &args).await;
-    kannel
-        .wait_received(n, Duration::from_secs(60 + lease_secs))
-        .await;
-    // Long enough for any second copy to arrive: the lease, and more.
-    tokio::time::sleep(Duration::from_secs(lease_secs + 4)).await;
-    let got = kannel.received();
-    let mut to: Vec<&str> = got.iter().map(|r| r.to.as_str()).collect();
-    to.sort();
-    let all = to.len();
-    to.dedup();
-    assert_eq!(to.len(), n, "every recipient ({at_kill} before the kill)");
-    assert_eq!(all, n, "nobody asked twice");
+    let mut b = super::killed::node_beside_kannel(n).await;
+    let manager = Browser::sign_in(&b.node().base, "inquiry.manager").await;
+    submit(&manager, &b.sabha, "استعلام سبها").await;
+    let got = b.kill_and_restart(n).await;
     assert!(
         got.iter().all(|r| r.text.contains("سوق بلدي")),
         "the question"
     );
-    drop(node);
-    place.remove().await;
+    b.remove().await;
 }

@@ -13,6 +13,7 @@
 mod helpers;
 mod inquiry;
 mod kannel;
+mod killed;
 #[allow(dead_code)]
 #[path = "../api/process.rs"]
 mod process;
@@ -242,70 +243,13 @@ async fn a_bulk_sms_reaches_every_resident_once() {
 /// sends every recipient the message exactly once, counted at the operator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_while_sending_sends_each_message_exactly_once() {
-    use process::{Node, Place};
-    let place = Place::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let kannel = Kannel::start(port, KEY);
-    let callback = format!("http://127.0.0.1:{port}");
-    let lease_secs = 6;
-    let lease = lease_secs.to_string();
-    let args = [
-        "--kannel-url",
-        kannel.sendsms_url.as_str(),
-        "--kannel-password",
-        kannel.password.as_str(),
-        "--kannel-callback-url",
-        callback.as_str(),
-        "--kannel-callback-key",
-        KEY,
-        "--sms-per-second",
-        "100",
-        "--message-lease-secs",
-        lease.as_str(),
-    ];
-    let mut first = vec!["--demo"];
-    first.extend(args);
-    let node = Node::start_on(&place, port, &first).await;
-    let client = reqwest::Client::new();
-    let admin = process::sign_in(&client, &node, "admin").await;
-    let municipality: Value = client
-        .get(node.url("/api/v1/organizations"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sabha = municipality
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| s(o, "code") == "M-SEB")
-        .map(|o| s(o, "id").to_owned())
-        .expect("Sabha");
     let n = 400;
-    for i in 0..n {
-        let r = client
-            .post(node.url("/api/v1/persons"))
-            .bearer_auth(&admin)
-            .json(
-                &json!({"national_number": format!("2199{:08}", i), "name_ar": "فاطمة علي",
-                          "mobiles": [format!("092{:07}", i)], "municipality_id": sabha}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-    }
+    let mut b = killed::node_beside_kannel(n).await;
+    let client = reqwest::Client::new();
     let batch: Value = client
-        .post(node.url("/api/v1/message-batches"))
-        .bearer_auth(&admin)
-        .json(&json!({"text": "بلدية سبها: اجتماع عام يوم الأحد", "municipalities": [sabha]}))
+        .post(b.node().url("/api/v1/message-batches"))
+        .bearer_auth(&b.admin)
+        .json(&json!({"text": "بلدية سبها: اجتماع عام يوم الأحد", "municipalities": [b.sabha]}))
         .send()
         .await
         .unwrap()
@@ -314,45 +258,13 @@ async fn a_node_killed_while_sending_sends_each_message_exactly_once() {
         .unwrap();
     let total = batch["total"].as_i64().unwrap() as usize;
     assert!(total >= n, "{batch}");
-
-    // Killed once a quarter of them reached the operator.
-    let started = std::time::Instant::now();
-    while kannel.received_count() < total / 4 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "sending started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    node.kill();
-    let at_kill = kannel.received().len();
-    assert!(
-        at_kill < total,
-        "killed before the end: {at_kill} of {total}"
-    );
-    eprintln!("killed with {at_kill} of {total} messages at the operator");
-
-    let node = Node::start_on(&place, port, &args).await;
-    let got = kannel
-        .wait_received(total, Duration::from_secs(60 + lease_secs))
-        .await;
-    // Long enough for any second copy to arrive: the lease, and more.
-    tokio::time::sleep(Duration::from_secs(lease_secs + 4)).await;
-    let got_now = kannel.received();
-    let mut to: Vec<&str> = got_now.iter().map(|r| r.to.as_str()).collect();
-    to.sort();
-    let all = to.len();
-    to.dedup();
-    assert_eq!(
-        to.len(),
-        total,
-        "every recipient ({} before the kill)",
-        at_kill
-    );
-    assert_eq!(all, total, "nobody twice ({} received at first)", got.len());
-    let admin = process::sign_in(&client, &node, "admin").await;
+    b.kill_and_restart(total).await;
+    let admin = process::sign_in(&client, b.node(), "admin").await;
     let v: Value = client
-        .get(node.url(&format!("/api/v1/message-batches/{}", s(&batch, "id"))))
+        .get(
+            b.node()
+                .url(&format!("/api/v1/message-batches/{}", s(&batch, "id"))),
+        )
         .bearer_auth(&admin)
         .send()
         .await
@@ -368,8 +280,7 @@ async fn a_node_killed_while_sending_sends_each_message_exactly_once() {
         .map(|c| c["count"].as_i64().unwrap())
         .sum();
     assert_eq!(delivered as usize, total, "{v}");
-    drop(node);
-    place.remove().await;
+    b.remove().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -221,19 +221,7 @@ impl Services {
             return Err(Error::forbidden());
         }
         let mut p = crate::error::Problems::default();
-        let subject = subject.trim();
-        if subject.is_empty() {
-            p.add("subject", Reason::FieldRequired);
-        } else if subject.chars().count() > super::MAX_SUBJECT_CHARS
-            || subject.contains(['\r', '\n'])
-        {
-            p.add("subject", Reason::FieldTooLong);
-        }
-        if text.trim().is_empty() {
-            p.add("text", Reason::FieldRequired);
-        } else if text.chars().count() > super::MAX_EMAIL_TEXT_CHARS {
-            p.add("text", Reason::FieldTooLong);
-        }
+        let subject = super::check_email(&mut p, Some(subject), text).unwrap_or_default();
         let mut addresses = Vec::new();
         for a in to {
             match diwan_domain::persons::parse_email(a) {
@@ -256,7 +244,7 @@ impl Services {
             created_by: Some(caller.user_id),
             channel: Channel::Email,
             kind: Kind::Bulk,
-            subject: Some(subject.to_owned()),
+            subject: Some(subject.clone()),
             body: text.to_owned(),
             total: addresses.len() as i64,
             created_at: now,
@@ -271,7 +259,7 @@ impl Services {
                     to,
                     None,
                     language.clone(),
-                    Some(subject.to_owned()),
+                    Some(subject.clone()),
                     text.to_owned(),
                     1,
                     Some(batch.id),

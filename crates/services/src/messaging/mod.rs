@@ -218,6 +218,30 @@ pub(crate) fn outgoing(
     }
 }
 
+/// Checks an e-mail's subject (required, on one line, at most
+/// [`MAX_SUBJECT_CHARS`]) and text (required, at most
+/// [`MAX_EMAIL_TEXT_CHARS`]); returns the subject, trimmed, when it holds.
+pub(crate) fn check_email(p: &mut Problems, subject: Option<&str>, text: &str) -> Option<String> {
+    let subject = subject.map(str::trim).filter(|s| !s.is_empty());
+    let subject = match subject {
+        None => {
+            p.add("subject", Reason::FieldRequired);
+            None
+        }
+        Some(s) if s.chars().count() > MAX_SUBJECT_CHARS || s.contains(['\r', '\n']) => {
+            p.add("subject", Reason::FieldTooLong);
+            None
+        }
+        Some(s) => Some(s.to_owned()),
+    };
+    if text.trim().is_empty() {
+        p.add("text", Reason::FieldRequired);
+    } else if text.chars().count() > MAX_EMAIL_TEXT_CHARS {
+        p.add("text", Reason::FieldTooLong);
+    }
+    subject
+}
+
 /// The longest subject of an e-mail, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 
@@ -332,24 +356,7 @@ impl Services {
                     diwan_domain::persons::parse_email(&f.to)
                         .map_err(|_| Error::invalid("to", Reason::EmailInvalid)),
                 )?;
-                subject = match given(&f.subject) {
-                    None => {
-                        p.add("subject", Reason::FieldRequired);
-                        None
-                    }
-                    Some(s)
-                        if s.chars().count() > MAX_SUBJECT_CHARS || s.contains(['\r', '\n']) =>
-                    {
-                        p.add("subject", Reason::FieldTooLong);
-                        None
-                    }
-                    Some(s) => Some(s),
-                };
-                if f.text.trim().is_empty() {
-                    p.add("text", Reason::FieldRequired);
-                } else if f.text.chars().count() > MAX_EMAIL_TEXT_CHARS {
-                    p.add("text", Reason::FieldTooLong);
-                }
+                subject = check_email(&mut p, given(&f.subject).as_deref(), &f.text);
             }
             None => {}
         }

@@ -3,13 +3,13 @@
 //! for them with the answers so far, and records the answers given on the
 //! phone; and the question views it shares with the personal link's form.
 
-use super::pages::Choice;
 use crate::i18n::Tr;
 use crate::kit::auth::{NavUser, PageCtx};
 use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
-    check_csrf, chrome, finish, form_failure, path_id, render_status, see_other, signed_in, Chrome,
+    check_csrf, chrome, finish, form_failure, path_id, render_status, see_other, signed_in, Choice,
+    Chrome,
 };
 use crate::kit::routes::Routes;
 use crate::AppState;

@@ -1,8 +1,9 @@
 //! The national inquiry's pages: the manager's (`pages`), the call
-//! centre's (`call_centre`), the citizen's personal link and the public results (`link`),
+//! centre's (`call_centre`), the answers' export (`export`), the citizen's personal link and the public results (`link`),
 //! and the results both show (`results`).
 
 pub mod call_centre;
+pub mod export;
 pub mod link;
 pub mod pages;
 pub mod results;

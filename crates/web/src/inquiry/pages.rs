@@ -1,7 +1,7 @@
 //! The inquiry's staff pages: `/inquiries` (the list), `/inquiries/new`
 //! (writing one), `/inquiries/{id}` (its state, actions, progress and live
-//! results, with `results.csv`). The call centre's console is in
-//! `call_centre`.
+//! results). The call centre's console is in `call_centre`, the export of
+//! the answers in `export`.
 
 use super::results::{rate, results, QuestionResults};
 use crate::i18n::Tr;
@@ -10,23 +10,21 @@ use crate::kit::error::status_of;
 use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
-    check_csrf, chrome, finish, form_failure, frame_only, path_id, render, render_status,
-    see_other, signed_in, Chrome, FieldErrors, Orgs,
+    check_csrf, chrome, finish, form_failure, frame_only, municipality_choices, path_id,
+    read_municipalities, render, render_status, see_other, signed_in, Choice, Chrome, FieldErrors,
+    Orgs,
 };
 use crate::kit::routes::Routes;
 use crate::AppState;
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use diwan_domain::inquiry::{AnswerChannel, InquiryState, QuestionKind};
-use diwan_domain::organizations::OrgKind;
 use diwan_domain::ErrorCode;
 use diwan_services::inquiry::{may_run, InquiryForm, QuestionForm};
 use diwan_store::Inquiry;
-use futures::StreamExt;
 
 /// The inquiry's staff pages.
 pub fn routes() -> Routes {
@@ -36,7 +34,6 @@ pub fn routes() -> Routes {
         .post("/inquiries/new", create)
         .get("/inquiries/{id}", show)
         .post("/inquiries/{id}/actions", act)
-        .get("/inquiries/{id}/results.csv", results_csv)
 }
 
 /// Question slots of the form (a page without script has a fixed number).
@@ -61,12 +58,6 @@ struct ListPage {
     rows: Vec<InquiryRow>,
     may_run: bool,
     may_answer: bool,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub checked: bool,
 }
 
 pub struct Slot {
@@ -197,19 +188,11 @@ fn new_page(
         csrf,
         path,
     } = c;
-    let orgs = Orgs::of(frame, &tr);
-    let chosen: Vec<&str> = f.all("municipality").collect();
-    let municipalities = if own {
-        Vec::new()
-    } else {
-        orgs.of_kind(&[OrgKind::Municipality])
-            .map(|o| Choice {
-                value: o.id.to_string(),
-                label: o.name(tr.code()).to_owned(),
-                checked: chosen.contains(&o.id.to_string().as_str()),
-            })
-            .collect()
-    };
+    let chosen: Vec<uuid::Uuid> = f
+        .all("municipality")
+        .filter_map(|m| uuid::Uuid::try_parse(m.trim()).ok())
+        .collect();
+    let municipalities = municipality_choices(frame, &tr, own, &chosen);
     let slots = (0..SLOTS)
         .map(|i| {
             let k = |n: &str| f.get(&format!("q{i}_{n}")).to_owned();
@@ -284,13 +267,7 @@ pub async fn create(ctx: PageCtx, State(state): State<AppState>, body: Bytes) ->
         let f = Fields::parse(&body);
         check_csrf(&ctx, f.get("csrf"))?;
         let mut errors = FieldErrors::default();
-        let mut municipalities = Vec::new();
-        for m in f.all("municipality") {
-            match uuid::Uuid::try_parse(m.trim()) {
-                Ok(id) => municipalities.push(id),
-                Err(_) => errors.add("municipalities", diwan_domain::Reason::MunicipalityUnknown),
-            }
-        }
+        let municipalities = read_municipalities(&f, &mut errors);
         let sample = match f.get("sample").trim() {
             "" => None,
             s => match diwan_domain::text::parse_number(s) {
@@ -475,101 +452,6 @@ pub async fn act(
     finish(&ctx, &state, r).await
 }
 
-fn csv_field(s: &str) -> String {
-    // A leading =, +, - or @ would be a formula in a spreadsheet.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-/// `GET /inquiries/{id}/results.csv`: every current answer, streamed a
-/// page at a time: question, answer, free text, channel, time; persons are
-/// not named.
-pub async fn results_csv(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    PagePath(id): PagePath,
-) -> Response {
-    let r = async {
-        let caller = signed_in(&ctx)?.clone();
-        let id = path_id(&id)?;
-        // The first page now: an inquiry the caller may not see fails here.
-        let (i, first) = state
-            .services
-            .inquiry_answers_page(&caller, id, None, 1000)
-            .await?;
-        let head = "\u{FEFF}question,answer,text,channel,answered_at\r\n".to_owned();
-        let services = state.services.clone();
-        let line = move |a: &diwan_store::InquiryAnswer| {
-            format!(
-                "{},{},{},{},{}\r\n",
-                a.position + 1,
-                csv_field(&a.key),
-                csv_field(a.text.as_deref().unwrap_or("")),
-                a.channel.as_str(),
-                a.at.to_rfc3339()
-            )
-        };
-        let first_next = (first.len() == 1000)
-            .then(|| first.last().map(|a| a.id))
-            .flatten();
-        let first_chunk: String = first.iter().map(line).collect();
-        let rest = futures::stream::unfold(first_next, move |after| {
-            let (services, caller) = (services.clone(), caller.clone());
-            async move {
-                let after = after?;
-                match services
-                    .inquiry_answers_page(&caller, id, Some(after), 1000)
-                    .await
-                {
-                    Ok((_, page)) if page.is_empty() => None,
-                    Ok((_, page)) => {
-                        let next = (page.len() == 1000)
-                            .then(|| page.last().map(|a| a.id))
-                            .flatten();
-                        Some((
-                            Ok::<_, std::io::Error>(Bytes::from(
-                                page.iter().map(line).collect::<String>(),
-                            )),
-                            next,
-                        ))
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "reading an inquiry's answers");
-                        Some((Err(std::io::Error::other("answers unreadable")), None))
-                    }
-                }
-            }
-        });
-        let body = futures::stream::iter([Ok(Bytes::from(head)), Ok(Bytes::from(first_chunk))])
-            .chain(rest);
-        let mut res = Body::from_stream(body).into_response();
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        let name = format!(
-            "attachment; filename=\"inquiry-{}.csv\"",
-            i.code.as_deref().unwrap_or("results")
-        );
-        if let Ok(v) = HeaderValue::from_str(&name) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        Ok(res)
-    }
-    .await;
-    finish(&ctx, &state, r).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,7 +495,5 @@ mod tests {
         assert_eq!(minutes("24:00"), None);
         assert_eq!(minutes("8"), None);
         assert_eq!(time_of(510), "08:30");
-        assert_eq!(csv_field("=1+1"), "'=1+1");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
     }
 }

@@ -483,6 +483,48 @@ pub fn file_size(tr: &Tr<'static>, bytes: i64) -> String {
     }
 }
 
+/// One checkbox, radio button or option of a form.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// The municipalities as checkboxes of an audience, those `chosen` ticked;
+/// none when the caller writes to his own residents (`own`).
+pub fn municipality_choices(
+    frame: &Frame,
+    tr: &Tr<'static>,
+    own: bool,
+    chosen: &[Uuid],
+) -> Vec<Choice> {
+    if own {
+        return Vec::new();
+    }
+    Orgs::of(frame, tr)
+        .of_kind(&[OrgKind::Municipality])
+        .map(|o| Choice {
+            value: o.id.to_string(),
+            label: o.name(tr.code()).to_owned(),
+            checked: chosen.contains(&o.id),
+        })
+        .collect()
+}
+
+/// The municipalities a form names (`municipality`, repeated); a value
+/// that is no id is refused at `municipalities`.
+pub fn read_municipalities(f: &super::form::Fields, errors: &mut FieldErrors) -> Vec<Uuid> {
+    let mut out = Vec::new();
+    for m in f.all("municipality") {
+        match Uuid::try_parse(m.trim()) {
+            Ok(id) => out.push(id),
+            Err(_) => errors.add("municipalities", Reason::MunicipalityUnknown),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,3 +7,4 @@ pub mod govstack;
 pub mod kannel;
 pub mod pages;
 pub mod templates;
+pub mod templates_api;

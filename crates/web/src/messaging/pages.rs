@@ -10,8 +10,8 @@ use crate::kit::error::status_of;
 use crate::kit::extract::PagePath;
 use crate::kit::form::Fields;
 use crate::kit::page::{
-    check_csrf, chrome, finish, form_failure, path_id, render, render_status, see_other, signed_in,
-    Chrome, FieldErrors, Orgs, PageResult,
+    check_csrf, chrome, finish, form_failure, municipality_choices, path_id, read_municipalities,
+    render, render_status, see_other, signed_in, Choice, Chrome, FieldErrors, Orgs, PageResult,
 };
 use crate::kit::routes::Routes;
 use crate::AppState;
@@ -21,7 +21,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use diwan_domain::messaging::State as MessageState;
-use diwan_domain::organizations::OrgKind;
 use diwan_domain::persons::Language;
 use diwan_domain::ErrorCode;
 use diwan_services::frame::{Frame, Shown};
@@ -144,12 +143,6 @@ struct ComposePage {
     preview: Option<PreviewView>,
     error: String,
     errors: FieldErrors,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub checked: bool,
 }
 
 pub struct PreviewView {
@@ -415,18 +408,7 @@ fn compose_page(
         csrf,
         path,
     } = c;
-    let orgs = Orgs::of(frame, &tr);
-    let municipalities = if own {
-        Vec::new()
-    } else {
-        orgs.of_kind(&[OrgKind::Municipality])
-            .map(|o| Choice {
-                value: o.id.to_string(),
-                label: o.name(tr.code()).to_owned(),
-                checked: form.municipalities.contains(&o.id),
-            })
-            .collect()
-    };
+    let municipalities = municipality_choices(frame, &tr, own, &form.municipalities);
     let preview = preview.map(|p| PreviewView::of(&tr, p, form.template_id.is_some()));
     let templates = templates
         .iter()
@@ -497,13 +479,7 @@ async fn compose_inner(ctx: &PageCtx, state: &AppState, body: Bytes) -> PageResu
     check_csrf(ctx, f.get("csrf"))?;
     let own = caller.role.is_municipal();
     let mut errors = FieldErrors::default();
-    let mut municipalities = Vec::new();
-    for m in f.all("municipality") {
-        match uuid::Uuid::try_parse(m.trim()) {
-            Ok(id) => municipalities.push(id),
-            Err(_) => errors.add("municipalities", diwan_domain::Reason::MunicipalityUnknown),
-        }
-    }
+    let municipalities = read_municipalities(&f, &mut errors);
     let template_id = match f.get("template").trim() {
         "" => None,
         t => match uuid::Uuid::try_parse(t) {
