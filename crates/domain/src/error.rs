@@ -149,6 +149,11 @@ pub enum Reason {
     InquirySecondPerson,
     InquiryCodesTaken,
     InquiryAnswerUnread,
+    InquiryListEntryUnread,
+    InquiryListPersonUnknown,
+    InquiryListEmpty,
+    InquiryStartPast,
+    InquiryNotDraft,
 }
 
 impl Reason {
@@ -219,11 +224,16 @@ impl Reason {
             Reason::InquirySecondPerson => "inquiry-second-person",
             Reason::InquiryCodesTaken => "inquiry-codes-taken",
             Reason::InquiryAnswerUnread => "inquiry-answer-unread",
+            Reason::InquiryListEntryUnread => "inquiry-list-entry-unread",
+            Reason::InquiryListPersonUnknown => "inquiry-list-person-unknown",
+            Reason::InquiryListEmpty => "inquiry-list-empty",
+            Reason::InquiryStartPast => "inquiry-start-past",
+            Reason::InquiryNotDraft => "inquiry-not-draft",
         }
     }
 
     /// Every reason, for documentation and for checking that each one is translated.
-    pub const ALL: [Reason; 64] = [
+    pub const ALL: [Reason; 69] = [
         Reason::FieldInvalid,
         Reason::FieldRequired,
         Reason::FieldTooLong,
@@ -288,6 +298,11 @@ impl Reason {
         Reason::InquirySecondPerson,
         Reason::InquiryCodesTaken,
         Reason::InquiryAnswerUnread,
+        Reason::InquiryListEntryUnread,
+        Reason::InquiryListPersonUnknown,
+        Reason::InquiryListEmpty,
+        Reason::InquiryStartPast,
+        Reason::InquiryNotDraft,
     ];
 }
 

@@ -43,6 +43,7 @@ fn inquiry_from(r: &PgRow) -> Result<Inquiry> {
         respondents: r.try_get("respondents").map_err(db)?,
         batch_id: r.try_get("batch_id").map_err(db)?,
         link_key: r.try_get("link_key").map_err(db)?,
+        list_size: r.try_get("list_size").map_err(db)?,
         created_at: r.try_get("created_at").map_err(db)?,
         updated_at: r.try_get("updated_at").map_err(db)?,
         closed_at: r.try_get("closed_at").map_err(db)?,
@@ -80,7 +81,7 @@ fn answer_from(r: &PgRow) -> Result<InquiryAnswer> {
 }
 
 /// The columns of an inquiry, bound in the order of `insert_inquiry`'s
-/// statement ($1 to $25), which `update_inquiry` reads too.
+/// statement ($1 to $26), which `update_inquiry` reads too.
 fn bind_inquiry<'q>(
     q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
     i: &'q Inquiry,
@@ -110,6 +111,7 @@ fn bind_inquiry<'q>(
         .bind(i.closed_at)
         .bind(i.batch_id)
         .bind(&i.link_key)
+        .bind(i.list_size)
 }
 
 const OPEN: &str = "('sending', 'paused', 'open')";
@@ -343,8 +345,8 @@ impl InquiryRepo for PostgresTx {
         let q = sqlx::query(
             "INSERT INTO inquiries (id, org_id, code, title, state, questions, municipalities, sample, web_link, starts_at, \
              quiet_start, quiet_end, public_results, created_by, submitted_at, approved_by, approved_at, recipients, queued, \
-             respondents, created_at, updated_at, closed_at, batch_id, link_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+             respondents, created_at, updated_at, closed_at, batch_id, link_key, list_size) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         );
         bind_inquiry(q, i)
             .execute(self.conn().await?)
@@ -360,7 +362,7 @@ impl InquiryRepo for PostgresTx {
             "UPDATE inquiries SET code = $3, title = $4, state = $5, questions = $6, municipalities = $7, sample = $8, \
              web_link = $9, starts_at = $10, quiet_start = $11, quiet_end = $12, public_results = $13, submitted_at = $15, \
              approved_by = $16, approved_at = $17, recipients = $18, queued = $19, updated_at = $22, closed_at = $23, \
-             batch_id = $24 WHERE id = $1 AND state = $26",
+             batch_id = $24, list_size = $26 WHERE id = $1 AND state = $27",
         );
         let r = bind_inquiry(q, i)
             .bind(expected.as_str())
@@ -387,6 +389,7 @@ impl InquiryRepo for PostgresTx {
             &mut qb,
             &Audience {
                 municipalities: audience.municipalities.clone(),
+                list: audience.list,
             },
         );
         if let Some(n) = audience.sample {
@@ -478,6 +481,34 @@ impl InquiryRepo for PostgresTx {
                 .map_err(db)?;
         }
         Ok(first)
+    }
+
+    async fn clear_inquiry_list(&mut self, inquiry_id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM inquiry_list_members WHERE inquiry_id = $1")
+            .bind(inquiry_id)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn add_to_inquiry_list(&mut self, inquiry_id: Uuid, persons: &[Uuid]) -> Result<u64> {
+        let mut added = 0;
+        for chunk in persons.chunks(5000) {
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new("INSERT INTO inquiry_list_members (inquiry_id, person_id) ");
+            qb.push_values(chunk, |mut b, p| {
+                b.push_bind(inquiry_id).push_bind(*p);
+            });
+            qb.push(" ON CONFLICT (inquiry_id, person_id) DO NOTHING");
+            added += qb
+                .build()
+                .execute(self.conn().await?)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        }
+        Ok(added)
     }
 
     async fn update_inquiry_recipient(&mut self, r: &InquiryRecipient) -> Result<()> {

@@ -79,6 +79,11 @@ pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
         }
         qb.push(")");
     }
+    if let Some(list) = a.list {
+        qb.push(" AND p.id IN (SELECT person_id FROM inquiry_list_members WHERE inquiry_id = ")
+            .push_bind(list)
+            .push(")");
+    }
 }
 
 #[async_trait]

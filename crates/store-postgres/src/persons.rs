@@ -146,6 +146,33 @@ impl PersonRead for PostgresTx {
         with_mobiles(conn, &rows).await
     }
 
+    async fn person_keys(
+        &mut self,
+        national_numbers: &[String],
+        mobiles: &[String],
+    ) -> Result<Vec<PersonKey>> {
+        let rows = sqlx::query(
+            "SELECT national_number AS k, id, municipality_id FROM persons WHERE national_number = ANY($1) \
+             UNION ALL \
+             SELECT pm.mobile, p.id, p.municipality_id FROM person_mobiles pm JOIN persons p ON p.id = pm.person_id \
+             WHERE pm.mobile = ANY($2)",
+        )
+        .bind(national_numbers)
+        .bind(mobiles)
+        .fetch_all(self.conn().await?)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(PersonKey {
+                    key: r.try_get("k").map_err(db)?,
+                    person_id: r.try_get("id").map_err(db)?,
+                    municipality_id: r.try_get("municipality_id").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
     async fn get_import(&mut self, id: Uuid) -> Result<Option<PersonImport>> {
         let r = sqlx::query("SELECT * FROM person_imports WHERE id = $1")
             .bind(id)

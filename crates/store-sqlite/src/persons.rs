@@ -138,6 +138,49 @@ impl PersonRead for SqliteTx {
         with_mobiles(conn, &rows).await
     }
 
+    async fn person_keys(
+        &mut self,
+        national_numbers: &[String],
+        mobiles: &[String],
+    ) -> Result<Vec<PersonKey>> {
+        let mut out = Vec::new();
+        // Well under SQLite's 32,766 parameters per statement.
+        for chunk in national_numbers.chunks(5000) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT national_number AS k, id, municipality_id FROM persons WHERE national_number IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for n in chunk {
+                sep.push_bind(n.clone());
+            }
+            qb.push(")");
+            out.extend(keys_from(
+                &qb.build()
+                    .fetch_all(self.read_conn().await?)
+                    .await
+                    .map_err(db)?,
+            )?);
+        }
+        for chunk in mobiles.chunks(5000) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT pm.mobile AS k, p.id AS id, p.municipality_id AS municipality_id \
+                 FROM person_mobiles pm JOIN persons p ON p.id = pm.person_id WHERE pm.mobile IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for m in chunk {
+                sep.push_bind(m.clone());
+            }
+            qb.push(")");
+            out.extend(keys_from(
+                &qb.build()
+                    .fetch_all(self.read_conn().await?)
+                    .await
+                    .map_err(db)?,
+            )?);
+        }
+        Ok(out)
+    }
+
     async fn get_import(&mut self, id: Uuid) -> Result<Option<PersonImport>> {
         let r = sqlx::query("SELECT * FROM person_imports WHERE id = $1")
             .bind(id)
@@ -386,4 +429,16 @@ impl PersonRepo for SqliteTx {
         }
         Ok(())
     }
+}
+
+fn keys_from(rows: &[SqliteRow]) -> Result<Vec<PersonKey>> {
+    rows.iter()
+        .map(|r| {
+            Ok(PersonKey {
+                key: r.try_get("k").map_err(db)?,
+                person_id: r.try_get("id").map_err(db)?,
+                municipality_id: r.try_get("municipality_id").map_err(db)?,
+            })
+        })
+        .collect()
 }

@@ -53,6 +53,9 @@ pub struct Inquiry {
     pub batch_id: Option<Uuid>,
     /// The key its personal links are signed with.
     pub link_key: String,
+    /// How many persons its uploaded list holds; `None` when it has none
+    /// (its audience is then the municipalities').
+    pub list_size: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -119,6 +122,8 @@ pub struct OpenInquiry {
 pub struct InquiryAudience {
     pub municipalities: Vec<Uuid>,
     pub sample: Option<i64>,
+    /// Only the persons of this inquiry's uploaded list.
+    pub list: Option<Uuid>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -240,6 +245,11 @@ pub trait InquiryRepo {
         a: &InquiryAnswer,
         municipality_id: Option<Uuid>,
     ) -> Result<bool>;
+    /// Empties an inquiry's uploaded list.
+    async fn clear_inquiry_list(&mut self, inquiry_id: Uuid) -> Result<()>;
+    /// Adds persons to an inquiry's uploaded list (those on it already
+    /// stay once); returns how many were added.
+    async fn add_to_inquiry_list(&mut self, inquiry_id: Uuid, persons: &[Uuid]) -> Result<u64>;
     /// Writes where a recipient is (position, help given, web link spent,
     /// first answer).
     async fn update_inquiry_recipient(&mut self, r: &InquiryRecipient) -> Result<()>;

@@ -96,6 +96,8 @@ pub struct MessageTemplate {
 pub struct Audience {
     /// Residents of these municipalities only; every person when empty.
     pub municipalities: Vec<Uuid>,
+    /// Only the persons of this inquiry's uploaded list.
+    pub list: Option<Uuid>,
 }
 
 /// A page of messages, newest first.

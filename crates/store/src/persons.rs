@@ -127,12 +127,28 @@ pub struct ImportRejection {
     pub content: String,
 }
 
+/// A person found by one of the numbers a list gave: the national number
+/// or the mobile number (E.164) it was found by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonKey {
+    pub key: String,
+    pub person_id: Uuid,
+    pub municipality_id: Option<Uuid>,
+}
+
 #[async_trait]
 pub trait PersonRead {
     async fn get_person(&mut self, id: Uuid) -> Result<Option<Person>>;
     async fn person_by_number(&mut self, national_number: &str) -> Result<Option<Person>>;
     /// The persons of those national numbers that the registry has.
     async fn persons_by_numbers(&mut self, national_numbers: &[String]) -> Result<Vec<Person>>;
+    /// The persons those national numbers and mobile numbers (any of a
+    /// person's) name, each with the number it was found by.
+    async fn person_keys(
+        &mut self,
+        national_numbers: &[String],
+        mobiles: &[String],
+    ) -> Result<Vec<PersonKey>>;
     async fn search_persons(&mut self, q: &PersonQuery) -> Result<Vec<Person>>;
     async fn get_import(&mut self, id: Uuid) -> Result<Option<PersonImport>>;
     /// The newest imports, of one organization or of all.

@@ -835,6 +835,9 @@ const WALKED_PAGES: &[(&str, &str)] = &[
     ("GET", "/inquiries/{id}"),
     ("POST", "/inquiries/{id}/actions"),
     ("GET", "/inquiries/{id}/results.csv"),
+    // Walked by inquiry_list::an_inquiry_goes_to_its_uploaded_list_from_its_start_time.
+    ("POST", "/inquiries/{id}/list"),
+    ("POST", "/inquiries/{id}/test"),
 ];
 
 /// Page routes that show or change nothing of another organization's cases,

@@ -16,6 +16,7 @@ mod govstack;
 mod govstack_messaging;
 mod helpers;
 mod inquiry;
+mod inquiry_list;
 mod isolation;
 mod journey;
 mod messaging;

@@ -9,6 +9,7 @@
 //! stopped), open for answers, and closed. Its states move only as
 //! [`next`] allows.
 
+pub mod list;
 pub mod reply;
 pub mod schedule;
 

@@ -10,6 +10,7 @@
 //! agents see the open inquiries of the person on the line.
 
 pub mod answers;
+pub mod draft;
 pub mod fanout;
 
 use crate::audit::record;
@@ -18,7 +19,7 @@ use crate::{Caller, Error, Result, Services};
 use chrono::{DateTime, Utc};
 use diwan_domain::inquiry::{self, Action, InquiryState, Question, QuestionKind};
 use diwan_domain::messaging::template::Texts;
-use diwan_domain::organizations::OrgKind;
+use diwan_domain::organizations::{parse_time_zone, OrgKind};
 use diwan_domain::{DomainError, ErrorCode, Reason, Role};
 use diwan_store::{AnswerCount, Inquiry, InquiryAudience};
 use hmac::{Hmac, Mac};
@@ -75,6 +76,9 @@ pub struct InquiryForm {
     pub web_link: bool,
     /// Not sent before; now when absent.
     pub starts_at: Option<DateTime<Utc>>,
+    /// The same, as a form gives it: a local time of the organization's
+    /// time zone (used when `starts_at` is absent).
+    pub starts_local: Option<chrono::NaiveDateTime>,
     /// Quiet hours, minutes after midnight local time (22:00 to 08:00 when
     /// absent).
     pub quiet_start: Option<i32>,
@@ -191,6 +195,30 @@ impl Services {
                 p.add(field, Reason::FieldTooLong);
             }
         }
+        let mut f = f;
+        if f.starts_at.is_none() {
+            if let Some(local) = f.starts_local {
+                let mut tx = self.store.read().await?;
+                let orgs = self.cache.orgs(&mut *tx).await?;
+                let tz = orgs
+                    .iter()
+                    .find(|o| o.id == caller.org_id)
+                    .and_then(|o| parse_time_zone(&o.time_zone).ok())
+                    .unwrap_or(chrono_tz::Africa::Tripoli);
+                match local.and_local_timezone(tz).earliest() {
+                    Some(t) => f.starts_at = Some(t.with_timezone(&Utc)),
+                    None => p.add("starts_at", Reason::DateInvalid),
+                }
+            }
+        }
+        if let Some(t) = f.starts_at {
+            let now = self.now();
+            if t < now - chrono::Duration::minutes(5) {
+                p.add("starts_at", Reason::InquiryStartPast);
+            } else if t > now + chrono::Duration::days(366) {
+                p.add("starts_at", Reason::DateInvalid);
+            }
+        }
         let mut wanted = f.municipalities.clone();
         wanted.sort();
         wanted.dedup();
@@ -248,6 +276,7 @@ impl Services {
             respondents: 0,
             batch_id: None,
             link_key: hex::encode(key),
+            list_size: None,
             created_at: now,
             updated_at: now,
             closed_at: None,
@@ -329,6 +358,7 @@ impl Services {
                 let audience = tx
                     .count_audience(&diwan_store::Audience {
                         municipalities: i.municipalities.clone(),
+                        list: i.list_size.map(|_| i.id),
                     })
                     .await?
                     .iter()
@@ -410,6 +440,7 @@ impl Services {
         InquiryAudience {
             municipalities: i.municipalities.clone(),
             sample: i.sample,
+            list: i.list_size.map(|_| i.id),
         }
     }
 }

@@ -81,6 +81,7 @@ impl Services {
             }
             Some(own) => Ok(Audience {
                 municipalities: vec![own],
+                list: None,
             }),
             None => {
                 let mut tx = self.store.read().await?;
@@ -98,6 +99,7 @@ impl Services {
                 }
                 Ok(Audience {
                     municipalities: wanted,
+                    list: None,
                 })
             }
         }

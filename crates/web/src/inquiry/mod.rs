@@ -1,8 +1,11 @@
-//! The national inquiry's pages: the manager's (`pages`), the call
-//! centre's (`call_centre`), the answers' export (`export`), the citizen's personal link and the public results (`link`),
-//! and the results both show (`results`).
+//! The national inquiry's pages: the manager's (`pages`, with the list
+//! audience and the test send in `draft`), the call centre's
+//! (`call_centre`), the answers' export (`export`), the citizen's personal
+//! link and the public results (`link`), and the results both show
+//! (`results`).
 
 pub mod call_centre;
+pub mod draft;
 pub mod export;
 pub mod link;
 pub mod pages;
@@ -36,6 +39,7 @@ pub(crate) mod tests {
             respondents: 0,
             batch_id: None,
             link_key: "k".into(),
+            list_size: None,
             created_at: now,
             updated_at: now,
             closed_at: None,

@@ -12,7 +12,7 @@ use crate::kit::form::Fields;
 use crate::kit::page::{
     check_csrf, chrome, finish, form_failure, frame_only, municipality_choices, path_id,
     read_municipalities, render, render_status, see_other, signed_in, Choice, Chrome, FieldErrors,
-    Orgs,
+    Orgs, PageResult,
 };
 use crate::kit::routes::Routes;
 use crate::AppState;
@@ -34,6 +34,8 @@ pub fn routes() -> Routes {
         .post("/inquiries/new", create)
         .get("/inquiries/{id}", show)
         .post("/inquiries/{id}/actions", act)
+        .post("/inquiries/{id}/list", super::draft::list)
+        .post("/inquiries/{id}/test", super::draft::test)
 }
 
 /// Question slots of the form (a page without script has a fixed number).
@@ -85,6 +87,7 @@ struct NewPage {
     public_results: bool,
     quiet_start: String,
     quiet_end: String,
+    starts_at: String,
     slots: Vec<Slot>,
     error: String,
     errors: FieldErrors,
@@ -113,6 +116,12 @@ struct ShowPage {
     href: String,
     done: String,
     quiet: String,
+    starts: String,
+    audience: String,
+    may_list: bool,
+    may_test: bool,
+    max_test: usize,
+    test: TestForm,
 }
 
 fn time_of(minutes: i32) -> String {
@@ -124,6 +133,15 @@ fn minutes(s: &str) -> Option<i32> {
     let (h, m) = s.split_once(':')?;
     let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
     ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+}
+
+/// A local date and time as a form gives it (`2026-12-07T09:00`, or with a
+/// space, in any digits).
+fn local_time(s: &str) -> Option<chrono::NaiveDateTime> {
+    let s = diwan_domain::text::normalize_digits(s.trim()).replace('T', " ");
+    ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&s, f).ok())
 }
 
 fn kinds(tr: &Tr<'static>, current: &str) -> Vec<Choice> {
@@ -226,6 +244,7 @@ fn new_page(
             public_results: f.checked("public_results"),
             quiet_start: or(f.get("quiet_start"), "22:00"),
             quiet_end: or(f.get("quiet_end"), "08:00"),
+            starts_at: f.get("starts_at").to_owned(),
             slots,
             error,
             errors,
@@ -285,6 +304,16 @@ pub async fn create(ctx: PageCtx, State(state): State<AppState>, body: Bytes) ->
                 None => errors.add(field, diwan_domain::Reason::FieldRequired),
             }
         }
+        let starts_local = match f.get("starts_at").trim() {
+            "" => None,
+            t => match local_time(t) {
+                Some(t) => Some(t),
+                None => {
+                    errors.add("starts_at", diwan_domain::Reason::DateInvalid);
+                    None
+                }
+            },
+        };
         let questions = (0..SLOTS)
             .filter(|i| !f.get(&format!("q{i}_text_ar")).trim().is_empty())
             .map(|i| {
@@ -306,6 +335,7 @@ pub async fn create(ctx: PageCtx, State(state): State<AppState>, body: Bytes) ->
             sample,
             web_link: f.checked("web_link"),
             starts_at: None,
+            starts_local,
             quiet_start: quiet[0],
             quiet_end: quiet[1],
             public_results: f.checked("public_results"),
@@ -340,6 +370,14 @@ pub async fn create(ctx: PageCtx, State(state): State<AppState>, body: Bytes) ->
     finish(&ctx, &state, r).await
 }
 
+/// What the test-send form shows again after a mistake.
+#[derive(Default)]
+pub(super) struct TestForm {
+    pub numbers: String,
+    /// The reason's message id, or empty.
+    pub error: &'static str,
+}
+
 /// `GET /inquiries/{id}`: its state and actions, progress and results;
 /// the page updates itself while the inquiry is being sent or is open.
 pub async fn show(
@@ -349,86 +387,117 @@ pub async fn show(
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        let caller = signed_in(&ctx)?;
         let id = path_id(&id)?;
-        let shown = state.services.inquiry(caller, id).await?;
-        let c = chrome(&ctx, &shown.frame);
-        let Chrome {
-            tr,
-            user,
-            csrf,
-            path,
-        } = c;
-        let v = shown.body;
-        let i = v.inquiry;
-        let orgs = Orgs::of(&shown.frame, &tr);
         let q = Fields::from_query(q.as_deref());
-        let mut actions = Vec::new();
-        let mut add = |value: &'static str| {
-            actions.push(ActionButton {
-                value,
-                label: tr.t_code("inquiry-do-", value),
-            })
-        };
-        if v.may_manage {
-            match i.state {
-                InquiryState::Draft => add("submit"),
-                InquiryState::AwaitingApproval if v.may_approve => {
-                    add("approve");
-                    add("reject");
-                }
-                InquiryState::Sending => add("pause"),
-                InquiryState::Paused => add("resume"),
-                _ => {}
-            }
-            if matches!(
-                i.state,
-                InquiryState::Approved
-                    | InquiryState::Sending
-                    | InquiryState::Paused
-                    | InquiryState::Open
-            ) {
-                add("close");
-            }
-        }
-        let live = matches!(
-            i.state,
-            InquiryState::Approved | InquiryState::Sending | InquiryState::Open
-        );
-        let auto = live && q.get("auto") != "0";
-        let page = ShowPage {
-            state: tr.t_code("inquiry-state-", i.state.as_str()),
-            rate: rate(&i),
-            progress: if i.recipients > 0 {
-                i.queued * 100 / i.recipients
-            } else {
-                0
-            },
-            results: results(&tr, &orgs, &i, &v.counts, tr.code() == "ar"),
-            channels: AnswerChannel::ALL
-                .iter()
-                .map(|c| tr.t_code("inquiry-channel-", c.as_str()))
-                .collect(),
-            actions,
-            auto,
-            href: format!("/inquiries/{}", i.id),
-            done: q.get("done").to_owned(),
-            quiet: format!("{} – {}", time_of(i.quiet_start), time_of(i.quiet_end)),
-            i,
-            tr,
-            user,
-            csrf,
-            path,
-        };
-        let mut res = render(&page);
-        if auto {
-            res.headers_mut()
-                .insert(header::REFRESH, HeaderValue::from_static("5"));
-        }
-        Ok(res)
+        show_page(&ctx, &state, id, &q, TestForm::default(), StatusCode::OK).await
     }
     .await;
     finish(&ctx, &state, r).await
+}
+
+/// The inquiry's page, with the test-send form as `test` has it.
+pub(super) async fn show_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: uuid::Uuid,
+    q: &Fields,
+    test: TestForm,
+    status: StatusCode,
+) -> PageResult {
+    let caller = signed_in(ctx)?;
+    let shown = state.services.inquiry(caller, id).await?;
+    let c = chrome(ctx, &shown.frame);
+    let Chrome {
+        tr,
+        user,
+        csrf,
+        path,
+    } = c;
+    let v = shown.body;
+    let i = v.inquiry;
+    let orgs = Orgs::of(&shown.frame, &tr);
+    let mut actions = Vec::new();
+    let mut add = |value: &'static str| {
+        actions.push(ActionButton {
+            value,
+            label: tr.t_code("inquiry-do-", value),
+        })
+    };
+    if v.may_manage {
+        match i.state {
+            InquiryState::Draft => add("submit"),
+            InquiryState::AwaitingApproval if v.may_approve => {
+                add("approve");
+                add("reject");
+            }
+            InquiryState::Sending => add("pause"),
+            InquiryState::Paused => add("resume"),
+            _ => {}
+        }
+        if matches!(
+            i.state,
+            InquiryState::Approved
+                | InquiryState::Sending
+                | InquiryState::Paused
+                | InquiryState::Open
+        ) {
+            add("close");
+        }
+    }
+    let live = matches!(
+        i.state,
+        InquiryState::Approved | InquiryState::Sending | InquiryState::Open
+    );
+    let auto = live && q.get("auto") != "0" && test.error.is_empty();
+    let audience = if i.municipalities.is_empty() {
+        tr.t("inquiry-audience-all")
+    } else {
+        i.municipalities
+            .iter()
+            .map(|m| orgs.name(*m))
+            .collect::<Vec<_>>()
+            .join("، ")
+    };
+    let page = ShowPage {
+        state: tr.t_code("inquiry-state-", i.state.as_str()),
+        rate: rate(&i),
+        progress: if i.recipients > 0 {
+            i.queued * 100 / i.recipients
+        } else {
+            0
+        },
+        results: results(&tr, &orgs, &i, &v.counts, tr.code() == "ar"),
+        channels: AnswerChannel::ALL
+            .iter()
+            .map(|c| tr.t_code("inquiry-channel-", c.as_str()))
+            .collect(),
+        actions,
+        auto,
+        href: format!("/inquiries/{}", i.id),
+        done: q.get("done").to_owned(),
+        quiet: format!("{} – {}", time_of(i.quiet_start), time_of(i.quiet_end)),
+        starts: tr.datetime(i.starts_at, &orgs.tz(i.org_id)),
+        audience,
+        may_list: v.may_manage && i.state == InquiryState::Draft,
+        may_test: v.may_manage
+            && matches!(
+                i.state,
+                InquiryState::Draft | InquiryState::AwaitingApproval | InquiryState::Approved
+            ),
+        max_test: diwan_services::inquiry::draft::MAX_TEST_NUMBERS,
+        test,
+        i,
+        tr,
+        user,
+        csrf,
+        path,
+    };
+    let mut res = render_status(status, &page);
+    if auto {
+        res.headers_mut()
+            .insert(header::REFRESH, HeaderValue::from_static("5"));
+    }
+    Ok(res)
 }
 
 /// `POST /inquiries/{id}/actions`: `action` is submit, approve, reject,
@@ -475,6 +544,9 @@ mod tests {
             keys.push(key("inquiry-do-", a));
             keys.push(key("inquiry-done-", a));
         }
+        for a in ["list", "list_remove", "test"] {
+            keys.push(key("inquiry-done-", a));
+        }
         for a in ["yes", "no", "text"] {
             keys.push(key("inquiry-answer-", a));
         }
@@ -495,5 +567,15 @@ mod tests {
         assert_eq!(minutes("24:00"), None);
         assert_eq!(minutes("8"), None);
         assert_eq!(time_of(510), "08:30");
+        let t = |s: &str| local_time(s).map(|t| t.to_string());
+        assert_eq!(
+            t("2026-12-07T09:00").as_deref(),
+            Some("2026-12-07 09:00:00")
+        );
+        assert_eq!(
+            t("٢٠٢٦-١٢-٠٧ ٠٩:٣٠").as_deref(),
+            Some("2026-12-07 09:30:00")
+        );
+        assert_eq!(t("2026-13-07 09:00"), None);
     }
 }
