@@ -205,22 +205,24 @@ impl MessageRead for PostgresTx {
         rows.iter().map(incoming_from).collect()
     }
 
-    async fn incoming_seen(
+    async fn incoming_repeats(
         &mut self,
-        sender: &str,
-        gateway_time: &str,
-        body: &str,
-    ) -> Result<Option<IncomingMessage>> {
-        let r = sqlx::query(
-            "SELECT * FROM incoming_messages WHERE sender = $1 AND gateway_time = $2 AND body = $3 LIMIT 1",
+        keys: &[(String, String)],
+    ) -> Result<Vec<IncomingMessage>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT m.* FROM incoming_messages m \
+             JOIN UNNEST($1::text[], $2::text[]) AS k(sender, gateway_time) \
+             ON m.sender = k.sender AND m.gateway_time = k.gateway_time",
         )
-        .bind(sender)
-        .bind(gateway_time)
-        .bind(body)
-        .fetch_optional(self.conn().await?)
+        .bind(keys.iter().map(|k| k.0.clone()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())
+        .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
-        r.as_ref().map(incoming_from).transpose()
+        rows.iter().map(incoming_from).collect()
     }
 
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>> {
@@ -533,18 +535,23 @@ impl MessageRepo for PostgresTx {
         Ok(rows.len() as u64)
     }
 
-    async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()> {
+    async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
+        if m.is_empty() {
+            return Ok(());
+        }
         sqlx::query(
-            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) \
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+             $7::timestamptz[], $8::text[])",
         )
-        .bind(m.id)
-        .bind(m.channel.as_str())
-        .bind(&m.sender)
-        .bind(&m.receiver)
-        .bind(&m.body)
-        .bind(&m.action)
-        .bind(m.received_at)
-        .bind(&m.gateway_time)
+        .bind(m.iter().map(|m| m.id).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.sender.clone()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.receiver.clone()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.action.clone()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.received_at).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.gateway_time.clone()).collect::<Vec<Option<String>>>())
         .execute(self.conn().await?)
         .await
         .map_err(db)?;
@@ -577,7 +584,7 @@ impl MessageRepo for PostgresTx {
 impl PostgresTx {
     /// Writes how the counts of messages moved (see [`CountMoves`]), in
     /// one statement, the rows in key order.
-    async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
+    pub(crate) async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
         let (mut batches, mut channels, mut states, mut ns) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (b, c, s, n) in moves.changes() {

@@ -212,22 +212,36 @@ impl MessageRead for SqliteTx {
         rows.iter().map(incoming_from).collect()
     }
 
-    async fn incoming_seen(
+    async fn incoming_repeats(
         &mut self,
-        sender: &str,
-        gateway_time: &str,
-        body: &str,
-    ) -> Result<Option<IncomingMessage>> {
-        let r = sqlx::query(
-            "SELECT * FROM incoming_messages WHERE sender = $1 AND gateway_time = $2 AND body = $3 LIMIT 1",
-        )
-        .bind(sender)
-        .bind(gateway_time)
-        .bind(body)
-        .fetch_optional(self.read_conn().await?)
-        .await
-        .map_err(db)?;
-        r.as_ref().map(incoming_from).transpose()
+        keys: &[(String, String)],
+    ) -> Result<Vec<IncomingMessage>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(400) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT * FROM incoming_messages WHERE gateway_time IS NOT NULL AND (sender, gateway_time) IN (VALUES ",
+            );
+            for (at, (sender, time)) in chunk.iter().enumerate() {
+                if at > 0 {
+                    qb.push(", ");
+                }
+                qb.push("(")
+                    .push_bind(sender.clone())
+                    .push(", ")
+                    .push_bind(time.clone())
+                    .push(")");
+            }
+            qb.push(")");
+            let rows = qb
+                .build()
+                .fetch_all(self.read_conn().await?)
+                .await
+                .map_err(db)?;
+            for r in &rows {
+                out.push(incoming_from(r)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>> {
@@ -540,21 +554,23 @@ impl MessageRepo for SqliteTx {
         Ok(rows.len() as u64)
     }
 
-    async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(m.id)
-        .bind(m.channel.as_str())
-        .bind(&m.sender)
-        .bind(&m.receiver)
-        .bind(&m.body)
-        .bind(&m.action)
-        .bind(ts(m.received_at))
-        .bind(&m.gateway_time)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
+    async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
+        for chunk in m.chunks(400) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) ",
+            );
+            qb.push_values(chunk, |mut b, m| {
+                b.push_bind(m.id)
+                    .push_bind(m.channel.as_str())
+                    .push_bind(m.sender.clone())
+                    .push_bind(m.receiver.clone())
+                    .push_bind(m.body.clone())
+                    .push_bind(m.action.clone())
+                    .push_bind(ts(m.received_at))
+                    .push_bind(m.gateway_time.clone());
+            });
+            qb.build().execute(self.conn().await?).await.map_err(db)?;
+        }
         Ok(())
     }
 
@@ -583,7 +599,7 @@ impl MessageRepo for SqliteTx {
 
 impl SqliteTx {
     /// Writes how the counts of messages moved (see [`CountMoves`]).
-    async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
+    pub(crate) async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
         for (batch, channel, state, n) in moves.changes() {
             sqlx::query(
                 "INSERT INTO message_counts (batch_id, channel, state, n) VALUES ($1, $2, $3, $4) \

@@ -110,6 +110,32 @@ pub struct AnswerCount {
     pub n: i64,
 }
 
+/// An answer to keep, with what it is counted under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAnswer {
+    pub answer: InquiryAnswer,
+    /// Where its recipient lives: the counts' municipality.
+    pub municipality_id: Option<Uuid>,
+    /// Whether it becomes the person's current answer to its question;
+    /// `false` for one that a later answer of the same call replaces.
+    pub current: bool,
+}
+
+/// The same question queued to a run of an inquiry's recipients, each in
+/// their language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionRun {
+    pub inquiry_id: Uuid,
+    pub batch_id: Uuid,
+    pub org_id: Uuid,
+    /// Recipients `after + 1` to `upto`.
+    pub after: i64,
+    pub upto: i64,
+    pub texts: crate::BulkTexts,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A person's open inquiry, with where they are in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenInquiry {
@@ -198,9 +224,13 @@ pub trait InquiryRead {
         inquiry_id: Uuid,
         n: i64,
     ) -> Result<Option<InquiryRecipient>>;
-    /// The inquiries taking answers that were sent to this mobile number,
-    /// or to this person.
-    async fn open_inquiries_of_mobile(&mut self, mobile: &str) -> Result<Vec<OpenInquiry>>;
+    /// The recipients of inquiries taking answers that were sent to these
+    /// mobile numbers, oldest inquiry first.
+    async fn open_recipients_of_mobiles(
+        &mut self,
+        mobiles: &[String],
+    ) -> Result<Vec<InquiryRecipient>>;
+    /// The inquiries taking answers that were sent to this person.
     async fn open_inquiries_of_person(&mut self, person_id: Uuid) -> Result<Vec<OpenInquiry>>;
     /// The current answers of one person to an inquiry, by question.
     async fn current_answers(
@@ -236,21 +266,23 @@ pub trait InquiryRepo {
         inquiry_id: Uuid,
         audience: &InquiryAudience,
     ) -> Result<i64>;
-    /// Keeps an answer and makes it the person's current one to its
-    /// question, moving the counts from the answer it replaces (if any)
-    /// to it, under the recipient's municipality; returns whether it was
-    /// the person's first answer to the inquiry.
-    async fn record_inquiry_answer(
-        &mut self,
-        a: &InquiryAnswer,
-        municipality_id: Option<Uuid>,
-    ) -> Result<bool>;
+    /// Keeps answers; each marked current becomes the person's current one
+    /// to its question, and the counts move from the answer it replaces
+    /// (if any) to it, under the recipient's municipality, in key order. A
+    /// person's first answer to an inquiry marks the recipient and adds a
+    /// respondent. Read, replaced and counted in a few statements whatever
+    /// their number.
+    async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()>;
+    /// Queues one question to a run of recipients in one statement (the
+    /// messages' ids are the batch's time-ordered prefix and the
+    /// recipient's number); returns how many were queued.
+    async fn queue_question_run(&mut self, run: &QuestionRun) -> Result<i64>;
     /// Empties an inquiry's uploaded list.
     async fn clear_inquiry_list(&mut self, inquiry_id: Uuid) -> Result<()>;
     /// Adds persons to an inquiry's uploaded list (those on it already
     /// stay once); returns how many were added.
     async fn add_to_inquiry_list(&mut self, inquiry_id: Uuid, persons: &[Uuid]) -> Result<u64>;
-    /// Writes where a recipient is (position, help given, web link spent,
-    /// first answer).
-    async fn update_inquiry_recipient(&mut self, r: &InquiryRecipient) -> Result<()>;
+    /// Writes where recipients are (position, help given, web link spent),
+    /// in one statement.
+    async fn update_inquiry_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()>;
 }

@@ -225,14 +225,11 @@ pub trait MessageRead {
     ) -> Result<Vec<IncomingMessage>>;
     /// Those of `addresses` that opted out of bulk messages on `channel`.
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>>;
-    /// The message already received from `sender` with this gateway time
-    /// and body: the one a gateway's repeat is of.
-    async fn incoming_seen(
-        &mut self,
-        sender: &str,
-        gateway_time: &str,
-        body: &str,
-    ) -> Result<Option<IncomingMessage>>;
+    /// The messages already received from these senders with these
+    /// gateway times (`(sender, gateway_time)` pairs): those a gateway's
+    /// repeats may be of.
+    async fn incoming_repeats(&mut self, keys: &[(String, String)])
+        -> Result<Vec<IncomingMessage>>;
 }
 
 #[async_trait]
@@ -274,7 +271,7 @@ pub trait MessageRepo: MessageRead {
     /// Marks expired up to `limit` queued messages whose validity ran out
     /// before `now`; returns how many.
     async fn expire_messages(&mut self, now: DateTime<Utc>, limit: i64) -> Result<u64>;
-    async fn insert_incoming(&mut self, m: &IncomingMessage) -> Result<()>;
+    async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()>;
     /// Records that `address` opted out of bulk messages on `channel`
     /// (`Some(at)`) or back in (`None`).
     async fn set_opt_out(

@@ -17,6 +17,7 @@ mod govstack_messaging;
 mod helpers;
 mod inquiry;
 mod inquiry_list;
+mod inquiry_replies;
 mod isolation;
 mod journey;
 mod messaging;

@@ -1,24 +1,22 @@
-//! Answers to inquiries, by their three ways in: an SMS reply (read
-//! leniently, matched to the person's open inquiry by its short code, the
-//! next question sent back), the personal link's one-page form (no sign-in,
-//! once), and a 1415 agent on the phone; and the results they add up to.
+//! Answers to inquiries by the personal link's one-page form (no sign-in,
+//! once) and by a 1415 agent on the phone, what an SMS reply can come to
+//! (the replies themselves are taken in groups, in `replies`), and the
+//! results they add up to.
 //!
 //! Each answer is kept; a later one of the same person to the same
 //! question replaces the earlier in the counts, which move in the
 //! transaction of the answer.
 
+use super::replies::Book;
 use super::{link_holds, sight, visible};
 use crate::audit::{entry, record};
 use crate::frame::Shown;
-use crate::messaging::{queue_sms, Sms};
 use crate::{Caller, Error, Result, Services};
-use chrono::{DateTime, Utc};
-use diwan_domain::inquiry::reply::{self, Matched, Reply};
+use diwan_domain::inquiry::reply::{self, Reply};
 use diwan_domain::inquiry::{self, Answer, AnswerChannel, InquiryState, Question, QuestionKind};
-use diwan_domain::messaging::Kind;
-use diwan_domain::persons::{Mobile, PersonLookup};
+use diwan_domain::persons::PersonLookup;
 use diwan_domain::{Reason, Role};
-use diwan_store::{Inquiry, InquiryAnswer, InquiryRecipient, OpenInquiry, Person, Tx};
+use diwan_store::{Inquiry, InquiryAnswer, InquiryRecipient, Person};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -95,168 +93,7 @@ pub enum LinkView {
     Gone,
 }
 
-fn answer_row(
-    i: &Inquiry,
-    person: Uuid,
-    position: usize,
-    a: &Answer,
-    channel: AnswerChannel,
-    taken_by: Option<Uuid>,
-    at: DateTime<Utc>,
-) -> InquiryAnswer {
-    InquiryAnswer {
-        id: Uuid::now_v7(),
-        inquiry_id: i.id,
-        person_id: person,
-        position: position as i32,
-        key: a.key(),
-        text: a.text().map(str::to_owned),
-        channel,
-        taken_by,
-        at,
-    }
-}
-
 impl Services {
-    /// Queues an SMS to recipient `to` of an inquiry of `org_id`, in
-    /// their language.
-    async fn reply_sms(
-        &self,
-        tx: &mut dyn Tx,
-        org_id: Uuid,
-        to: &InquiryRecipient,
-        text: String,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let Ok(mobile) = Mobile::parse(&to.mobile) else {
-            return Ok(());
-        };
-        queue_sms(
-            tx,
-            Sms {
-                org_id,
-                kind: Kind::Bulk,
-                to: mobile,
-                person_id: Some(to.person_id),
-                language: to.language.as_str().to_owned(),
-                text,
-                batch_id: None,
-            },
-            now,
-            self.messaging().sms_validity,
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Takes an SMS from `sender` as an answer to their open inquiry, in
-    /// the transaction that keeps the SMS: records it and sends the next
-    /// question (or thanks), or sends one helpful SMS for a reply it cannot
-    /// read.
-    pub(crate) async fn inquiry_reply(
-        &self,
-        tx: &mut dyn Tx,
-        sender: &str,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> Result<ReplyOutcome> {
-        let open = tx.open_inquiries_of_mobile(sender).await?;
-        if open.is_empty() {
-            return Ok(ReplyOutcome::NotForAnInquiry);
-        }
-        let r = Reply::read(text);
-        let keyed: Vec<(String, usize)> = open
-            .iter()
-            .enumerate()
-            .filter_map(|(at, o)| o.inquiry.code.clone().map(|c| (c, at)))
-            .collect();
-        let at = match reply::match_open(&keyed, r.code.as_deref()) {
-            Matched::One(at) => at,
-            Matched::None => return Ok(ReplyOutcome::NotForAnInquiry),
-            Matched::Several => {
-                // Told once, so that an answering machine is not answered
-                // for ever.
-                if open.iter().any(|o| o.recipient.helped == Some(-1)) {
-                    return Ok(ReplyOutcome::Unread);
-                }
-                let codes: Vec<String> = keyed.iter().map(|(c, _)| c.clone()).collect();
-                let first = &open[0];
-                self.reply_sms(
-                    tx,
-                    first.inquiry.org_id,
-                    &first.recipient,
-                    inquiry::which_sms(&codes),
-                    now,
-                )
-                .await?;
-                for o in &open {
-                    let mut rec = o.recipient.clone();
-                    rec.helped = Some(-1);
-                    tx.update_inquiry_recipient(&rec).await?;
-                }
-                return Ok(ReplyOutcome::Ambiguous);
-            }
-        };
-        let OpenInquiry {
-            inquiry: i,
-            recipient: mut rec,
-        } = open[at].clone();
-        let Some(code) = i.code.clone() else {
-            return Ok(ReplyOutcome::NotForAnInquiry);
-        };
-        let count = i.questions.len();
-        let position = (rec.position.max(0) as usize).min(count.saturating_sub(1));
-        let q = &i.questions[position];
-        let language = rec.language;
-        match reply::answer(q, &r) {
-            Some(a) => {
-                tx.record_inquiry_answer(
-                    &answer_row(
-                        &i,
-                        rec.person_id,
-                        position,
-                        &a,
-                        AnswerChannel::Sms,
-                        None,
-                        now,
-                    ),
-                    rec.municipality_id,
-                )
-                .await?;
-                let was = rec.position;
-                if (rec.position as usize) <= position {
-                    rec.position = position as i32 + 1;
-                }
-                let next = match i.questions.get(rec.position as usize) {
-                    Some(nq) if rec.position != was => {
-                        Some(inquiry::question_sms(nq, language, &code, None))
-                    }
-                    None if rec.position != was => Some(inquiry::thanks_sms(language, &code)),
-                    _ => None,
-                };
-                tx.update_inquiry_recipient(&rec).await?;
-                if let Some(text) = next {
-                    self.reply_sms(tx, i.org_id, &rec, text, now).await?;
-                }
-                Ok(ReplyOutcome::Answered)
-            }
-            None if rec.helped == Some(position as i32) => Ok(ReplyOutcome::Unread),
-            None => {
-                rec.helped = Some(position as i32);
-                tx.update_inquiry_recipient(&rec).await?;
-                self.reply_sms(
-                    tx,
-                    i.org_id,
-                    &rec,
-                    inquiry::help_sms(q, language, &code),
-                    now,
-                )
-                .await?;
-                Ok(ReplyOutcome::Helped)
-            }
-        }
-    }
-
     /// The open inquiry and recipient a personal link names, if its
     /// signature holds.
     async fn linked(
@@ -313,24 +150,15 @@ impl Services {
             return Ok(LinkView::Spent);
         }
         let answers = Self::read_answers(&i, values)?;
+        let mut book = Book::default();
         for (position, a) in &answers {
-            tx.record_inquiry_answer(
-                &answer_row(
-                    &i,
-                    rec.person_id,
-                    *position,
-                    a,
-                    AnswerChannel::Web,
-                    None,
-                    now,
-                ),
-                rec.municipality_id,
-            )
-            .await?;
+            book.answer(&i, &rec, *position, a, AnswerChannel::Web, None, now);
         }
         rec.web_used_at = Some(now);
         rec.position = i.questions.len() as i32;
-        tx.update_inquiry_recipient(&rec).await?;
+        tx.record_inquiry_answers(&book.answers).await?;
+        tx.update_inquiry_recipients(std::slice::from_ref(&rec))
+            .await?;
         tx.append_audit(&[entry(
             None,
             now,
@@ -435,24 +263,23 @@ impl Services {
             .find(|o| o.inquiry.id == inquiry_id)
             .ok_or_else(Error::not_found)?;
         let answers = Self::read_answers(&o.inquiry, values)?;
+        let mut book = Book::default();
         for (position, a) in &answers {
-            tx.record_inquiry_answer(
-                &answer_row(
-                    &o.inquiry,
-                    person_id,
-                    *position,
-                    a,
-                    AnswerChannel::Phone,
-                    Some(caller.user_id),
-                    now,
-                ),
-                o.recipient.municipality_id,
-            )
-            .await?;
+            book.answer(
+                &o.inquiry,
+                &o.recipient,
+                *position,
+                a,
+                AnswerChannel::Phone,
+                Some(caller.user_id),
+                now,
+            );
         }
         let mut rec = o.recipient;
         rec.position = rec.position.max(o.inquiry.questions.len() as i32);
-        tx.update_inquiry_recipient(&rec).await?;
+        tx.record_inquiry_answers(&book.answers).await?;
+        tx.update_inquiry_recipients(std::slice::from_ref(&rec))
+            .await?;
         record(
             &mut *tx,
             Some(caller),

@@ -15,7 +15,8 @@ use diwan_domain::inquiry::schedule::QuietHours;
 use diwan_domain::inquiry::{self, Action, InquiryState};
 use diwan_domain::messaging::{sms, Channel, Kind};
 use diwan_domain::organizations::parse_time_zone;
-use diwan_store::{Inquiry, MessageBatch};
+use diwan_domain::persons::Language;
+use diwan_store::{BulkTexts, Inquiry, MessageBatch, QuestionRun};
 use serde_json::json;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -153,43 +154,72 @@ impl Services {
         let (Some(code), Some(q)) = (i.code.clone(), i.questions.first().cloned()) else {
             return Ok(0);
         };
-        let recipients = tx
-            .inquiry_recipients(i.id, i.queued, settings.batch.max(1))
-            .await?;
         let validity = self.messaging().sms_validity;
-        let mut messages = Vec::with_capacity(recipients.len());
-        for r in &recipients {
-            let link = i.web_link.then(|| {
+        let queued = if i.web_link {
+            // Each recipient's link is signed apart: rendered one by one.
+            let recipients = tx
+                .inquiry_recipients(i.id, i.queued, settings.batch.max(1))
+                .await?;
+            let mut messages = Vec::with_capacity(recipients.len());
+            for r in &recipients {
                 let mut u = settings.public_url.clone();
                 u.set_path(&format!(
                     "/i/{code}/{}/{}",
                     r.n,
                     link_signature(&i.link_key, r.n)
                 ));
-                u.to_string()
+                let text = inquiry::question_sms(&q, r.language, &code, Some(u.as_str()));
+                let parts = sms::count(&text).parts as i32;
+                messages.push(outgoing(
+                    Channel::Sms,
+                    i.org_id,
+                    Kind::Bulk,
+                    r.mobile.clone(),
+                    Some(r.person_id),
+                    r.language.as_str().to_owned(),
+                    None,
+                    text,
+                    parts,
+                    i.batch_id,
+                    now,
+                    validity,
+                ));
+            }
+            tx.queue_messages(&messages).await?;
+            if let Some(last) = recipients.last() {
+                i.queued = last.n;
+            }
+            messages.len()
+        } else {
+            // The same text for everyone of a language: one statement.
+            let texts = Language::ALL.map(|l| {
+                let text = inquiry::question_sms(&q, l, &code, None);
+                let parts = sms::count(&text).parts as i32;
+                (text, parts)
             });
-            let text = inquiry::question_sms(&q, r.language, &code, link.as_deref());
-            let parts = sms::count(&text).parts as i32;
-            messages.push(outgoing(
-                Channel::Sms,
-                i.org_id,
-                Kind::Bulk,
-                r.mobile.clone(),
-                Some(r.person_id),
-                r.language.as_str().to_owned(),
-                None,
-                text,
-                parts,
-                i.batch_id,
-                now,
-                validity,
-            ));
-        }
-        tx.queue_messages(&messages).await?;
+            let upto = (i.queued + settings.batch_in_sql.max(1)).min(i.recipients);
+            let n = match i.batch_id {
+                Some(batch_id) => {
+                    tx.queue_question_run(&QuestionRun {
+                        inquiry_id: i.id,
+                        batch_id,
+                        org_id: i.org_id,
+                        after: i.queued,
+                        upto,
+                        texts: BulkTexts { texts },
+                        now,
+                        expires_at: now
+                            + chrono::Duration::from_std(validity)
+                                .unwrap_or(chrono::Duration::days(1)),
+                    })
+                    .await?
+                }
+                None => 0,
+            };
+            i.queued = upto;
+            n as usize
+        };
         let before = i.state;
-        if let Some(last) = recipients.last() {
-            i.queued = last.n;
-        }
         let finished = i.queued >= i.recipients;
         if finished {
             i.state = inquiry::next(before, Action::Finish).unwrap_or(InquiryState::Open);
@@ -212,11 +242,11 @@ impl Services {
             .await?;
         }
         tx.commit().await?;
-        if !messages.is_empty() {
+        if queued > 0 {
             self.messages_waiting.notify_one();
         }
-        metrics::counter!("diwan_inquiry_questions_queued_total").increment(messages.len() as u64);
-        Ok(messages.len().max(finished as usize))
+        metrics::counter!("diwan_inquiry_questions_queued_total").increment(queued as u64);
+        Ok(queued.max(finished as usize))
     }
 }
 

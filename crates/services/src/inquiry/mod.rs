@@ -12,6 +12,7 @@
 pub mod answers;
 pub mod draft;
 pub mod fanout;
+pub mod replies;
 
 use crate::audit::record;
 use crate::frame::Shown;
@@ -36,8 +37,12 @@ pub struct Settings {
     /// An inquiry to more recipients than this needs a second person's
     /// approval.
     pub approval_threshold: i64,
-    /// Recipients whose question is queued per transaction.
+    /// Recipients whose question is queued per transaction, when each has
+    /// a personal link (rendered one by one).
     pub batch: i64,
+    /// The same, when the question is one text per language (one
+    /// statement).
+    pub batch_in_sql: i64,
 }
 
 impl Default for Settings {
@@ -46,6 +51,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".parse().expect("a URL"),
             approval_threshold: 1000,
             batch: 2000,
+            batch_in_sql: 20_000,
         }
     }
 }

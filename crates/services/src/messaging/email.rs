@@ -179,7 +179,7 @@ impl crate::Services {
             gateway_time: None,
         };
         let mut tx = self.store.begin().await?;
-        tx.insert_incoming(&m).await?;
+        tx.insert_incoming(std::slice::from_ref(&m)).await?;
         crate::audit::record(
             &mut *tx,
             Some(caller),

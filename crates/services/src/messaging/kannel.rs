@@ -18,6 +18,7 @@ use diwan_store::{GatewayReport, IncomingMessage, OutboxMessage};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Where Kannel is and how Diwan signs in to it.
@@ -387,105 +388,154 @@ impl Services {
         tx
     }
 
+    /// A group of incoming SMS, in one transaction: Kannel's repeats found
+    /// in one query, the replies to inquiries taken together
+    /// ([`Services::inquiry_replies`]), the new SMS kept in one statement.
     async fn take_incoming(&self, group: &[PendingIncoming]) -> Result<Vec<IncomingMessage>> {
+        let now = self.now();
         let mut tx = self.store.begin().await?;
-        let mut audit = Vec::new();
-        let mut out = Vec::with_capacity(group.len());
-        for p in group {
-            out.push(self.take_one(&mut *tx, p, &mut audit).await?);
+        // Kannel posts an SMS again when it saw no answer, also when it had
+        // been taken: a repeat (same sender, time and words, kept or
+        // earlier in this group) is answered as the first was, and changes
+        // nothing.
+        let keys: Vec<(String, String)> = group
+            .iter()
+            .filter_map(|p| p.time.clone().map(|t| (p.sender.clone(), t)))
+            .collect();
+        let mut kept: HashMap<(String, String, String), IncomingMessage> = HashMap::new();
+        for m in tx.incoming_repeats(&keys).await? {
+            if let Some(t) = m.gateway_time.clone() {
+                kept.entry((m.sender.clone(), t, m.body.clone()))
+                    .or_insert(m);
+            }
         }
+        enum Slot {
+            Kept(IncomingMessage),
+            New(usize),
+        }
+        let mut slots = Vec::with_capacity(group.len());
+        let mut fresh: Vec<IncomingMessage> = Vec::new();
+        let mut earlier: HashMap<(String, String, String), usize> = HashMap::new();
+        for p in group {
+            let key = p
+                .time
+                .clone()
+                .map(|t| (p.sender.clone(), t, p.text.clone()));
+            if let Some(k) = &key {
+                if let Some(m) = kept.get(k) {
+                    slots.push(Slot::Kept(m.clone()));
+                    continue;
+                }
+                if let Some(at) = earlier.get(k) {
+                    slots.push(Slot::New(*at));
+                    continue;
+                }
+                earlier.insert(k.clone(), fresh.len());
+            }
+            slots.push(Slot::New(fresh.len()));
+            fresh.push(IncomingMessage {
+                id: Uuid::now_v7(),
+                channel: Channel::Sms,
+                sender: p.sender.clone(),
+                receiver: p.receiver.clone(),
+                body: p.text.clone(),
+                action: keyword_of(self.messaging(), &p.text).into(),
+                received_at: now,
+                gateway_time: p.time.clone(),
+            });
+        }
+        // Any other SMS may answer an inquiry.
+        let replies: Vec<(usize, (&str, &str))> = fresh
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.action == "none")
+            .map(|(at, m)| (at, (m.sender.as_str(), m.body.as_str())))
+            .collect();
+        let said: Vec<(&str, &str)> = replies.iter().map(|(_, r)| *r).collect();
+        let outcomes = self.inquiry_replies(&mut *tx, &said, now).await?;
+        let taken: Vec<usize> = replies.iter().map(|(at, _)| *at).collect();
+        for (at, outcome) in taken.into_iter().zip(outcomes) {
+            fresh[at].action = outcome.as_str().into();
+        }
+        let mut audit = Vec::with_capacity(fresh.len());
+        for m in &fresh {
+            audit.push(entry(
+                None,
+                now,
+                "message.receive",
+                "incoming_message",
+                Some(m.id.to_string()),
+                json!({"channel": "sms", "action": m.action}),
+            ));
+            if m.action == "opt_out" || m.action == "opt_in" {
+                self.opt(&mut *tx, m, now, &mut audit).await?;
+            }
+        }
+        tx.insert_incoming(&fresh).await?;
         tx.append_audit(&audit).await?;
         tx.commit().await?;
         self.messages_waiting.notify_one();
         metrics::counter!("diwan_messages_received_total", "channel" => "sms")
-            .increment(out.len() as u64);
-        Ok(out)
+            .increment(fresh.len() as u64);
+        Ok(slots
+            .into_iter()
+            .map(|s| match s {
+                Slot::Kept(m) => m,
+                Slot::New(at) => fresh[at].clone(),
+            })
+            .collect())
     }
 
-    /// One incoming SMS, in the group's transaction.
-    async fn take_one(
+    /// An opt-out or opt-in word from `m`'s sender: recorded, audited and
+    /// confirmed by one SMS, in the group's transaction.
+    async fn opt(
         &self,
         tx: &mut dyn diwan_store::Tx,
-        p: &PendingIncoming,
+        m: &IncomingMessage,
+        now: chrono::DateTime<chrono::Utc>,
         audit: &mut Vec<diwan_store::AuditRecord>,
-    ) -> Result<IncomingMessage> {
-        let sender = &p.sender;
-        let text = &p.text;
-        // Kannel posts an SMS again when it saw no answer, also when it had
-        // been taken: a repeat is answered as the first was, and changes
-        // nothing.
-        if let Some(time) = &p.time {
-            if let Some(seen) = tx.incoming_seen(sender, time, text).await? {
-                return Ok(seen);
-            }
-        }
-        let mut action = keyword_of(self.messaging(), text);
-        let now = self.now();
-        if action == "none" {
-            // An answer to an inquiry, perhaps.
-            action = self.inquiry_reply(tx, sender, text, now).await?.as_str();
-        }
-        let m = IncomingMessage {
-            id: Uuid::now_v7(),
-            channel: Channel::Sms,
-            sender: sender.clone(),
-            receiver: p.receiver.clone(),
-            body: text.clone(),
-            action: action.into(),
-            received_at: now,
-            gateway_time: p.time.clone(),
-        };
-        tx.insert_incoming(&m).await?;
+    ) -> Result<()> {
+        let out = m.action == "opt_out";
+        let sender = &m.sender;
+        tx.set_opt_out(Channel::Sms, sender, out.then_some(now))
+            .await?;
         audit.push(entry(
             None,
             now,
-            "message.receive",
-            "incoming_message",
-            Some(m.id.to_string()),
-            json!({"channel": "sms", "action": action}),
+            if out {
+                "message.opt_out"
+            } else {
+                "message.opt_in"
+            },
+            "address",
+            Some(sender.clone()),
+            json!({"channel": "sms", "via": "sms", "incoming": m.id}),
         ));
-        if action == "opt_out" || action == "opt_in" {
-            let out = action == "opt_out";
-            tx.set_opt_out(Channel::Sms, sender, out.then_some(now))
-                .await?;
-            audit.push(entry(
-                None,
-                now,
-                if out {
-                    "message.opt_out"
-                } else {
-                    "message.opt_in"
+        if let Ok(to) = Mobile::parse(sender) {
+            let ministry = self.ministry(&mut *tx).await?;
+            let text = if out {
+                "تم إيقاف الرسائل العامة إلى هذا الرقم. للاشتراك مجددا أرسل START أو اشتراك."
+            } else {
+                "تم الاشتراك مجددا في الرسائل العامة. للإيقاف أرسل STOP أو إيقاف."
+            };
+            super::queue_sms(
+                &mut *tx,
+                super::Sms {
+                    org_id: ministry.id,
+                    // Sent whatever the number chose: it confirms the choice.
+                    kind: Kind::Transactional,
+                    to,
+                    person_id: None,
+                    language: "ar".into(),
+                    text: text.into(),
+                    batch_id: None,
                 },
-                "address",
-                Some(sender.clone()),
-                json!({"channel": "sms", "via": "sms", "incoming": m.id}),
-            ));
-            if let Ok(to) = Mobile::parse(sender) {
-                let ministry = self.ministry(&mut *tx).await?;
-                let text = if out {
-                    "تم إيقاف الرسائل العامة إلى هذا الرقم. للاشتراك مجددا أرسل START أو اشتراك."
-                } else {
-                    "تم الاشتراك مجددا في الرسائل العامة. للإيقاف أرسل STOP أو إيقاف."
-                };
-                super::queue_sms(
-                    &mut *tx,
-                    super::Sms {
-                        org_id: ministry.id,
-                        // Sent whatever the number chose: it confirms the choice.
-                        kind: Kind::Transactional,
-                        to,
-                        person_id: None,
-                        language: "ar".into(),
-                        text: text.into(),
-                        batch_id: None,
-                    },
-                    now,
-                    self.messaging().sms_validity,
-                )
-                .await?;
-            }
+                now,
+                self.messaging().sms_validity,
+            )
+            .await?;
         }
-        Ok(m)
+        Ok(())
     }
 }
 

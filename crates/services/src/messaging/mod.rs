@@ -126,16 +126,10 @@ pub struct Email {
     pub batch_id: Option<Uuid>,
 }
 
-/// Queues `s` in `tx`, the transaction of the change that causes it; the
-/// worker sends it once that commits.
-pub async fn queue_sms(
-    tx: &mut dyn Tx,
-    s: Sms,
-    now: DateTime<Utc>,
-    validity: Duration,
-) -> Result<OutboxMessage> {
+/// The outbox's row for `s`, to be queued with others at once.
+pub fn sms_message(s: Sms, now: DateTime<Utc>, validity: Duration) -> OutboxMessage {
     let parts = sms::count(&s.text).parts as i32;
-    let m = outgoing(
+    outgoing(
         Channel::Sms,
         s.org_id,
         s.kind,
@@ -148,7 +142,18 @@ pub async fn queue_sms(
         s.batch_id,
         now,
         validity,
-    );
+    )
+}
+
+/// Queues `s` in `tx`, the transaction of the change that causes it; the
+/// worker sends it once that commits.
+pub async fn queue_sms(
+    tx: &mut dyn Tx,
+    s: Sms,
+    now: DateTime<Utc>,
+    validity: Duration,
+) -> Result<OutboxMessage> {
+    let m = sms_message(s, now, validity);
     tx.queue_messages(std::slice::from_ref(&m)).await?;
     Ok(m)
 }

@@ -1,21 +1,23 @@
-//! The national inquiry on PostgreSQL.
+//! The national inquiry on SQLite.
 
 use crate::convert::*;
 use crate::messaging::push_audience;
-use crate::PostgresTx;
+
+mod answers;
+use crate::SqliteTx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diwan_domain::inquiry::{AnswerChannel, InquiryState};
 use diwan_store::*;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("inquiry {what}"))
 }
 
-fn inquiry_from(r: &PgRow) -> Result<Inquiry> {
+fn inquiry_from(r: &SqliteRow) -> Result<Inquiry> {
     let state: String = r.try_get("state").map_err(db)?;
     let questions: String = r.try_get("questions").map_err(db)?;
     let municipalities: String = r.try_get("municipalities").map_err(db)?;
@@ -30,27 +32,27 @@ fn inquiry_from(r: &PgRow) -> Result<Inquiry> {
             .map_err(|_| corrupt("municipalities"))?,
         sample: r.try_get("sample").map_err(db)?,
         web_link: r.try_get("web_link").map_err(db)?,
-        starts_at: r.try_get("starts_at").map_err(db)?,
+        starts_at: from_ts(r.try_get("starts_at").map_err(db)?)?,
         quiet_start: r.try_get("quiet_start").map_err(db)?,
         quiet_end: r.try_get("quiet_end").map_err(db)?,
         public_results: r.try_get("public_results").map_err(db)?,
         created_by: r.try_get("created_by").map_err(db)?,
-        submitted_at: r.try_get("submitted_at").map_err(db)?,
+        submitted_at: from_ts_opt(r.try_get("submitted_at").map_err(db)?)?,
         approved_by: r.try_get("approved_by").map_err(db)?,
-        approved_at: r.try_get("approved_at").map_err(db)?,
+        approved_at: from_ts_opt(r.try_get("approved_at").map_err(db)?)?,
         recipients: r.try_get("recipients").map_err(db)?,
         queued: r.try_get("queued").map_err(db)?,
         respondents: r.try_get("respondents").map_err(db)?,
         batch_id: r.try_get("batch_id").map_err(db)?,
         link_key: r.try_get("link_key").map_err(db)?,
         list_size: r.try_get("list_size").map_err(db)?,
-        created_at: r.try_get("created_at").map_err(db)?,
-        updated_at: r.try_get("updated_at").map_err(db)?,
-        closed_at: r.try_get("closed_at").map_err(db)?,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+        updated_at: from_ts(r.try_get("updated_at").map_err(db)?)?,
+        closed_at: from_ts_opt(r.try_get("closed_at").map_err(db)?)?,
     })
 }
 
-fn recipient_from(r: &PgRow) -> Result<InquiryRecipient> {
+pub(crate) fn recipient_from(r: &SqliteRow) -> Result<InquiryRecipient> {
     Ok(InquiryRecipient {
         inquiry_id: r.try_get("inquiry_id").map_err(db)?,
         n: r.try_get("n").map_err(db)?,
@@ -60,12 +62,12 @@ fn recipient_from(r: &PgRow) -> Result<InquiryRecipient> {
         language: parse(&r.try_get::<String, _>("language").map_err(db)?, "language")?,
         position: r.try_get("position").map_err(db)?,
         helped: r.try_get("helped").map_err(db)?,
-        web_used_at: r.try_get("web_used_at").map_err(db)?,
-        first_answer_at: r.try_get("first_answer_at").map_err(db)?,
+        web_used_at: from_ts_opt(r.try_get("web_used_at").map_err(db)?)?,
+        first_answer_at: from_ts_opt(r.try_get("first_answer_at").map_err(db)?)?,
     })
 }
 
-fn answer_from(r: &PgRow) -> Result<InquiryAnswer> {
+fn answer_from(r: &SqliteRow) -> Result<InquiryAnswer> {
     let channel: String = r.try_get("channel").map_err(db)?;
     Ok(InquiryAnswer {
         id: r.try_get("id").map_err(db)?,
@@ -76,16 +78,16 @@ fn answer_from(r: &PgRow) -> Result<InquiryAnswer> {
         text: r.try_get("text").map_err(db)?,
         channel: AnswerChannel::parse(&channel).ok_or_else(|| corrupt("channel"))?,
         taken_by: r.try_get("taken_by").map_err(db)?,
-        at: r.try_get("answered_at").map_err(db)?,
+        at: from_ts(r.try_get("answered_at").map_err(db)?)?,
     })
 }
 
 /// The columns of an inquiry, bound in the order of `insert_inquiry`'s
 /// statement ($1 to $26), which `update_inquiry` reads too.
 fn bind_inquiry<'q>(
-    q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     i: &'q Inquiry,
-) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     q.bind(i.id)
         .bind(i.org_id)
         .bind(&i.code)
@@ -95,48 +97,38 @@ fn bind_inquiry<'q>(
         .bind(serde_json::to_string(&i.municipalities).unwrap_or_else(|_| "[]".into()))
         .bind(i.sample)
         .bind(i.web_link)
-        .bind(i.starts_at)
+        .bind(ts(i.starts_at))
         .bind(i.quiet_start)
         .bind(i.quiet_end)
         .bind(i.public_results)
         .bind(i.created_by)
-        .bind(i.submitted_at)
+        .bind(ts_opt(i.submitted_at))
         .bind(i.approved_by)
-        .bind(i.approved_at)
+        .bind(ts_opt(i.approved_at))
         .bind(i.recipients)
         .bind(i.queued)
         .bind(i.respondents)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(i.closed_at)
+        .bind(ts(i.created_at))
+        .bind(ts(i.updated_at))
+        .bind(ts_opt(i.closed_at))
         .bind(i.batch_id)
         .bind(&i.link_key)
         .bind(i.list_size)
 }
 
-const OPEN: &str = "('sending', 'paused', 'open')";
+pub(crate) const OPEN: &str = "('sending', 'paused', 'open')";
 
-enum Key<'a> {
-    Mobile(&'a str),
-    Person(Uuid),
-}
-
-impl PostgresTx {
-    async fn open_inquiries_where(&mut self, key: Key<'_>) -> Result<Vec<OpenInquiry>> {
-        let column = match key {
-            Key::Mobile(_) => "mobile",
-            Key::Person(_) => "person_id",
-        };
+impl SqliteTx {
+    async fn open_inquiries_of(&mut self, person_id: Uuid) -> Result<Vec<OpenInquiry>> {
         let q = format!(
             "SELECT r.* FROM inquiry_recipients r JOIN inquiries i ON i.id = r.inquiry_id \
-             WHERE r.{column} = $1 AND i.state IN {OPEN} ORDER BY i.created_at"
+             WHERE r.person_id = $1 AND i.state IN {OPEN} ORDER BY i.created_at"
         );
-        let q = sqlx::query(&q);
-        let q = match key {
-            Key::Mobile(m) => q.bind(m.to_owned()),
-            Key::Person(p) => q.bind(p),
-        };
-        let rows = q.fetch_all(self.conn().await?).await.map_err(db)?;
+        let rows = sqlx::query(&q)
+            .bind(person_id)
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         let mut out = Vec::new();
         for r in &rows {
             let recipient = recipient_from(r)?;
@@ -146,38 +138,14 @@ impl PostgresTx {
         }
         Ok(out)
     }
-
-    async fn bump_answer_count(
-        &mut self,
-        a: &InquiryAnswer,
-        key: &str,
-        channel: AnswerChannel,
-        municipality: Uuid,
-        n: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (inquiry_id, position, answer_key, municipality_id, channel) DO UPDATE SET n = inquiry_counts.n + excluded.n",
-        )
-        .bind(a.inquiry_id)
-        .bind(a.position)
-        .bind(key)
-        .bind(municipality)
-        .bind(channel.as_str())
-        .bind(n)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(())
-    }
 }
 
 #[async_trait]
-impl InquiryRead for PostgresTx {
+impl InquiryRead for SqliteTx {
     async fn get_inquiry(&mut self, id: Uuid) -> Result<Option<Inquiry>> {
         let r = sqlx::query("SELECT * FROM inquiries WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(inquiry_from).transpose()
@@ -185,11 +153,11 @@ impl InquiryRead for PostgresTx {
 
     async fn list_inquiries(&mut self, org_id: Option<Uuid>, limit: i64) -> Result<Vec<Inquiry>> {
         let rows = sqlx::query(
-            "SELECT * FROM inquiries WHERE ($1::uuid IS NULL OR org_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT * FROM inquiries WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(org_id)
         .bind(limit)
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(inquiry_from).collect()
@@ -198,7 +166,7 @@ impl InquiryRead for PostgresTx {
     async fn inquiry_by_code(&mut self, code: &str) -> Result<Option<Inquiry>> {
         let r = sqlx::query("SELECT * FROM inquiries WHERE code = $1 AND state <> 'closed'")
             .bind(code)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(inquiry_from).transpose()
@@ -208,7 +176,7 @@ impl InquiryRead for PostgresTx {
         sqlx::query_scalar(
             "SELECT code FROM inquiries WHERE code IS NOT NULL AND state <> 'closed'",
         )
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)
     }
@@ -218,15 +186,19 @@ impl InquiryRead for PostgresTx {
         states: &[InquiryState],
         now: DateTime<Utc>,
     ) -> Result<Vec<Inquiry>> {
-        let mut qb: QueryBuilder<Postgres> =
+        let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT * FROM inquiries WHERE starts_at <= ");
-        qb.push_bind(now).push(" AND state IN (");
+        qb.push_bind(ts(now)).push(" AND state IN (");
         let mut s = qb.separated(", ");
         for st in states {
             s.push_bind(st.as_str());
         }
         qb.push(") ORDER BY starts_at, id LIMIT 100");
-        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         rows.iter().map(inquiry_from).collect()
     }
 
@@ -242,7 +214,7 @@ impl InquiryRead for PostgresTx {
         .bind(inquiry_id)
         .bind(after)
         .bind(limit)
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(recipient_from).collect()
@@ -256,18 +228,21 @@ impl InquiryRead for PostgresTx {
         let r = sqlx::query("SELECT * FROM inquiry_recipients WHERE inquiry_id = $1 AND n = $2")
             .bind(inquiry_id)
             .bind(n)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(recipient_from).transpose()
     }
 
-    async fn open_inquiries_of_mobile(&mut self, mobile: &str) -> Result<Vec<OpenInquiry>> {
-        self.open_inquiries_where(Key::Mobile(mobile)).await
+    async fn open_recipients_of_mobiles(
+        &mut self,
+        mobiles: &[String],
+    ) -> Result<Vec<InquiryRecipient>> {
+        self.open_recipients(mobiles).await
     }
 
     async fn open_inquiries_of_person(&mut self, person_id: Uuid) -> Result<Vec<OpenInquiry>> {
-        self.open_inquiries_where(Key::Person(person_id)).await
+        self.open_inquiries_of(person_id).await
     }
 
     async fn current_answers(
@@ -276,11 +251,11 @@ impl InquiryRead for PostgresTx {
         person_id: Uuid,
     ) -> Result<Vec<InquiryAnswer>> {
         let rows = sqlx::query(
-            "SELECT * FROM inquiry_answers WHERE inquiry_id = $1 AND person_id = $2 AND current ORDER BY position",
+            "SELECT * FROM inquiry_answers WHERE inquiry_id = $1 AND person_id = $2 AND current = 1 ORDER BY position",
         )
         .bind(inquiry_id)
         .bind(person_id)
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(answer_from).collect()
@@ -292,7 +267,7 @@ impl InquiryRead for PostgresTx {
              WHERE inquiry_id = $1 AND n <> 0 ORDER BY position, answer_key",
         )
         .bind(inquiry_id)
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         rows.iter()
@@ -317,12 +292,12 @@ impl InquiryRead for PostgresTx {
         limit: i64,
     ) -> Result<Vec<InquiryAnswer>> {
         let rows = sqlx::query(
-            "SELECT * FROM inquiry_answers WHERE inquiry_id = $1 AND current AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+            "SELECT * FROM inquiry_answers WHERE inquiry_id = $1 AND current = 1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
         )
         .bind(inquiry_id)
         .bind(after)
         .bind(limit)
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(answer_from).collect()
@@ -330,10 +305,10 @@ impl InquiryRead for PostgresTx {
 }
 
 #[async_trait]
-impl InquiryRepo for PostgresTx {
+impl InquiryRepo for SqliteTx {
     async fn lock_inquiry(&mut self, id: Uuid) -> Result<Option<Inquiry>> {
-        // The row stays locked until the transaction ends.
-        let r = sqlx::query("SELECT * FROM inquiries WHERE id = $1 FOR UPDATE")
+        // One writer: a write transaction holds the database already.
+        let r = sqlx::query("SELECT * FROM inquiries WHERE id = $1")
             .bind(id)
             .fetch_optional(self.conn().await?)
             .await
@@ -377,7 +352,7 @@ impl InquiryRepo for PostgresTx {
         inquiry_id: Uuid,
         audience: &InquiryAudience,
     ) -> Result<i64> {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO inquiry_recipients (inquiry_id, n, person_id, mobile, municipality_id, language, position) \
              SELECT ",
         );
@@ -407,80 +382,12 @@ impl InquiryRepo for PostgresTx {
         Ok(n)
     }
 
-    async fn record_inquiry_answer(
-        &mut self,
-        a: &InquiryAnswer,
-        municipality_id: Option<Uuid>,
-    ) -> Result<bool> {
-        let municipality = municipality_id.unwrap_or(Uuid::nil());
-        // The counts the answer moves: from the one it replaces, to it.
-        let mut moves: Vec<(String, AnswerChannel, i64)> = Vec::new();
-        let before = sqlx::query(
-            "SELECT id, answer_key, channel FROM inquiry_answers WHERE inquiry_id = $1 AND person_id = $2 AND position = $3 AND current",
-        )
-        .bind(a.inquiry_id)
-        .bind(a.person_id)
-        .bind(a.position)
-        .fetch_optional(self.conn().await?)
-        .await
-        .map_err(db)?;
-        if let Some(b) = before {
-            let id: Uuid = b.try_get("id").map_err(db)?;
-            let key: String = b.try_get("answer_key").map_err(db)?;
-            let channel: String = b.try_get("channel").map_err(db)?;
-            let channel = AnswerChannel::parse(&channel).ok_or_else(|| corrupt("channel"))?;
-            sqlx::query("UPDATE inquiry_answers SET current = FALSE WHERE id = $1")
-                .bind(id)
-                .execute(self.conn().await?)
-                .await
-                .map_err(db)?;
-            moves.push((key, channel, -1));
-        }
-        sqlx::query(
-            "INSERT INTO inquiry_answers (id, inquiry_id, person_id, position, answer_key, text, channel, taken_by, current, answered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9)",
-        )
-        .bind(a.id)
-        .bind(a.inquiry_id)
-        .bind(a.person_id)
-        .bind(a.position)
-        .bind(&a.key)
-        .bind(&a.text)
-        .bind(a.channel.as_str())
-        .bind(a.taken_by)
-        .bind(a.at)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        moves.push((a.key.clone(), a.channel, 1));
-        // In key order, so that two answers moving the same counts the other
-        // way round lock them in one order; an answer repeated moves none.
-        moves.sort_by(|x, y| (&x.0, x.1.as_str()).cmp(&(&y.0, y.1.as_str())));
-        if !(moves.len() == 2 && moves[0].0 == moves[1].0 && moves[0].1 == moves[1].1) {
-            for (key, channel, n) in &moves {
-                self.bump_answer_count(a, key, *channel, municipality, *n)
-                    .await?;
-            }
-        }
-        let first = sqlx::query(
-            "UPDATE inquiry_recipients SET first_answer_at = $3 WHERE inquiry_id = $1 AND person_id = $2 AND first_answer_at IS NULL",
-        )
-        .bind(a.inquiry_id)
-        .bind(a.person_id)
-        .bind(a.at)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?
-        .rows_affected()
-            == 1;
-        if first {
-            sqlx::query("UPDATE inquiries SET respondents = respondents + 1 WHERE id = $1")
-                .bind(a.inquiry_id)
-                .execute(self.conn().await?)
-                .await
-                .map_err(db)?;
-        }
-        Ok(first)
+    async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {
+        self.record_answers(answers).await
+    }
+
+    async fn queue_question_run(&mut self, run: &QuestionRun) -> Result<i64> {
+        self.queue_run(run).await
     }
 
     async fn clear_inquiry_list(&mut self, inquiry_id: Uuid) -> Result<()> {
@@ -495,7 +402,7 @@ impl InquiryRepo for PostgresTx {
     async fn add_to_inquiry_list(&mut self, inquiry_id: Uuid, persons: &[Uuid]) -> Result<u64> {
         let mut added = 0;
         for chunk in persons.chunks(5000) {
-            let mut qb: QueryBuilder<Postgres> =
+            let mut qb: QueryBuilder<Sqlite> =
                 QueryBuilder::new("INSERT INTO inquiry_list_members (inquiry_id, person_id) ");
             qb.push_values(chunk, |mut b, p| {
                 b.push_bind(inquiry_id).push_bind(*p);
@@ -511,18 +418,7 @@ impl InquiryRepo for PostgresTx {
         Ok(added)
     }
 
-    async fn update_inquiry_recipient(&mut self, r: &InquiryRecipient) -> Result<()> {
-        sqlx::query(
-            "UPDATE inquiry_recipients SET position = $3, helped = $4, web_used_at = $5 WHERE inquiry_id = $1 AND n = $2",
-        )
-        .bind(r.inquiry_id)
-        .bind(r.n)
-        .bind(r.position)
-        .bind(r.helped)
-        .bind(r.web_used_at)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(())
+    async fn update_inquiry_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()> {
+        self.update_recipients(r).await
     }
 }
