@@ -111,7 +111,7 @@ async fn main() -> Result<()> {
     let port = free_port();
 
     // 1. Kannel alone.
-    let k = kannel::Kannel::start(port, KEY);
+    let k = kannel::Kannel::start_logging(port, KEY, false);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
@@ -153,7 +153,7 @@ async fn main() -> Result<()> {
     drop(k);
 
     // 2. Diwan beside a fresh Kannel.
-    let k = kannel::Kannel::start(port, KEY);
+    let k = kannel::Kannel::start_logging(port, KEY, false);
     let data_dir = run.join("data");
     let mut pg_db = None;
     let database_url = match args.backend {

@@ -34,6 +34,8 @@ pub struct Settings {
     pub worker_interval: Duration,
     /// How long a client may take to send a request's headers.
     pub header_read_timeout: Duration,
+    /// The most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     pub services: ServiceConfig,
 }
 
@@ -49,6 +51,7 @@ impl Settings {
             metrics_token: None,
             worker_interval: Duration::from_secs(60),
             header_read_timeout: HEADER_READ_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
             services: ServiceConfig::default(),
         }
     }
@@ -103,16 +106,34 @@ pub async fn build_services(s: &Settings) -> anyhow::Result<Services> {
 /// connections open for ever.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The default of how many connections are served at once; more wait in
+/// the listening socket's queue. A last bound on memory (a connection kept
+/// open between requests holds some 27 KB), high enough that a gateway
+/// passing on a backlog (Kannel opens a connection for each call it makes
+/// at once) does not keep everyone else waiting.
+pub const MAX_CONNECTIONS: usize = 8192;
+
+/// How long a connection is kept, however busy, before it is closed (once
+/// its request in flight is answered). A client that keeps a pool of
+/// connections open (Kannel does) would otherwise keep as many as it ever
+/// needed at once; closed, it opens again only those it needs now.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30);
+
 /// How long requests in flight may take to finish after shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Accepts connections and serves them until `stop` turns true, then lets
 /// the requests in flight finish. HTTP/1.1 connections get a header-read
 /// timeout (see [`HEADER_READ_TIMEOUT`]); HTTP/2 without TLS is served too.
+/// At most `max_connections` are served at once (see
+/// [`MAX_CONNECTIONS`]): the next is accepted when one closes. A
+/// connection is closed, once its request in flight is answered, after
+/// [`MAX_CONNECTION_AGE`].
 async fn serve(
     listener: TcpListener,
     app: axum::Router,
     header_read_timeout: Duration,
+    max_connections: usize,
     mut stop: watch::Receiver<bool>,
 ) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -122,12 +143,21 @@ async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stopping = stop.clone();
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
     tokio::pin!(stopped);
+    let max_connections = max_connections.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            _ = &mut stopped => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -150,15 +180,31 @@ async fn serve(
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
-        let conn = graceful.watch(conn);
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            tokio::pin!(conn);
+            let ended = tokio::select! {
+                r = conn.as_mut() => Some(r),
+                _ = stopping.wait_for(|s| *s) => None,
+                _ = tokio::time::sleep(MAX_CONNECTION_AGE) => None,
+            };
+            let ended = match ended {
+                Some(r) => r,
+                None => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    // Every connection gives its slot back once its requests are answered.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all))
         .await
         .is_err()
     {
@@ -213,8 +259,9 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
     let worker = tokio::spawn(async move { workers.run_workers(every, worker_rx).await });
     let server_rx = rx;
     let header_timeout = s.header_read_timeout;
+    let max_connections = s.max_connections;
     let task = tokio::spawn(async move {
-        serve(listener, app, header_timeout, server_rx).await;
+        serve(listener, app, header_timeout, max_connections, server_rx).await;
         let _ = worker.await;
         Ok(())
     });

@@ -13,6 +13,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// mimalloc rather than the system's allocator: a server answering many
+/// small requests at once on a few cores allocates and frees small blocks
+/// from many threads, which glibc's allocator serves slowly and returns to
+/// the system late (its arenas keep what was freed).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "diwan",
@@ -89,6 +96,9 @@ struct ServeArgs {
     /// Seconds between runs of the overdue sweep.
     #[arg(long, env = "DIWAN_WORKER_INTERVAL", default_value_t = 60)]
     worker_interval: u64,
+    /// The most connections served at once; more wait to be accepted.
+    #[arg(long, env = "DIWAN_MAX_CONNECTIONS", default_value_t = diwan::MAX_CONNECTIONS)]
+    max_connections: usize,
     /// Largest attachment accepted, in megabytes.
     #[arg(long, env = "DIWAN_MAX_ATTACHMENT_MB", default_value_t = 10)]
     max_attachment_mb: usize,
@@ -323,6 +333,7 @@ async fn main() -> anyhow::Result<()> {
             s.services.session_max_lifetime =
                 Duration::from_secs(a.session_max_hours.clamp(1, 24 * 30) * 3600);
             s.worker_interval = Duration::from_secs(a.worker_interval.max(1));
+            s.max_connections = a.max_connections.max(1);
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
             s.services.max_import_bytes = a.max_import_mb.max(1) * 1024 * 1024;
             s.services.import_lease = Duration::from_secs(a.import_lease_secs.max(1));

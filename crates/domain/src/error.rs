@@ -19,6 +19,8 @@ pub enum ErrorCode {
     CsrfFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// More work than the server takes at once: tried again later.
+    Busy,
     Internal,
 }
 
@@ -39,6 +41,7 @@ impl ErrorCode {
             ErrorCode::CsrfFailed => ("csrf_failed", 403),
             ErrorCode::PayloadTooLarge => ("payload_too_large", 413),
             ErrorCode::UnsupportedMediaType => ("unsupported_media_type", 415),
+            ErrorCode::Busy => ("busy", 503),
             ErrorCode::Internal => ("internal", 500),
         }
     }
@@ -59,7 +62,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and for checking that each one is translated.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::NotFound,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -71,6 +74,7 @@ impl ErrorCode {
         ErrorCode::CsrfFailed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::Busy,
         ErrorCode::Internal,
     ];
 }

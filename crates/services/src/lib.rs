@@ -93,7 +93,8 @@ impl Default for Config {
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub files: Arc<dyn ObjectStore>,
-    pub config: Config,
+    /// Shared by every clone (the services are cloned per request).
+    pub config: Arc<Config>,
     /// Password hashing, bounded to one check per core.
     pub passwords: accounts::password::Hasher,
     /// Failed sign-ins per client address.
@@ -146,7 +147,7 @@ impl Services {
                 config.sign_in_limits,
             )),
             cache: Arc::new(cache::Cache::new(config.cache_ttl)),
-            config,
+            config: Arc::new(config),
             workflows: Arc::new(workflows),
             imports_waiting: Arc::new(tokio::sync::Notify::new()),
             messages_waiting: Arc::new(tokio::sync::Notify::new()),

@@ -88,8 +88,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-8000")
-            .pragma("temp_store", "memory");
+            .pragma("cache_size", "-8000");
         // The writer does not checkpoint as it commits (SQLite's default,
         // every 1,000 pages, would stall the one writer while it copies and
         // syncs); a connection of its own copies the WAL beside it, and the

@@ -43,8 +43,10 @@ pub struct Inquiry {
     pub submitted_at: Option<DateTime<Utc>>,
     pub approved_by: Option<Uuid>,
     pub approved_at: Option<DateTime<Utc>>,
-    /// Recipients fixed when sending started.
+    /// Recipients fixed so far (a run at a time once sending started).
     pub recipients: i64,
+    /// Whether every recipient is fixed.
+    pub recipients_fixed: bool,
     /// Recipients whose first question was queued (1 to this).
     pub queued: i64,
     /// Recipients who answered at least one question.
@@ -258,13 +260,18 @@ pub trait InquiryRepo {
     /// counts, times), unless its state is no longer `expected` (another
     /// node moved it); returns whether it was written.
     async fn update_inquiry(&mut self, i: &Inquiry, expected: InquiryState) -> Result<bool>;
-    /// Fixes the recipients of an inquiry: the persons of `audience` with
-    /// a mobile number (a random sample of them when asked), numbered from
-    /// 1, in one statement; returns how many.
+    /// Fixes recipients of an inquiry, numbered on from `after` (those
+    /// fixed so far): the next `limit` persons of `audience` with a mobile
+    /// number, in the order of their ids, after the last one fixed; or,
+    /// for a random sample (`audience.sample`), all of them in one
+    /// statement. Returns how many were fixed; the inquiry's `recipients`
+    /// is set to `after` plus that.
     async fn fix_inquiry_recipients(
         &mut self,
         inquiry_id: Uuid,
         audience: &InquiryAudience,
+        after: i64,
+        limit: i64,
     ) -> Result<i64>;
     /// Keeps answers; each marked current becomes the person's current one
     /// to its question, and the counts move from the answer it replaces

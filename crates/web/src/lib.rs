@@ -40,7 +40,8 @@ pub struct WebConfig {
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub services: Services,
+    /// Behind one pointer: the state is cloned for every request.
+    pub services: Arc<Services>,
     pub web: Arc<WebConfig>,
     pub i18n: &'static i18n::I18n,
 }
@@ -48,7 +49,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(services: Services, web: WebConfig) -> Self {
         AppState {
-            services,
+            services: Arc::new(services),
             web: Arc::new(web),
             i18n: i18n::I18n::global(),
         }

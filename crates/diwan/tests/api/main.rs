@@ -26,6 +26,7 @@ mod ops;
 mod pages;
 mod persons;
 mod process;
+mod reports_flood;
 mod search;
 mod security;
 mod workflows;

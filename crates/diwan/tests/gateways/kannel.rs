@@ -83,6 +83,13 @@ impl Kannel {
     /// Starts Kannel for a Diwan listening on `diwan_port` whose callback
     /// key is `key`, and waits until the simulated operator is connected.
     pub fn start(diwan_port: u16, key: &str) -> Kannel {
+        Self::start_logging(diwan_port, key, true)
+    }
+
+    /// As [`Kannel::start`]; with `debug_logs` false Kannel logs as
+    /// shipped (the benchmark: a Kannel logging every step of every
+    /// message spends its time writing logs).
+    pub fn start_logging(diwan_port: u16, key: &str, debug_logs: bool) -> Kannel {
         let dir =
             std::env::temp_dir().join(format!("diwan-kannel-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(dir.join("log")).unwrap();
@@ -115,8 +122,10 @@ impl Kannel {
         conf = set(conf, "CHANGE-ME-callback", key);
         conf = set(conf, "CHANGE-ME-sendsms", &password);
         conf = set(conf, "CHANGE-ME-admin", "admin-password");
-        // Everything in the logs, which are kept when a test fails.
-        conf = set(conf, "log-level = 1", "log-level = 0");
+        if debug_logs {
+            // Everything in the logs, which are kept when a test fails.
+            conf = set(conf, "log-level = 1", "log-level = 0");
+        }
         let smsc = set(
             shipped("smsc-fake.conf"),
             "port = 10000",

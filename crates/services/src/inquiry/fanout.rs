@@ -1,10 +1,12 @@
 //! Sending an inquiry: when its start time comes (and its quiet hours are
-//! over), its recipients are fixed in one statement and numbered; then
-//! each step queues the first question to the next batch of them, in one
-//! transaction that also moves the inquiry's count of those queued. A node
-//! stopped in the middle loses nothing and repeats nothing: the next step
-//! goes on after the last recipient committed. Pausing is seen at the next
-//! step (the step's write is refused when the state moved).
+//! over), each step either fixes the next run of its recipients (numbered
+//! on from the last one fixed, in the order of the persons' ids; a random
+//! sample all at once) or queues the first question to the next batch of
+//! those fixed, in one transaction that also moves the inquiry's counts,
+//! so that no step holds the database for long. A node stopped in the
+//! middle loses nothing and repeats nothing: the next step goes on after
+//! the last recipient committed. Pausing is seen at the next step (the
+//! step's write is refused when the state moved).
 
 use super::link_signature;
 use crate::audit::record;
@@ -114,12 +116,11 @@ impl Services {
             created_at: now,
         };
         tx.insert_message_batch(&batch).await?;
-        let n = tx
-            .fix_inquiry_recipients(i.id, &Self::audience_of(&i))
-            .await?;
         let before = i.state;
         i.state = inquiry::next(before, Action::Start).unwrap_or(InquiryState::Sending);
-        i.recipients = n;
+        // Fixed a run at a time by the steps that follow.
+        i.recipients = 0;
+        i.recipients_fixed = false;
         i.batch_id = Some(batch.id);
         i.updated_at = now;
         if !tx.update_inquiry(&i, before).await? {
@@ -132,11 +133,11 @@ impl Services {
             "inquiry.start",
             "inquiry",
             Some(i.id.to_string()),
-            json!({"recipients": n, "batch": batch.id}),
+            json!({"batch": batch.id}),
         )
         .await?;
         tx.commit().await?;
-        Ok(n.max(1) as usize)
+        Ok(1)
     }
 
     /// Queues the first question to the next batch of an inquiry's
@@ -154,8 +155,22 @@ impl Services {
         let (Some(code), Some(q)) = (i.code.clone(), i.questions.first().cloned()) else {
             return Ok(0);
         };
+        let mut worked_fixing = 0;
         let validity = self.messaging().sms_validity;
-        let queued = if i.web_link {
+        let queued = if i.queued >= i.recipients {
+            // Every recipient fixed so far was asked: the next run of them
+            // is fixed (all at once for a random sample).
+            if !i.recipients_fixed {
+                let run = settings.fix_run.max(1);
+                let n = tx
+                    .fix_inquiry_recipients(i.id, &Self::audience_of(&i), i.recipients, run)
+                    .await?;
+                i.recipients += n;
+                i.recipients_fixed = n < run || i.sample.is_some();
+                worked_fixing = n as usize;
+            }
+            0
+        } else if i.web_link {
             // Each recipient's link is signed apart: rendered one by one.
             let recipients = tx
                 .inquiry_recipients(i.id, i.queued, settings.batch.max(1))
@@ -220,7 +235,7 @@ impl Services {
             n as usize
         };
         let before = i.state;
-        let finished = i.queued >= i.recipients;
+        let finished = i.recipients_fixed && i.queued >= i.recipients;
         if finished {
             i.state = inquiry::next(before, Action::Finish).unwrap_or(InquiryState::Open);
         }
@@ -246,7 +261,7 @@ impl Services {
             self.messages_waiting.notify_one();
         }
         metrics::counter!("diwan_inquiry_questions_queued_total").increment(queued as u64);
-        Ok(queued.max(finished as usize))
+        Ok(queued.max(worked_fixing).max(finished as usize))
     }
 }
 

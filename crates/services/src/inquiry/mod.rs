@@ -43,6 +43,8 @@ pub struct Settings {
     /// The same, when the question is one text per language (one
     /// statement).
     pub batch_in_sql: i64,
+    /// Recipients fixed per transaction.
+    pub fix_run: i64,
 }
 
 impl Default for Settings {
@@ -51,7 +53,8 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".parse().expect("a URL"),
             approval_threshold: 1000,
             batch: 2000,
-            batch_in_sql: 20_000,
+            batch_in_sql: 5_000,
+            fix_run: 20_000,
         }
     }
 }
@@ -278,6 +281,7 @@ impl Services {
             approved_by: None,
             approved_at: None,
             recipients: 0,
+            recipients_fixed: false,
             queued: 0,
             respondents: 0,
             batch_id: None,

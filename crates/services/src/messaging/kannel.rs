@@ -174,6 +174,10 @@ pub(crate) struct Pending {
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
+/// Delivery reports waiting to be applied, at most; more are refused as
+/// busy until some are.
+const REPORTS_WAITING: usize = 1024;
+
 /// Incoming SMS taken in one transaction at most.
 const INCOMING_PER_COMMIT: usize = 256;
 
@@ -250,10 +254,18 @@ impl Services {
             done,
         };
         let reports = self.reports.get_or_init(|| self.start_report_writer());
-        reports
-            .send(item)
-            .await
-            .map_err(|_| Error::Internal("the writer of reports stopped".into()))?;
+        // Reports waiting are bounded: beyond them Kannel is told to try
+        // again shortly (it does, `http-queue-delay` later), so that a
+        // backlog of reports it passes on at once waits in Kannel, not in
+        // this server's memory as thousands of open requests.
+        reports.try_send(item).map_err(|e| match e {
+            tokio::sync::mpsc::error::TrySendError::Full(_) => Error::Domain(
+                diwan_domain::DomainError::new(diwan_domain::ErrorCode::Busy).retry_after(2),
+            ),
+            tokio::sync::mpsc::error::TrySendError::Closed(_) => {
+                Error::Internal("the writer of reports stopped".into())
+            }
+        })?;
         answer
             .await
             .map_err(|_| Error::Internal("the writer of reports stopped".into()))?
@@ -264,7 +276,7 @@ impl Services {
     /// that a stream of reports (two per message, as fast as Kannel sends)
     /// costs one commit per group rather than one each.
     fn start_report_writer(&self) -> tokio::sync::mpsc::Sender<Pending> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(4096);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(REPORTS_WAITING);
         let services = self.clone();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {

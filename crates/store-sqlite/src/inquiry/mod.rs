@@ -46,6 +46,7 @@ fn inquiry_from(r: &SqliteRow) -> Result<Inquiry> {
         batch_id: r.try_get("batch_id").map_err(db)?,
         link_key: r.try_get("link_key").map_err(db)?,
         list_size: r.try_get("list_size").map_err(db)?,
+        recipients_fixed: r.try_get("recipients_fixed").map_err(db)?,
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
         updated_at: from_ts(r.try_get("updated_at").map_err(db)?)?,
         closed_at: from_ts_opt(r.try_get("closed_at").map_err(db)?)?,
@@ -83,7 +84,7 @@ fn answer_from(r: &SqliteRow) -> Result<InquiryAnswer> {
 }
 
 /// The columns of an inquiry, bound in the order of `insert_inquiry`'s
-/// statement ($1 to $26), which `update_inquiry` reads too.
+/// statement ($1 to $27), which `update_inquiry` reads too.
 fn bind_inquiry<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     i: &'q Inquiry,
@@ -114,6 +115,7 @@ fn bind_inquiry<'q>(
         .bind(i.batch_id)
         .bind(&i.link_key)
         .bind(i.list_size)
+        .bind(i.recipients_fixed)
 }
 
 pub(crate) const OPEN: &str = "('sending', 'paused', 'open')";
@@ -320,8 +322,8 @@ impl InquiryRepo for SqliteTx {
         let q = sqlx::query(
             "INSERT INTO inquiries (id, org_id, code, title, state, questions, municipalities, sample, web_link, starts_at, \
              quiet_start, quiet_end, public_results, created_by, submitted_at, approved_by, approved_at, recipients, queued, \
-             respondents, created_at, updated_at, closed_at, batch_id, link_key, list_size) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+             respondents, created_at, updated_at, closed_at, batch_id, link_key, list_size, recipients_fixed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
         );
         bind_inquiry(q, i)
             .execute(self.conn().await?)
@@ -337,7 +339,7 @@ impl InquiryRepo for SqliteTx {
             "UPDATE inquiries SET code = $3, title = $4, state = $5, questions = $6, municipalities = $7, sample = $8, \
              web_link = $9, starts_at = $10, quiet_start = $11, quiet_end = $12, public_results = $13, submitted_at = $15, \
              approved_by = $16, approved_at = $17, recipients = $18, queued = $19, updated_at = $22, closed_at = $23, \
-             batch_id = $24, list_size = $26 WHERE id = $1 AND state = $27",
+             batch_id = $24, list_size = $26, recipients_fixed = $27 WHERE id = $1 AND state = $28",
         );
         let r = bind_inquiry(q, i)
             .bind(expected.as_str())
@@ -351,15 +353,20 @@ impl InquiryRepo for SqliteTx {
         &mut self,
         inquiry_id: Uuid,
         audience: &InquiryAudience,
+        after: i64,
+        limit: i64,
     ) -> Result<i64> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO inquiry_recipients (inquiry_id, n, person_id, mobile, municipality_id, language, position) \
              SELECT ",
         );
-        qb.push_bind(inquiry_id).push(
-            ", row_number() OVER (ORDER BY id), id, mobile, municipality_id, language, 0 FROM (\
-             SELECT p.id AS id, pm.mobile AS mobile, p.municipality_id AS municipality_id, p.language AS language",
-        );
+        qb.push_bind(inquiry_id)
+            .push(", ")
+            .push_bind(after)
+            .push(
+                " + row_number() OVER (ORDER BY id), id, mobile, municipality_id, language, 0 FROM (\
+                 SELECT p.id AS id, pm.mobile AS mobile, p.municipality_id AS municipality_id, p.language AS language",
+            );
         push_audience(
             &mut qb,
             &Audience {
@@ -367,15 +374,29 @@ impl InquiryRepo for SqliteTx {
                 list: audience.list,
             },
         );
-        if let Some(n) = audience.sample {
-            qb.push(" ORDER BY random() LIMIT ").push_bind(n);
+        match audience.sample {
+            Some(n) => {
+                qb.push(" ORDER BY random() LIMIT ").push_bind(n);
+            }
+            None => {
+                if after > 0 {
+                    qb.push(
+                        " AND p.id > (SELECT person_id FROM inquiry_recipients WHERE inquiry_id = ",
+                    )
+                    .push_bind(inquiry_id)
+                    .push(" AND n = ")
+                    .push_bind(after)
+                    .push(")");
+                }
+                qb.push(" ORDER BY p.id LIMIT ").push_bind(limit.max(1));
+            }
         }
         qb.push(") AS audience ORDER BY id");
         let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
         let n = r.rows_affected() as i64;
         sqlx::query("UPDATE inquiries SET recipients = $2 WHERE id = $1")
             .bind(inquiry_id)
-            .bind(n)
+            .bind(after + n)
             .execute(self.conn().await?)
             .await
             .map_err(db)?;

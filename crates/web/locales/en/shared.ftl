@@ -55,6 +55,7 @@ error-invalid-transition = This action is not possible in the case’s current s
 error-conflict = Someone else changed this case in the meantime. Please reload the page and try again.
 error-invalid-credentials = The username or password is incorrect.
 error-too-many-attempts = Too many failed sign-in attempts came from your address. Please wait a few minutes and try again.
+error-busy = The server is busy with more work than it takes at once. Please try again in a moment.
 error-csrf-failed = The form has expired or could not be verified. Please reload the page and try again.
 error-payload-too-large = The data sent is larger than allowed.
 error-unsupported-media-type = The type of content sent is not supported.

@@ -56,6 +56,7 @@ error-invalid-transition = Cette action n’est pas possible dans l’état actu
 error-conflict = Ce dossier a été modifié entre-temps par une autre personne. Veuillez recharger la page et réessayer.
 error-invalid-credentials = Identifiant ou mot de passe incorrect.
 error-too-many-attempts = Trop de tentatives de connexion infructueuses depuis votre adresse. Veuillez patienter quelques minutes avant de réessayer.
+error-busy = Le serveur est occupé par plus de travail qu’il n’en accepte à la fois. Veuillez réessayer dans un instant.
 error-csrf-failed = Le formulaire a expiré ou n’a pas pu être vérifié. Veuillez recharger la page et réessayer.
 error-payload-too-large = Les données envoyées dépassent la taille autorisée.
 error-unsupported-media-type = Le type de contenu envoyé n’est pas pris en charge.

@@ -35,6 +35,7 @@ pub(crate) mod tests {
             approved_by: None,
             approved_at: None,
             recipients: 0,
+            recipients_fixed: true,
             queued: 0,
             respondents: 0,
             batch_id: None,

@@ -170,8 +170,10 @@ pub async fn localize_api_errors(req: Request, next: Next) -> Response {
         let status = res.status();
         let body = error_body(I18n::global(), lang, &e);
         let mut out = (status, axum::Json(body)).into_response();
-        if let Some(v) = res.headers().get(header::RETRY_AFTER).cloned() {
-            out.headers_mut().insert(header::RETRY_AFTER, v);
+        for kept in [header::RETRY_AFTER, header::CONNECTION] {
+            if let Some(v) = res.headers().get(&kept).cloned() {
+                out.headers_mut().insert(kept, v);
+            }
         }
         if e.code == ErrorCode::Unauthenticated {
             out.headers_mut().insert(

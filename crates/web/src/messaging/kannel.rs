@@ -8,7 +8,8 @@ use crate::kit::form::Fields;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use diwan_domain::{ErrorCode, Reason};
@@ -38,13 +39,11 @@ pub struct KannelDoc;
 /// it) and the operator's answer. A wrong signature answers 401.
 #[utoipa::path(get, path = "/api/v1/messaging/kannel/reports", tag = "messaging",
     params(("id" = String, Query), ("sig" = String, Query), ("type" = String, Query), ("answer" = Option<String>, Query)),
-    responses((status = 204, description = "Taken (also when it changes nothing)."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn report(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<StatusCode, ApiError> {
+    responses((status = 204, description = "Taken (also when it changes nothing)."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "More reports are waiting than are taken at once: try again after `Retry-After` seconds.")))]
+async fn report(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let f = Fields::from_query(q.as_deref());
-    state
+    let taken = state
         .services
         .kannel_report(ReportForm {
             id: f.get("id").to_owned(),
@@ -52,8 +51,21 @@ async fn report(
             kind: f.get("type").to_owned(),
             answer: f.opt("answer").map(str::to_owned),
         })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await;
+    match taken {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            let busy = e.code() == ErrorCode::Busy;
+            let mut res = ApiError::from(e).into_response();
+            if busy {
+                // Kannel tries a refused report again on a connection of
+                // its own: this one is not kept open meanwhile.
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            res
+        }
+    }
 }
 
 /// An SMS a person sent, as Kannel's `get-url` passes it (`from`, `to`,

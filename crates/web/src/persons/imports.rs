@@ -162,7 +162,7 @@ async fn rejected_api(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
     let i = state.services.person_import(&c, id).await?;
-    Ok(rejected_csv(state.services.clone(), c, i, None))
+    Ok(rejected_csv((*state.services).clone(), c, i, None))
 }
 
 /// A CSV field, quoted when it must be. A field a spreadsheet would take
@@ -519,7 +519,7 @@ pub async fn rejected_page(
         let id = path_id(&id)?;
         let i = state.services.person_import(caller, id).await?;
         Ok(rejected_csv(
-            state.services.clone(),
+            (*state.services).clone(),
             caller.clone(),
             i,
             Some(ctx.tr()),
