@@ -62,7 +62,7 @@ pub fn read(text: &str) -> impl Iterator<Item = ListLine> + '_ {
     text.trim_start_matches('\u{feff}')
         .lines()
         .enumerate()
-        .filter(|(at, l)| !l.trim().is_empty() && !(*at == 0 && !l.chars().any(|c| c.is_numeric())))
+        .filter(|(at, l)| !l.trim().is_empty() && (*at != 0 || l.chars().any(char::is_numeric)))
         .map(|(at, l)| ListLine {
             line: at + 1,
             content: l

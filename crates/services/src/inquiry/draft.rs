@@ -191,7 +191,7 @@ impl Services {
         }
         let mut to: Vec<Mobile> = Vec::new();
         for n in numbers
-            .split(|c: char| c == '\n' || c == ',' || c == '\u{060C}' || c == ';')
+            .split(['\n', ',', '\u{060C}', ';'])
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
