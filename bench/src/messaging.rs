@@ -357,7 +357,7 @@ async fn measure(
         if rate >= 0.8 * baseline_rate { "yes" } else { "no" }
     );
     println!(
-        "| (a') inquiry to {} persons, every question queued | {:.1} s (recipients fixed, then batches of 2,000) | < 20 s | {} |",
+        "| (a') inquiry to {} persons, every question queued | {:.1} s (recipients fixed 20,000 at a time, questions queued 5,000 a statement) | < 20 s | {} |",
         inquiry.recipients,
         inquiry.fanout_secs,
         if inquiry.fanout_secs < 20.0 { "yes" } else { "no" }

@@ -36,6 +36,8 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     /// The most connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// How long an HTTP/1.1 connection is kept (see [`MAX_CONNECTION_AGE`]).
+    pub max_connection_age: Duration,
     pub services: ServiceConfig,
 }
 
@@ -52,6 +54,7 @@ impl Settings {
             worker_interval: Duration::from_secs(60),
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            max_connection_age: MAX_CONNECTION_AGE,
             services: ServiceConfig::default(),
         }
     }
@@ -113,11 +116,23 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// at once) does not keep everyone else waiting.
 pub const MAX_CONNECTIONS: usize = 8192;
 
-/// How long a connection is kept, however busy, before it is closed (once
-/// its request in flight is answered). A client that keeps a pool of
+/// How long an HTTP/1.1 connection is kept, however busy: the first answer
+/// given after it is this old says `Connection: close`, and the connection
+/// closes once that answer is written. A client that keeps a pool of
 /// connections open (Kannel does) would otherwise keep as many as it ever
-/// needed at once; closed, it opens again only those it needs now.
+/// needed at once; told, it opens again only those it needs now. The
+/// client learns it from an answer, so a request it sends meanwhile is
+/// never cut off unread (a connection idle between requests is closed
+/// after the header-read timeout, as before).
 pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30);
+
+/// What the server holds its connections to (see [`Settings`]).
+#[derive(Clone, Copy)]
+struct Limits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+    max_connection_age: Duration,
+}
 
 /// How long requests in flight may take to finish after shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -126,16 +141,20 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// the requests in flight finish. HTTP/1.1 connections get a header-read
 /// timeout (see [`HEADER_READ_TIMEOUT`]); HTTP/2 without TLS is served too.
 /// At most `max_connections` are served at once (see
-/// [`MAX_CONNECTIONS`]): the next is accepted when one closes. A
-/// connection is closed, once its request in flight is answered, after
-/// [`MAX_CONNECTION_AGE`].
+/// [`MAX_CONNECTIONS`]): the next is accepted when one closes. An HTTP/1.1
+/// connection older than `limits.max_connection_age` is closed with its
+/// next answer.
 async fn serve(
     listener: TcpListener,
     app: axum::Router,
-    header_read_timeout: Duration,
-    max_connections: usize,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
+    let Limits {
+        header_read_timeout,
+        max_connections,
+        max_connection_age,
+    } = limits;
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt as _;
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -171,11 +190,24 @@ async fn serve(
             _ = &mut stopped => break,
         };
         let app = app.clone();
+        let opened = tokio::time::Instant::now();
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
-                app.clone().oneshot(req.map(axum::body::Body::new))
+                // HTTP/2 has no `Connection` header; its connections stay.
+                let http1 = req.version() <= hyper::Version::HTTP_11;
+                let answer = app.clone().oneshot(req.map(axum::body::Body::new));
+                async move {
+                    let mut response = answer.await?;
+                    if http1 && opened.elapsed() >= max_connection_age {
+                        response.headers_mut().insert(
+                            axum::http::header::CONNECTION,
+                            axum::http::HeaderValue::from_static("close"),
+                        );
+                    }
+                    Ok::<_, std::convert::Infallible>(response)
+                }
             });
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
@@ -186,7 +218,6 @@ async fn serve(
             let ended = tokio::select! {
                 r = conn.as_mut() => Some(r),
                 _ = stopping.wait_for(|s| *s) => None,
-                _ = tokio::time::sleep(MAX_CONNECTION_AGE) => None,
             };
             let ended = match ended {
                 Some(r) => r,
@@ -258,10 +289,13 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
     let worker_rx = rx.clone();
     let worker = tokio::spawn(async move { workers.run_workers(every, worker_rx).await });
     let server_rx = rx;
-    let header_timeout = s.header_read_timeout;
-    let max_connections = s.max_connections;
+    let limits = Limits {
+        header_read_timeout: s.header_read_timeout,
+        max_connections: s.max_connections,
+        max_connection_age: s.max_connection_age,
+    };
     let task = tokio::spawn(async move {
-        serve(listener, app, header_timeout, max_connections, server_rx).await;
+        serve(listener, app, limits, server_rx).await;
         let _ = worker.await;
         Ok(())
     });

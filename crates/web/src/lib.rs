@@ -99,9 +99,29 @@ pub fn router(state: AppState) -> Router {
             // query string is left out of logs because it can hold search text.
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()))
-                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_failure(log_failure),
         )
         .with_state(state)
+}
+
+/// A server error is logged as an error, but for "busy" (503): the server
+/// refusing more than it holds is its back-pressure working (a gateway's
+/// flood of delivery reports is told to come back), not a fault, and one
+/// line each would flood the log; `/metrics` counts them.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass as Class;
+    let latency = latency.as_millis();
+    match class {
+        Class::StatusCode(s) if s == axum::http::StatusCode::SERVICE_UNAVAILABLE => {
+            tracing::debug!(status = %s, latency_ms = latency, "busy");
+        }
+        class => tracing::error!(classification = %class, latency_ms = latency, "response failed"),
+    }
 }
 
 /// Every page route, with the table of their methods and paths.

@@ -634,6 +634,81 @@ async fn security_a_half_sent_request_is_cut_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_an_old_connection_is_closed_with_an_answer_not_under_a_request() {
+    let age = Duration::from_millis(300);
+    let app = TestApp::spawn_with(|s| s.max_connection_age = age).await;
+    let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let ask = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    // Read one whole answer (`/healthz` answers with a length).
+    async fn answer(conn: &mut tokio::net::TcpStream) -> String {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = conn.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed before answering: {buf:?}");
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap();
+                if buf.len() >= end + 4 + length {
+                    return text[..end].to_ascii_lowercase();
+                }
+            }
+        }
+    }
+    conn.write_all(ask).await.unwrap();
+    let young = answer(&mut conn).await;
+    assert!(!young.contains("connection: close"), "{young}");
+    tokio::time::sleep(age + Duration::from_millis(100)).await;
+    // Past its age the connection still takes the request sent on it, and
+    // its answer tells the client to open another.
+    conn.write_all(ask).await.unwrap();
+    let old = answer(&mut conn).await;
+    assert!(old.starts_with("http/1.1 200"), "{old}");
+    assert!(old.contains("connection: close"), "{old}");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut rest)).await;
+    assert!(matches!(closed, Ok(Ok(0))), "{closed:?} {rest:?}");
+
+    // Clients that reuse their connections as fast as they can, through
+    // many ages: not one request is lost to a connection closed under it.
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/healthz", app.addr);
+    let until = Instant::now() + Duration::from_secs(3);
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while Instant::now() < until {
+                    match client.get(&url).send().await {
+                        Ok(r) if r.status() == StatusCode::OK => ok += 1,
+                        Ok(r) => failed.push(r.status().to_string()),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    let mut served = 0;
+    for w in workers {
+        let (ok, failed) = w.await.unwrap();
+        assert!(failed.is_empty(), "{failed:?}");
+        served += ok;
+    }
+    assert!(served > 100, "{served}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_a_parallel_burst_from_one_address_gets_no_more_tries_than_its_limit() {
     let app = behind_proxy().await;
     let sprayer = "192.0.2.77";
