@@ -273,6 +273,14 @@ pub trait InquiryRepo {
         after: i64,
         limit: i64,
     ) -> Result<i64>;
+    /// After many recipients were fixed or many answers kept: refreshes
+    /// what the database's planner knows of the recipients' and answers'
+    /// tables, so that a reply is matched and its answer replaced through
+    /// their indexes rather than by reading the tables. PostgreSQL plans by
+    /// statistics that nothing else may have refreshed yet (autovacuum may
+    /// be off or behind), and keeps a statement's plan, made when the table
+    /// was small, until they change; SQLite's plans need none.
+    async fn refresh_inquiry_statistics(&mut self) -> Result<()>;
     /// Keeps answers; each marked current becomes the person's current one
     /// to its question, and the counts move from the answer it replaces
     /// (if any) to it, under the recipient's municipality, in key order. A

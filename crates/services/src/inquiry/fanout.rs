@@ -165,8 +165,12 @@ impl Services {
                 let n = tx
                     .fix_inquiry_recipients(i.id, &Self::audience_of(&i), i.recipients, run)
                     .await?;
+                let before = i.recipients;
                 i.recipients += n;
                 i.recipients_fixed = n < run || i.sample.is_some();
+                if statistics_due(before, i.recipients, i.recipients_fixed) {
+                    tx.refresh_inquiry_statistics().await?;
+                }
                 worked_fixing = n as usize;
             }
             0
@@ -265,7 +269,42 @@ impl Services {
     }
 }
 
+/// Whether a run of recipients fixed, taking an inquiry's from `before` to
+/// `after`, should refresh the planner's statistics: at its first run, at
+/// its last, and each time their number doubles, so that replies, which
+/// come as soon as the first questions go, keep an index's plan while the
+/// table grows by a million (a few refreshes, some 100 ms each).
+fn statistics_due(before: i64, after: i64, last: bool) -> bool {
+    after > before && (last || before <= 0 || after.ilog2() > before.ilog2())
+}
+
 /// Minutes after midnight of a local time, as inquiries keep quiet hours.
 pub fn minutes_of(t: NaiveTime) -> i32 {
     (t.hour() * 60 + t.minute()) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statistics_due;
+
+    #[test]
+    fn statistics_are_refreshed_at_the_first_run_the_last_and_each_doubling() {
+        let run = 20_000;
+        let mut refreshed = Vec::new();
+        let mut fixed = 0;
+        while fixed < 1_000_000 {
+            let after = fixed + run;
+            if statistics_due(fixed, after, after == 1_000_000) {
+                refreshed.push(after);
+            }
+            fixed = after;
+        }
+        assert_eq!(
+            refreshed,
+            [20_000, 40_000, 80_000, 140_000, 280_000, 540_000, 1_000_000]
+        );
+        // One run that fixes everyone, and a run that fixed no one.
+        assert!(statistics_due(0, 500, true));
+        assert!(!statistics_due(40_000, 40_000, true));
+    }
 }

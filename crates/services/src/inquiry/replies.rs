@@ -169,9 +169,30 @@ impl Services {
             .iter()
             .map(|(sender, text)| reply_one(&mut open, &mut book, sender, text, now, validity))
             .collect();
+        let mut answered: HashMap<Uuid, i64> = HashMap::new();
+        for a in &book.answers {
+            *answered.entry(a.answer.inquiry_id).or_default() += 1;
+        }
         book.write(tx, &open.recipients).await?;
+        // A million replies in minutes: the answers' table outgrows what the
+        // planner knew of it, and the plans it keeps for these statements.
+        let grew = answered.iter().any(|(id, n)| {
+            let before = open.inquiries.get(id).map_or(0, |i| i.respondents);
+            answers_doubled(before, before + n)
+        });
+        if grew {
+            tx.refresh_inquiry_statistics().await?;
+        }
         Ok(outcomes)
     }
+}
+
+/// Whether an inquiry's answers, from `before` to `after` (counted by its
+/// respondents, which they follow), doubled past a thousand: when the
+/// planner's statistics of answers and recipients are refreshed (some
+/// ten times over a million replies, some 100 ms each).
+fn answers_doubled(before: i64, after: i64) -> bool {
+    after >= 1024 && after > before && after.ilog2() > before.max(1).ilog2()
 }
 
 /// One reply, decided against what the group holds so far.
@@ -256,5 +277,27 @@ fn reply_one(
             book.sms(i.org_id, rec, help, now, validity);
             ReplyOutcome::Helped
         }
+    }
+}
+
+#[cfg(test)]
+mod statistics_tests {
+    use super::answers_doubled;
+
+    #[test]
+    fn answers_refresh_statistics_as_they_double_past_a_thousand() {
+        let mut at = Vec::new();
+        let mut n = 0;
+        while n < 1_000_000 {
+            if answers_doubled(n, n + 64) {
+                at.push(n + 64);
+            }
+            n += 64;
+        }
+        assert_eq!(at.len(), 10, "{at:?}");
+        assert_eq!(at[0], 1024);
+        assert!(!answers_doubled(0, 1000));
+        assert!(answers_doubled(0, 5000));
+        assert!(!answers_doubled(5000, 5000));
     }
 }

@@ -345,6 +345,14 @@ impl InquiryRepo for PostgresTx {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn refresh_inquiry_statistics(&mut self) -> Result<()> {
+        sqlx::query("ANALYZE inquiry_recipients, inquiry_answers")
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn fix_inquiry_recipients(
         &mut self,
         inquiry_id: Uuid,
