@@ -275,7 +275,7 @@ impl Services {
 /// come as soon as the first questions go, keep an index's plan while the
 /// table grows by a million (a few refreshes, some 100 ms each).
 fn statistics_due(before: i64, after: i64, last: bool) -> bool {
-    after > before && (last || before <= 0 || after.ilog2() > before.ilog2())
+    after > before && (last || before <= 0 || super::doubled(before, after))
 }
 
 /// Minutes after midnight of a local time, as inquiries keep quiet hours.

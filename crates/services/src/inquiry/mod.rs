@@ -454,3 +454,11 @@ impl Services {
         }
     }
 }
+
+/// Whether a count going from `before` to `after` passed a power of two:
+/// when what the database's planner knows of a table that grows with it is
+/// refreshed (see [`diwan_store::InquiryRepo::refresh_inquiry_statistics`]),
+/// a few times over a million rows rather than at every step.
+pub(crate) fn doubled(before: i64, after: i64) -> bool {
+    after > before && after.ilog2() > before.max(1).ilog2()
+}

@@ -192,7 +192,7 @@ impl Services {
 /// planner's statistics of answers and recipients are refreshed (some
 /// ten times over a million replies, some 100 ms each).
 fn answers_doubled(before: i64, after: i64) -> bool {
-    after >= 1024 && after > before && after.ilog2() > before.max(1).ilog2()
+    after >= 1024 && super::doubled(before, after)
 }
 
 /// One reply, decided against what the group holds so far.
