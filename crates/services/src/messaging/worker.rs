@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Messages handed to the gateway at once.
-const IN_FLIGHT: usize = 32;
+const IN_FLIGHT: usize = 64;
 
 /// The task that writes what a batch's attempts came to.
 pub type Recording = tokio::task::JoinHandle<Result<(), diwan_store::StoreError>>;

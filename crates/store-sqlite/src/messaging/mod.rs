@@ -1,17 +1,19 @@
-//! The outbox on PostgreSQL. Workers of several nodes take different
-//! messages (`FOR UPDATE SKIP LOCKED`).
+//! The outbox on SQLite. One writer: a worker's claim and its update are
+//! not raced by another worker.
 
 use crate::convert::*;
-use crate::PostgresTx;
+use crate::SqliteTx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diwan_domain::messaging::{Channel, State};
 use diwan_store::*;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
-fn message_from(r: &PgRow) -> Result<OutboxMessage> {
+mod incoming;
+
+fn message_from(r: &SqliteRow) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
         id: r.try_get("id").map_err(db)?,
         batch_id: r.try_get("batch_id").map_err(db)?,
@@ -26,18 +28,18 @@ fn message_from(r: &PgRow) -> Result<OutboxMessage> {
         parts: r.try_get("parts").map_err(db)?,
         state: parse(&r.try_get::<String, _>("state").map_err(db)?, "state")?,
         attempts: r.try_get("attempts").map_err(db)?,
-        next_attempt_at: r.try_get("next_attempt_at").map_err(db)?,
-        lease_until: r.try_get("lease_until").map_err(db)?,
-        expires_at: r.try_get("expires_at").map_err(db)?,
+        next_attempt_at: from_ts(r.try_get("next_attempt_at").map_err(db)?)?,
+        lease_until: from_ts_opt(r.try_get("lease_until").map_err(db)?)?,
+        expires_at: from_ts(r.try_get("expires_at").map_err(db)?)?,
         error: r.try_get("error").map_err(db)?,
-        created_at: r.try_get("created_at").map_err(db)?,
-        sent_at: r.try_get("sent_at").map_err(db)?,
-        delivered_at: r.try_get("delivered_at").map_err(db)?,
-        updated_at: r.try_get("updated_at").map_err(db)?,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+        sent_at: from_ts_opt(r.try_get("sent_at").map_err(db)?)?,
+        delivered_at: from_ts_opt(r.try_get("delivered_at").map_err(db)?)?,
+        updated_at: from_ts(r.try_get("updated_at").map_err(db)?)?,
     })
 }
 
-fn batch_from(r: &PgRow) -> Result<MessageBatch> {
+fn batch_from(r: &SqliteRow) -> Result<MessageBatch> {
     Ok(MessageBatch {
         id: r.try_get("id").map_err(db)?,
         org_id: r.try_get("org_id").map_err(db)?,
@@ -47,25 +49,12 @@ fn batch_from(r: &PgRow) -> Result<MessageBatch> {
         subject: r.try_get("subject").map_err(db)?,
         body: r.try_get("body").map_err(db)?,
         total: r.try_get("total").map_err(db)?,
-        created_at: r.try_get("created_at").map_err(db)?,
-    })
-}
-
-fn incoming_from(r: &PgRow) -> Result<IncomingMessage> {
-    Ok(IncomingMessage {
-        id: r.try_get("id").map_err(db)?,
-        channel: parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
-        sender: r.try_get("sender").map_err(db)?,
-        receiver: r.try_get("receiver").map_err(db)?,
-        body: r.try_get("body").map_err(db)?,
-        action: r.try_get("action").map_err(db)?,
-        gateway_time: r.try_get("gateway_time").map_err(db)?,
-        received_at: r.try_get("received_at").map_err(db)?,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
     })
 }
 
 /// `AND p.municipality_id IN (…)` when the audience names municipalities.
-pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
+pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Sqlite>, a: &Audience) {
     qb.push(
         " FROM persons p JOIN person_mobiles pm ON pm.person_id = p.id AND pm.position = 0 \
          WHERE p.sms_opt_out_at IS NULL \
@@ -87,19 +76,18 @@ pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
 }
 
 #[async_trait]
-impl MessageRead for PostgresTx {
+impl MessageRead for SqliteTx {
     async fn get_outbox_message(&mut self, id: Uuid) -> Result<Option<OutboxMessage>> {
         let r = sqlx::query("SELECT * FROM messages WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(message_from).transpose()
     }
 
     async fn list_outbox(&mut self, q: &OutboxQuery) -> Result<Vec<OutboxMessage>> {
-        let mut qb: QueryBuilder<Postgres> =
-            QueryBuilder::new("SELECT * FROM messages WHERE 1 = 1");
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM messages WHERE 1 = 1");
         if let Some(o) = q.org_id {
             qb.push(" AND org_id = ").push_bind(o);
         }
@@ -116,14 +104,18 @@ impl MessageRead for PostgresTx {
             qb.push(" AND id < ").push_bind(b);
         }
         qb.push(" ORDER BY id DESC LIMIT ").push_bind(q.limit);
-        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         rows.iter().map(message_from).collect()
     }
 
     async fn get_message_batch(&mut self, id: Uuid) -> Result<Option<MessageBatch>> {
         let r = sqlx::query("SELECT * FROM message_batches WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn().await?)
+            .fetch_optional(self.read_conn().await?)
             .await
             .map_err(db)?;
         r.as_ref().map(batch_from).transpose()
@@ -135,11 +127,11 @@ impl MessageRead for PostgresTx {
         limit: i64,
     ) -> Result<Vec<MessageBatch>> {
         let rows = sqlx::query(
-            "SELECT * FROM message_batches WHERE ($1::uuid IS NULL OR org_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT * FROM message_batches WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(org_id)
         .bind(limit)
-        .fetch_all(self.conn().await?)
+        .fetch_all(self.read_conn().await?)
         .await
         .map_err(db)?;
         rows.iter().map(batch_from).collect()
@@ -151,12 +143,12 @@ impl MessageRead for PostgresTx {
                 "SELECT channel, state, n FROM message_counts WHERE batch_id = $1 AND n <> 0 ORDER BY channel, state",
             )
             .bind(b)
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await,
             None => sqlx::query(
-                "SELECT channel, state, SUM(n)::bigint AS n FROM message_counts GROUP BY channel, state HAVING SUM(n) <> 0 ORDER BY channel, state",
+                "SELECT channel, state, SUM(n) AS n FROM message_counts GROUP BY channel, state HAVING SUM(n) <> 0 ORDER BY channel, state",
             )
-            .fetch_all(self.conn().await?)
+            .fetch_all(self.read_conn().await?)
             .await,
         }
         .map_err(db)?;
@@ -172,10 +164,14 @@ impl MessageRead for PostgresTx {
     }
 
     async fn count_audience(&mut self, audience: &Audience) -> Result<[i64; 3]> {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT p.language, COUNT(*) AS n");
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT p.language, COUNT(*) AS n");
         push_audience(&mut qb, audience);
         qb.push(" GROUP BY p.language");
-        let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+        let rows = qb
+            .build()
+            .fetch_all(self.read_conn().await?)
+            .await
+            .map_err(db)?;
         let mut out = [0; 3];
         for r in &rows {
             let language: String = r.try_get("language").map_err(db)?;
@@ -194,78 +190,26 @@ impl MessageRead for PostgresTx {
         before: Option<Uuid>,
         limit: i64,
     ) -> Result<Vec<IncomingMessage>> {
-        let rows = sqlx::query(
-            "SELECT * FROM incoming_messages WHERE ($1::uuid IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-        )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        rows.iter().map(incoming_from).collect()
+        self.incoming_page(before, limit).await
     }
 
     async fn incoming_repeats(
         &mut self,
         keys: &[(String, String)],
     ) -> Result<Vec<IncomingMessage>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query(
-            "SELECT m.* FROM incoming_messages m \
-             JOIN UNNEST($1::text[], $2::text[]) AS k(sender, gateway_time) \
-             ON m.sender = k.sender AND m.gateway_time = k.gateway_time",
-        )
-        .bind(keys.iter().map(|k| k.0.clone()).collect::<Vec<_>>())
-        .bind(keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        rows.iter().map(incoming_from).collect()
+        self.incoming_with_keys(keys).await
     }
 
     async fn opted_out(&mut self, channel: Channel, addresses: &[String]) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for chunk in addresses.chunks(400) {
-            let mut qb: QueryBuilder<Postgres> =
-                QueryBuilder::new("SELECT address FROM message_opt_outs WHERE channel = ");
-            qb.push_bind(channel.as_str()).push(" AND address IN (");
-            let mut s = qb.separated(", ");
-            for a in chunk {
-                s.push_bind(a.clone());
-            }
-            qb.push(")");
-            match channel {
-                Channel::Sms => qb.push(
-                    " UNION SELECT pm.mobile FROM person_mobiles pm JOIN persons p ON p.id = pm.person_id \
-                     WHERE p.sms_opt_out_at IS NOT NULL AND pm.mobile IN (",
-                ),
-                Channel::Email => qb.push(
-                    " UNION SELECT email FROM persons WHERE email_opt_out_at IS NOT NULL AND email IN (",
-                ),
-            };
-            let mut s = qb.separated(", ");
-            for a in chunk {
-                s.push_bind(a.clone());
-            }
-            qb.push(")");
-            let rows: Vec<String> = qb
-                .build_query_scalar()
-                .fetch_all(self.conn().await?)
-                .await
-                .map_err(db)?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.opted_out_of(channel, addresses).await
     }
 }
 
 #[async_trait]
-impl MessageRepo for PostgresTx {
+impl MessageRepo for SqliteTx {
     async fn queue_messages(&mut self, m: &[OutboxMessage]) -> Result<()> {
         for chunk in m.chunks(100) {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
                  state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) ",
             );
@@ -283,14 +227,14 @@ impl MessageRepo for PostgresTx {
                     .push_bind(m.parts)
                     .push_bind(m.state.as_str())
                     .push_bind(m.attempts)
-                    .push_bind(m.next_attempt_at)
-                    .push_bind(m.lease_until)
-                    .push_bind(m.expires_at)
+                    .push_bind(ts(m.next_attempt_at))
+                    .push_bind(ts_opt(m.lease_until))
+                    .push_bind(ts(m.expires_at))
                     .push_bind(m.error.clone())
-                    .push_bind(m.created_at)
-                    .push_bind(m.sent_at)
-                    .push_bind(m.delivered_at)
-                    .push_bind(m.updated_at);
+                    .push_bind(ts(m.created_at))
+                    .push_bind(ts_opt(m.sent_at))
+                    .push_bind(ts_opt(m.delivered_at))
+                    .push_bind(ts(m.updated_at));
             });
             qb.build().execute(self.conn().await?).await.map_err(db)?;
         }
@@ -314,7 +258,7 @@ impl MessageRepo for PostgresTx {
         .bind(&b.subject)
         .bind(&b.body)
         .bind(b.total)
-        .bind(b.created_at)
+        .bind(ts(b.created_at))
         .execute(self.conn().await?)
         .await
         .map_err(db)?;
@@ -329,15 +273,16 @@ impl MessageRepo for PostgresTx {
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
         // Ids: time-ordered like the application's (the batch's own time
-        // prefix), made unique by random bytes.
-        let now = batch.created_at;
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        // prefix), made unique by random bytes; `||` makes text, the cast
+        // makes it a BLOB again as every other id.
+        let now = ts(batch.created_at);
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
              state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) \
-             SELECT (substr(",
+             SELECT CAST(substr(",
         );
         qb.push_bind(batch.id)
-            .push("::text, 1, 19) || substr(gen_random_uuid()::text, 20))::uuid, ")
+            .push(", 1, 8) || randomblob(8) AS BLOB), ")
             .push_bind(batch.id)
             .push(", ")
             .push_bind(batch.org_id)
@@ -361,11 +306,11 @@ impl MessageRepo for PostgresTx {
             .push(" END, ");
         qb.push("'queued', 0, ")
             .push_bind(now)
-            .push(", NULL::timestamptz, ")
-            .push_bind(expires_at)
+            .push(", NULL, ")
+            .push_bind(ts(expires_at))
             .push(", NULL, ")
             .push_bind(now)
-            .push(", NULL::timestamptz, NULL::timestamptz, ")
+            .push(", NULL, NULL, ")
             .push_bind(now);
         push_audience(&mut qb, audience);
         let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
@@ -389,87 +334,90 @@ impl MessageRepo for PostgresTx {
         until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
-        let rows = sqlx::query(
-            "WITH due AS (SELECT id FROM messages WHERE channel = $1 AND state = 'queued' AND next_attempt_at <= $2 \
-                          ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
-                  held AS (SELECT id FROM messages WHERE channel = $1 AND state = 'sending' AND lease_until < $2 \
-                           ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             UPDATE messages SET state = 'sending', lease_until = $3, updated_at = $2 \
-             WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM held LIMIT $4) \
-             RETURNING *, id IN (SELECT id FROM due) AS was_queued",
-        )
-        .bind(channel.as_str())
-        .bind(now)
-        .bind(until)
-        .bind(limit)
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        let mut out = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
-        let mut moves = CountMoves::default();
-        for (m, r) in out.iter().zip(&rows) {
-            if r.try_get::<bool, _>("was_queued").map_err(db)? {
-                moves.moved(m.batch_id, channel, State::Queued, State::Sending);
+        // Those whose lease ran out first (they were sending, and stay so),
+        // then those queued (which move to sending).
+        let mut out = Vec::new();
+        for (from, order) in [
+            ("sending", "lease_until < $2 ORDER BY lease_until"),
+            ("queued", "next_attempt_at <= $2 ORDER BY next_attempt_at"),
+        ] {
+            let left = limit - out.len() as i64;
+            if left <= 0 {
+                break;
             }
+            let rows = sqlx::query(&format!(
+                "UPDATE messages SET state = 'sending', lease_until = $3, updated_at = $2 WHERE id IN ( \
+                   SELECT id FROM messages WHERE channel = $1 AND state = '{from}' AND {order} LIMIT $4) \
+                 RETURNING *"
+            ))
+            .bind(channel.as_str())
+            .bind(ts(now))
+            .bind(ts(until))
+            .bind(left)
+            .fetch_all(self.conn().await?)
+            .await
+            .map_err(db)?;
+            let taken = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+            if from == "queued" {
+                let mut moves = CountMoves::default();
+                for m in &taken {
+                    moves.moved(m.batch_id, channel, State::Queued, State::Sending);
+                }
+                self.move_counts(&moves).await?;
+            }
+            out.extend(taken);
         }
-        self.move_counts(&moves).await?;
         out.sort_by_key(|m| m.next_attempt_at);
         Ok(out)
     }
 
     async fn record_attempts(&mut self, a: &[Attempt]) -> Result<()> {
-        if a.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<Uuid> = a.iter().map(|x| x.id).collect();
-        let states: Vec<&str> = a.iter().map(|x| x.state.as_str()).collect();
-        let attempts: Vec<i32> = a.iter().map(|x| x.attempts).collect();
-        let next: Vec<DateTime<Utc>> = a.iter().map(|x| x.next_attempt_at).collect();
-        let errors: Vec<Option<String>> = a.iter().map(|x| x.error.clone()).collect();
-        let at: Vec<DateTime<Utc>> = a.iter().map(|x| x.at).collect();
-        // Only a message still sending takes the attempt's state: the rows
-        // are locked and read first, so that the counts move as they do.
-        let rows = sqlx::query(
-            "SELECT id, batch_id, channel FROM messages WHERE id = ANY($1) AND state = 'sending' ORDER BY id FOR UPDATE",
-        )
-        .bind(&ids)
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        let to: std::collections::HashMap<Uuid, State> =
-            a.iter().map(|x| (x.id, x.state)).collect();
+        // Only a message still sending takes the attempt's state.
         let mut moves = CountMoves::default();
-        for r in &rows {
-            let id: Uuid = r.try_get("id").map_err(db)?;
-            let channel = parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?;
-            if let Some(next) = to.get(&id) {
-                moves.moved(
-                    r.try_get("batch_id").map_err(db)?,
-                    channel,
-                    State::Sending,
-                    *next,
-                );
+        for chunk in a.chunks(400) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT id, batch_id, channel, state FROM messages WHERE state = 'sending' AND id IN (");
+            let mut ids = qb.separated(", ");
+            for x in chunk {
+                ids.push_bind(x.id);
+            }
+            qb.push(")");
+            let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
+            let to: std::collections::HashMap<Uuid, State> =
+                chunk.iter().map(|x| (x.id, x.state)).collect();
+            for r in &rows {
+                let id: Uuid = r.try_get("id").map_err(db)?;
+                let channel = parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?;
+                if let Some(next) = to.get(&id) {
+                    moves.moved(
+                        r.try_get("batch_id").map_err(db)?,
+                        channel,
+                        State::Sending,
+                        *next,
+                    );
+                }
             }
         }
-        sqlx::query(
-            "UPDATE messages m SET attempts = greatest(m.attempts, u.attempts), \
-             state = CASE WHEN m.state = 'sending' THEN u.state ELSE m.state END, \
-             next_attempt_at = CASE WHEN m.state = 'sending' THEN u.next ELSE m.next_attempt_at END, \
-             error = CASE WHEN m.state = 'sending' THEN u.error ELSE m.error END, \
-             lease_until = NULL, \
-             sent_at = CASE WHEN u.state = 'sent' THEN coalesce(m.sent_at, u.at) ELSE m.sent_at END, updated_at = u.at \
-             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[]) AS u(id, state, attempts, next, error, at) \
-             WHERE m.id = u.id",
-        )
-        .bind(&ids)
-        .bind(&states)
-        .bind(&attempts)
-        .bind(&next)
-        .bind(&errors)
-        .bind(&at)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
+        for x in a {
+            sqlx::query(
+                "UPDATE messages SET attempts = max(attempts, $3), \
+                 state = CASE WHEN state = 'sending' THEN $2 ELSE state END, \
+                 next_attempt_at = CASE WHEN state = 'sending' THEN $4 ELSE next_attempt_at END, \
+                 error = CASE WHEN state = 'sending' THEN $5 ELSE error END, \
+                 lease_until = NULL, \
+                 sent_at = CASE WHEN $2 = 'sent' THEN coalesce(sent_at, $6) ELSE sent_at END, updated_at = $6 \
+                 WHERE id = $1",
+            )
+            .bind(x.id)
+            .bind(x.state.as_str())
+            .bind(x.attempts)
+            .bind(ts(x.next_attempt_at))
+            .bind(&x.error)
+            .bind(ts(x.at))
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
+        }
         self.move_counts(&moves).await
     }
 
@@ -479,12 +427,7 @@ impl MessageRepo for PostgresTx {
         let mut moved = Vec::new();
         let mut moves = CountMoves::default();
         for r in order {
-            let row = sqlx::query("SELECT * FROM messages WHERE id = $1 FOR UPDATE")
-                .bind(r.id)
-                .fetch_optional(self.conn().await?)
-                .await
-                .map_err(db)?;
-            let Some(m) = row.as_ref().map(message_from).transpose()? else {
+            let Some(m) = self.get_outbox_message(r.id).await? else {
                 continue;
             };
             let Some(next) = r.report.apply(m.state) else {
@@ -493,12 +436,13 @@ impl MessageRepo for PostgresTx {
             sqlx::query(
                 "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), \
                  sent_at = coalesce(sent_at, $4), delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
-                 WHERE id = $1",
+                 WHERE id = $1 AND state = $5",
             )
             .bind(r.id)
             .bind(next.as_str())
             .bind(&r.error)
-            .bind(r.at)
+            .bind(ts(r.at))
+            .bind(m.state.as_str())
             .execute(self.conn().await?)
             .await
             .map_err(db)?;
@@ -513,10 +457,10 @@ impl MessageRepo for PostgresTx {
     async fn expire_messages(&mut self, now: DateTime<Utc>, limit: i64) -> Result<u64> {
         let rows = sqlx::query(
             "UPDATE messages SET state = 'expired', error = 'expired', updated_at = $1 WHERE id IN ( \
-             SELECT id FROM messages WHERE state = 'queued' AND expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             SELECT id FROM messages WHERE state = 'queued' AND expires_at < $1 LIMIT $2) \
              RETURNING batch_id, channel",
         )
-        .bind(now)
+        .bind(ts(now))
         .bind(limit)
         .fetch_all(self.conn().await?)
         .await
@@ -536,26 +480,7 @@ impl MessageRepo for PostgresTx {
     }
 
     async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
-        if m.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) \
-             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-             $7::timestamptz[], $8::text[])",
-        )
-        .bind(m.iter().map(|m| m.id).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.sender.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.receiver.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.action.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.received_at).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.gateway_time.clone()).collect::<Vec<Option<String>>>())
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(())
+        self.write_incoming(m).await
     }
 
     async fn set_opt_out(
@@ -564,50 +489,26 @@ impl MessageRepo for PostgresTx {
         address: &str,
         opted_out_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
-        let q = match opted_out_at {
-            Some(at) => sqlx::query(
-                "INSERT INTO message_opt_outs (channel, address, opted_out_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (channel, address) DO NOTHING",
-            )
-            .bind(channel.as_str())
-            .bind(address)
-            .bind(at),
-            None => sqlx::query("DELETE FROM message_opt_outs WHERE channel = $1 AND address = $2")
-                .bind(channel.as_str())
-                .bind(address),
-        };
-        q.execute(self.conn().await?).await.map_err(db)?;
-        Ok(())
+        self.write_opt_out(channel, address, opted_out_at).await
     }
 }
 
-impl PostgresTx {
-    /// Writes how the counts of messages moved (see [`CountMoves`]), in
-    /// one statement, the rows in key order.
+impl SqliteTx {
+    /// Writes how the counts of messages moved (see [`CountMoves`]).
     pub(crate) async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
-        let (mut batches, mut channels, mut states, mut ns) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (b, c, s, n) in moves.changes() {
-            batches.push(b);
-            channels.push(c.as_str());
-            states.push(s.as_str());
-            ns.push(n);
+        for (batch, channel, state, n) in moves.changes() {
+            sqlx::query(
+                "INSERT INTO message_counts (batch_id, channel, state, n) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (batch_id, channel, state) DO UPDATE SET n = n + excluded.n",
+            )
+            .bind(batch)
+            .bind(channel.as_str())
+            .bind(state.as_str())
+            .bind(n)
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
         }
-        if batches.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO message_counts (batch_id, channel, state, n) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) \
-             ON CONFLICT (batch_id, channel, state) DO UPDATE SET n = message_counts.n + excluded.n",
-        )
-        .bind(&batches)
-        .bind(&channels)
-        .bind(&states)
-        .bind(&ns)
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
         Ok(())
     }
 }
