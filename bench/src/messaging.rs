@@ -271,6 +271,7 @@ async fn measure(
         .as_i64()
         .with_context(|| format!("the bulk SMS was refused: {batch}"))?;
     eprintln!("bulk SMS: {total} messages queued in {queued_secs:.1} s");
+    memory_after(&server, "the bulk SMS was queued");
 
     // Dispatch into Kannel.
     let n = args.dispatch.min(total as usize);
@@ -281,10 +282,12 @@ async fn measure(
         "dispatch: {rate:.0}/s over {n} messages; {}",
         baseline.share(rate)
     );
+    memory_after(&server, "dispatch");
 
     // (a') An inquiry to all of them, through its pages, sent with Kannel
     // there: the time until every question is queued.
     let (page, recipients, fanout_secs) = inquiry_fanout(&base).await?;
+    memory_after(&server, "the inquiry's questions were queued");
     let hwm = server.memory_kb().map(|m| m.1).unwrap_or(0);
     let sampled = server
         .sampled_peak_kb
@@ -304,6 +307,7 @@ async fn measure(
         .retain(|(k, _)| !k.starts_with("DIWAN_KANNEL_URL"));
     let server = Server::start_on(bin, &quiet, log, port).await?;
     let replies = inquiry_replies(args, &server.base, &page).await?;
+    memory_after(&server, "the replies (a server started again)");
     let inquiry = InquiryFigures {
         recipients,
         fanout_secs,
@@ -374,6 +378,18 @@ async fn measure(
     );
     server.stop().await?;
     Ok(())
+}
+
+/// Prints the server's resident memory now and its peak so far, so that
+/// the step that sets the peak shows.
+fn memory_after(server: &Server, step: &str) {
+    if let Some((rss, hwm)) = server.memory_kb() {
+        eprintln!(
+            "  server memory after {step}: VmRSS {} MB, VmHWM {} MB",
+            rss / 1024,
+            hwm / 1024
+        );
+    }
 }
 
 struct InquiryFigures {
