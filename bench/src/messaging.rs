@@ -652,29 +652,11 @@ async fn kannel_alone(
 /// A loopback HTTP server that answers every request 200 and nothing
 /// else, for the delivery reports of the baseline; answers its port.
 async fn report_sink() -> Result<u16> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
+    let answer = axum::Router::new().fallback(|| async {});
     tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        buf.drain(..end + 4);
-                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-                        if s.write_all(ok).await.is_err() {
-                            return;
-                        }
-                    }
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-            });
-        }
+        let _ = axum::serve(listener, answer).await;
     });
     Ok(port)
 }
