@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn(ops::no_store_by_default))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(kit::drain::drain_unread_body))
         .layer(
             // One INFO line per request (method, path, status, latency); the
             // query string is left out of logs because it can hold search text.

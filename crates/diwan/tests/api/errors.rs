@@ -477,3 +477,55 @@ async fn errors_field_reasons_are_translated_in_every_language() {
     );
     app.stop().await;
 }
+
+/// Sends a multipart upload of `total` bytes over a raw connection, a piece
+/// at a time as a slow link would, and returns the answer's status line.
+async fn upload_slowly(app: &TestApp, path: &str, token: &str, total: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n";
+    let tail = "\r\n--b--\r\n";
+    let filler = total - head.len() - tail.len();
+    tcp.write_all(format!("POST {path} HTTP/1.1\r\nHost: diwan\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {total}\r\n\r\n{head}").as_bytes()).await.unwrap();
+    let piece = vec![b'x'; 16 * 1024];
+    let mut left = filler;
+    while left > 0 {
+        let n = left.min(piece.len());
+        tcp.write_all(&piece[..n])
+            .await
+            .expect("the server read the body to its end before answering");
+        left -= n;
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    tcp.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.expect("the answer");
+        assert!(n > 0, "the connection closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// An answer given before the body is all read (a file over the limit, a
+/// bad token) still reaches a client that is sending slowly, rather than a
+/// connection reset under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_answer_reaches_a_client_still_sending() {
+    let app = TestApp::spawn_with(|s| s.services.max_attachment_bytes = 64 * 1024).await;
+    let clerk = app.sign_in("clerk.tripoli").await;
+    let case = app
+        .file_case(&clerk, "budget_transfer", "طلب لرفع ملف كبير", true)
+        .await;
+    let path = format!("/api/v1/cases/{}/attachments", s(&case, "id"));
+    let status = upload_slowly(&app, &path, &clerk, 1024 * 1024).await;
+    assert_eq!(status, "HTTP/1.1 413 Payload Too Large", "over the limit");
+    let status = upload_slowly(&app, &path, "not-a-token", 1024 * 1024).await;
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized", "a bad token");
+    app.stop().await;
+}

@@ -230,8 +230,10 @@ async fn an_inquiry_from_composition_to_public_results() {
     assert_eq!(form.status(), StatusCode::OK);
     let html = form.text().await.unwrap();
     assert!(html.contains("ما أولويتك؟") && html.contains("مستشفى"));
+    // The last character changed, whatever it was.
+    let last = if path.ends_with('0') { '1' } else { '0' };
     let forged = citizen
-        .get(app.url(&format!("{}0", &path[..path.len() - 1])))
+        .get(app.url(&format!("{}{last}", &path[..path.len() - 1])))
         .send()
         .await
         .unwrap();

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod csrf;
 pub mod cursor;
+pub mod drain;
 pub mod error;
 pub mod extract;
 pub mod form;
