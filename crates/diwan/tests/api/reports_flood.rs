@@ -1,12 +1,15 @@
-//! A flood of delivery reports while the database is held (Kannel passing
-//! on its backlog after an outage): the reports beyond those a node keeps
-//! waiting are refused at once as busy, with `Retry-After`, instead of
-//! piling up as open requests; those kept are applied once the database
-//! answers again.
+//! A flood of delivery reports, or of incoming SMS, while the database is
+//! held (Kannel passing on its backlog after an outage): the calls beyond
+//! those a node keeps waiting are refused at once as busy, with
+//! `Retry-After`, instead of piling up as open requests; those kept are
+//! taken once the database answers again.
 
 use crate::helpers::{backend, Backend, TestApp};
 use diwan_domain::ErrorCode;
-use diwan_services::messaging::kannel::{sign, ReportForm};
+use diwan_services::messaging::kannel::{
+    sign, IncomingForm, ReportForm, INCOMING_PER_COMMIT, INCOMING_WAITING, REPORTS_PER_COMMIT,
+    REPORTS_WAITING,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::Connection;
@@ -38,39 +41,7 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
         answer: None,
     };
 
-    // The database held: SQLite's one writer busy with a transaction that
-    // has written, PostgreSQL's outbox locked by another connection.
-    let mut sqlite_hold = None;
-    let mut pg_hold = None;
-    match backend() {
-        Backend::Sqlite => {
-            let mut tx = app.services.store.begin().await.unwrap();
-            tx.append_audit(&[diwan_services::audit::entry(
-                None,
-                chrono::Utc::now(),
-                "test.hold",
-                "test",
-                None,
-                json!({}),
-            )])
-            .await
-            .unwrap();
-            // A read sends what the transaction holds back.
-            tx.get_outbox_message(id).await.unwrap();
-            sqlite_hold = Some(tx);
-        }
-        Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&app.database_url())
-                .await
-                .unwrap();
-            sqlx::query("BEGIN").execute(&mut c).await.unwrap();
-            sqlx::query("LOCK TABLE messages IN EXCLUSIVE MODE")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            pg_hold = Some(c);
-        }
-    }
+    let hold = Hold::start(&app, "messages").await;
     let calls: Vec<_> = (0..FLOOD)
         .map(|_| {
             let (s, f) = (app.services.clone(), form.clone());
@@ -80,7 +51,7 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let refused = calls.iter().filter(|c| c.is_finished()).count();
     assert!(
-        refused >= FLOOD - 1024 - 256,
+        refused >= FLOOD - REPORTS_WAITING - REPORTS_PER_COMMIT,
         "{refused} of {FLOOD} answered while the database was held"
     );
     // Over HTTP too, with the time to try again, on a connection closed.
@@ -99,10 +70,7 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
     assert_eq!(r.headers()["retry-after"], "2");
     assert_eq!(r.headers()["connection"], "close");
 
-    drop(sqlite_hold);
-    if let Some(mut c) = pg_hold {
-        sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
-    }
+    hold.end().await;
     let (mut busy, mut taken) = (0, 0);
     for c in calls {
         match c.await.unwrap() {
@@ -113,7 +81,7 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
     }
     assert_eq!(busy + taken, FLOOD);
     assert!(
-        busy >= FLOOD - 1024 - 256 && taken >= 1024,
+        busy >= FLOOD - REPORTS_WAITING - REPORTS_PER_COMMIT && taken >= REPORTS_WAITING,
         "{busy} busy, {taken} taken"
     );
     let m = app
@@ -122,4 +90,116 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
         .expect(StatusCode::OK, "the message");
     assert_eq!(m["state"], "sent", "the reports kept were applied: {m}");
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_incoming_sms_is_refused_as_busy_beyond_those_waiting() {
+    let app = TestApp::spawn_with(|s| {
+        s.services.messaging.callback_key = Some(KEY.into());
+    })
+    .await;
+    let hold = Hold::start(&app, "incoming_messages").await;
+    let calls: Vec<_> = (0..FLOOD)
+        .map(|i| {
+            let s = app.services.clone();
+            let f = IncomingForm {
+                key: KEY.into(),
+                from: format!("+2189100{i:05}"),
+                to: "1415".into(),
+                text: format!("رسالة {i}"),
+                time: String::new(),
+            };
+            tokio::spawn(async move { s.kannel_incoming(f).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refused = calls.iter().filter(|c| c.is_finished()).count();
+    assert!(
+        refused >= FLOOD - INCOMING_WAITING - INCOMING_PER_COMMIT,
+        "{refused} of {FLOOD} answered while the database was held"
+    );
+    // Over HTTP too, with the time to try again, on a connection closed.
+    let r = app
+        .client
+        .get(app.url("/api/v1/messaging/kannel/incoming"))
+        .query(&[("key", KEY), ("from", "+218911111111"), ("text", "نعم")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "2");
+    assert_eq!(r.headers()["connection"], "close");
+
+    hold.end().await;
+    let (mut busy, mut taken) = (0, 0);
+    for c in calls {
+        match c.await.unwrap() {
+            Ok(_) => taken += 1,
+            Err(e) if e.code() == ErrorCode::Busy => busy += 1,
+            Err(e) => panic!("an incoming SMS failed: {e}"),
+        }
+    }
+    assert_eq!(busy + taken, FLOOD);
+    assert!(
+        busy >= FLOOD - INCOMING_WAITING - INCOMING_PER_COMMIT && taken >= INCOMING_WAITING,
+        "{busy} busy, {taken} taken"
+    );
+    // Those taken are kept, and only those.
+    let kept = {
+        let mut tx = app.services.store.read().await.unwrap();
+        tx.list_incoming(None, FLOOD as i64 + 10).await.unwrap()
+    };
+    assert_eq!(kept.len(), taken);
+    app.stop().await;
+}
+
+/// The database held by another writer: SQLite's one writer busy with a
+/// transaction that has written, or on PostgreSQL `table` locked against
+/// writes by another connection.
+enum Hold {
+    Sqlite(Box<dyn diwan_store::Tx>),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Hold {
+    async fn start(app: &TestApp, table: &str) -> Hold {
+        match backend() {
+            Backend::Sqlite => {
+                let mut tx = app.services.store.begin().await.unwrap();
+                tx.append_audit(&[diwan_services::audit::entry(
+                    None,
+                    chrono::Utc::now(),
+                    "test.hold",
+                    "test",
+                    None,
+                    json!({}),
+                )])
+                .await
+                .unwrap();
+                // A read sends what the transaction holds back.
+                tx.list_message_batches(None, 1).await.unwrap();
+                Hold::Sqlite(tx)
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&app.database_url())
+                    .await
+                    .unwrap();
+                sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+                sqlx::query(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                Hold::Postgres(c)
+            }
+        }
+    }
+
+    async fn end(self) {
+        match self {
+            Hold::Sqlite(tx) => drop(tx),
+            Hold::Postgres(mut c) => {
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+        }
+    }
 }

@@ -166,7 +166,7 @@ fn keyword_of(settings: &Settings, text: &str) -> &'static str {
 }
 
 /// Delivery reports applied in one transaction at most.
-const REPORTS_PER_COMMIT: usize = 256;
+pub const REPORTS_PER_COMMIT: usize = 256;
 
 /// A delivery report checked and waiting to be applied.
 pub(crate) struct Pending {
@@ -176,10 +176,14 @@ pub(crate) struct Pending {
 
 /// Delivery reports waiting to be applied, at most; more are refused as
 /// busy until some are.
-const REPORTS_WAITING: usize = 1024;
+pub const REPORTS_WAITING: usize = 1024;
 
 /// Incoming SMS taken in one transaction at most.
-const INCOMING_PER_COMMIT: usize = 256;
+pub const INCOMING_PER_COMMIT: usize = 256;
+
+/// Incoming SMS waiting to be taken, at most; more are refused as busy
+/// until some are, as delivery reports are.
+pub const INCOMING_WAITING: usize = 1024;
 
 /// An incoming SMS checked and waiting to be taken.
 pub(crate) struct PendingIncoming {
@@ -209,6 +213,17 @@ pub struct IncomingForm {
     /// When Kannel received it (`X-Kannel-Time`, or `%t` in a `get-url`):
     /// Kannel's repeats of one SMS carry the same.
     pub time: String,
+}
+
+/// What a gateway's call is told when its writer's queue is full (busy:
+/// try again in 2 seconds) or the writer stopped.
+fn refused<T>(e: tokio::sync::mpsc::error::TrySendError<T>, stopped: &str) -> Error {
+    match e {
+        tokio::sync::mpsc::error::TrySendError::Full(_) => Error::Domain(
+            diwan_domain::DomainError::new(diwan_domain::ErrorCode::Busy).retry_after(2),
+        ),
+        tokio::sync::mpsc::error::TrySendError::Closed(_) => Error::Internal(stopped.into()),
+    }
 }
 
 impl Services {
@@ -258,14 +273,9 @@ impl Services {
         // again shortly (it does, `http-queue-delay` later), so that a
         // backlog of reports it passes on at once waits in Kannel, not in
         // this server's memory as thousands of open requests.
-        reports.try_send(item).map_err(|e| match e {
-            tokio::sync::mpsc::error::TrySendError::Full(_) => Error::Domain(
-                diwan_domain::DomainError::new(diwan_domain::ErrorCode::Busy).retry_after(2),
-            ),
-            tokio::sync::mpsc::error::TrySendError::Closed(_) => {
-                Error::Internal("the writer of reports stopped".into())
-            }
-        })?;
+        reports
+            .try_send(item)
+            .map_err(|e| refused(e, "the writer of reports stopped"))?;
         answer
             .await
             .map_err(|_| Error::Internal("the writer of reports stopped".into()))?
@@ -357,10 +367,12 @@ impl Services {
             done,
         };
         let writer = self.incoming.get_or_init(|| self.start_incoming_writer());
+        // Bounded as reports are: a backlog Kannel passes on after an
+        // outage waits in Kannel, which tries again `http-queue-delay`
+        // later, not here as thousands of open requests.
         writer
-            .send(item)
-            .await
-            .map_err(|_| Error::Internal("the writer of incoming SMS stopped".into()))?;
+            .try_send(item)
+            .map_err(|e| refused(e, "the writer of incoming SMS stopped"))?;
         answer
             .await
             .map_err(|_| Error::Internal("the writer of incoming SMS stopped".into()))?
@@ -368,7 +380,7 @@ impl Services {
 
     /// The task that takes incoming SMS, a group per transaction.
     fn start_incoming_writer(&self) -> tokio::sync::mpsc::Sender<PendingIncoming> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<PendingIncoming>(4096);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<PendingIncoming>(INCOMING_WAITING);
         let services = self.clone();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {

@@ -18,8 +18,10 @@ use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 
-/// At most this much of an unread body is read and dropped.
-const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+/// At most this much of an unread body is read and dropped; a body
+/// announced longer is not read at all (its client loses the answer
+/// whatever is read).
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
 /// For at most this long; a client slower than that loses the answer.
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
@@ -46,6 +48,9 @@ pub async fn drain_unread_body(req: Request, next: Next) -> Response {
 
 async fn drain(body: Body) {
     use futures::StreamExt;
+    if body.size_hint().lower() > DRAIN_BYTES as u64 {
+        return;
+    }
     let mut stream = body.into_data_stream();
     let read = async {
         let mut total = 0usize;

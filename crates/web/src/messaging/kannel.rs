@@ -52,14 +52,19 @@ async fn report(State(state): State<AppState>, RawQuery(q): RawQuery) -> Respons
             answer: f.opt("answer").map(str::to_owned),
         })
         .await;
+    answer(taken)
+}
+
+/// 204 once taken. A call refused as busy is told when to try again and
+/// its connection is closed: Kannel tries again on a connection of its
+/// own, and this one is not kept open meanwhile.
+fn answer<T>(taken: diwan_services::Result<T>) -> Response {
     match taken {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
             let busy = e.code() == ErrorCode::Busy;
             let mut res = ApiError::from(e).into_response();
             if busy {
-                // Kannel tries a refused report again on a connection of
-                // its own: this one is not kept open meanwhile.
                 res.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
@@ -74,13 +79,11 @@ async fn report(State(state): State<AppState>, RawQuery(q): RawQuery) -> Respons
 #[utoipa::path(get, path = "/api/v1/messaging/kannel/incoming", tag = "messaging",
     params(("key" = String, Query), ("from" = String, Query), ("to" = Option<String>, Query), ("text" = Option<String>, Query),
            ("time" = Option<String>, Query, description = "When Kannel received it (`%t`): a repeat of an SMS already taken changes nothing.")),
-    responses((status = 204, description = "Taken."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn incoming_get(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<StatusCode, ApiError> {
+    responses((status = 204, description = "Taken."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "More SMS are waiting than are taken at once: try again after `Retry-After` seconds.")))]
+async fn incoming_get(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let f = Fields::from_query(q.as_deref());
-    state
+    let taken = state
         .services
         .kannel_incoming(IncomingForm {
             key: f.get("key").to_owned(),
@@ -89,8 +92,8 @@ async fn incoming_get(
             text: f.get("text").to_owned(),
             time: f.get("time").to_owned(),
         })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await;
+    answer(taken)
 }
 
 /// An SMS a person sent, as Kannel's `post-url` posts it: the text as the
@@ -100,15 +103,16 @@ async fn incoming_get(
 #[utoipa::path(post, path = "/api/v1/messaging/kannel/incoming", tag = "messaging",
     params(("key" = String, Query)),
     request_body(content = String, content_type = "text/plain"),
-    responses((status = 204, description = "Taken."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "Taken."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "More SMS are waiting than are taken at once: try again after `Retry-After` seconds.")))]
 async fn incoming_post(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Body,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let f = Fields::from_query(q.as_deref());
-    // The key first, so that nobody else has a body read at all; an SMS is
+    // The key first, so that nobody else has a body kept at all; an SMS is
     // at most ten parts, far under the bound.
     if !diwan_services::messaging::kannel::key_holds(state.services.messaging(), f.get("key")) {
         return Err(ApiError::new(ErrorCode::Unauthenticated));
@@ -126,7 +130,7 @@ async fn incoming_post(
     let charset = charset_of(&header("content-type"));
     let text =
         decode(&body, &charset).ok_or_else(|| ApiError::invalid("text", Reason::FieldInvalid))?;
-    state
+    let taken = state
         .services
         .kannel_incoming(IncomingForm {
             key: f.get("key").to_owned(),
@@ -135,8 +139,8 @@ async fn incoming_post(
             text,
             time: header("x-kannel-time"),
         })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await;
+    Ok(answer(taken))
 }
 
 /// The charset a `Content-Type` names, upper-case, without quotes.
