@@ -89,6 +89,8 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
         .await
         .expect(StatusCode::OK, "the message");
     assert_eq!(m["state"], "sent", "the reports kept were applied: {m}");
+    // A report shows an attempt, though no worker wrote one here.
+    assert_eq!(m["attempts"], 1, "{m}");
     app.stop().await;
 }
 

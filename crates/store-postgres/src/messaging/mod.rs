@@ -428,7 +428,9 @@ impl MessageRepo for PostgresTx {
                 continue;
             };
             sqlx::query(
-                "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), \
+                // A report shows an attempt reached the gateway, also when it
+                // comes before the worker has written that attempt.
+                "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), attempts = GREATEST(attempts, 1), \
                  sent_at = coalesce(sent_at, $4), delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
                  WHERE id = $1",
             )
