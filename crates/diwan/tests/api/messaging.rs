@@ -645,6 +645,26 @@ async fn the_counts_of_messages_move_with_them() {
         .await
         .expect(StatusCode::CREATED, "a batch");
     let batch_id: uuid::Uuid = s(&batch, "id").parse().unwrap();
+    // Its messages' ids: the batch's first ten bytes, then a number of
+    // their own, one each.
+    let of_batch = {
+        let mut tx = app.services.store.read().await.unwrap();
+        tx.list_outbox(&OutboxQuery {
+            batch_id: Some(batch_id),
+            limit: 100,
+            ..OutboxQuery::default()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(of_batch.len(), 2, "two of the municipality's people");
+    assert!(of_batch
+        .iter()
+        .all(|m| m.id.as_bytes()[..10] == batch_id.as_bytes()[..10]));
+    let mut ids: Vec<_> = of_batch.iter().map(|m| m.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2);
     let c = counts_hold(&app, "queued").await;
     assert_eq!(c.len(), 1);
     assert_eq!((c[0].state, c[0].count), (State::Queued, 5));

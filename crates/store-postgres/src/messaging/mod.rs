@@ -265,8 +265,9 @@ impl MessageRepo for PostgresTx {
         texts: &BulkTexts,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        // Ids: time-ordered like the application's (the batch's own time
-        // prefix), made unique by random bytes.
+        // Ids: the batch's first ten bytes (its time, then random bits),
+        // then the row's number in the order rows are inserted: each index
+        // on the id takes them at its end, rather than all over it.
         let now = batch.created_at;
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
@@ -274,7 +275,7 @@ impl MessageRepo for PostgresTx {
              SELECT (substr(",
         );
         qb.push_bind(batch.id)
-            .push("::text, 1, 19) || substr(gen_random_uuid()::text, 20))::uuid, ")
+            .push("::text, 1, 24) || lpad(to_hex(row_number() OVER ()), 12, '0'))::uuid, ")
             .push_bind(batch.id)
             .push(", ")
             .push_bind(batch.org_id)

@@ -272,9 +272,12 @@ impl MessageRepo for SqliteTx {
         texts: &BulkTexts,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        // Ids: time-ordered like the application's (the batch's own time
-        // prefix), made unique by random bytes; `||` makes text, the cast
-        // makes it a BLOB again as every other id.
+        // Ids: the batch's first ten bytes (its time, then random bits),
+        // then the person's number in the registry, and inserted in that
+        // order: each index on the id takes them at its end. Random ids
+        // would land all over those indexes, each insert reading and
+        // writing another page (a million took 18 s rather than 7 s).
+        // `||` makes text, the cast makes it a BLOB again as every other id.
         let now = ts(batch.created_at);
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
@@ -282,7 +285,7 @@ impl MessageRepo for SqliteTx {
              SELECT CAST(substr(",
         );
         qb.push_bind(batch.id)
-            .push(", 1, 8) || randomblob(8) AS BLOB), ")
+            .push(", 1, 10) || unhex(printf('%012x', p.seq)) AS BLOB), ")
             .push_bind(batch.id)
             .push(", ")
             .push_bind(batch.org_id)
@@ -313,6 +316,7 @@ impl MessageRepo for SqliteTx {
             .push(", NULL, NULL, ")
             .push_bind(now);
         push_audience(&mut qb, audience);
+        qb.push(" ORDER BY p.seq");
         let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
         let n = r.rows_affected() as i64;
         sqlx::query("UPDATE message_batches SET total = total + $2 WHERE id = $1")
