@@ -48,42 +48,19 @@ async fn a_flood_of_reports_is_refused_as_busy_beyond_those_waiting() {
             tokio::spawn(async move { s.kannel_report(f).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let refused = calls.iter().filter(|c| c.is_finished()).count();
-    assert!(
-        refused >= FLOOD - REPORTS_WAITING - REPORTS_PER_COMMIT,
-        "{refused} of {FLOOD} answered while the database was held"
-    );
-    // Over HTTP too, with the time to try again, on a connection closed.
-    let r = app
-        .client
-        .get(app.url("/api/v1/messaging/kannel/reports"))
-        .query(&[
+    refused_at_once(&calls, REPORTS_WAITING, REPORTS_PER_COMMIT).await;
+    busy_over_http(
+        &app,
+        "/api/v1/messaging/kannel/reports",
+        &[
             ("id", form.id.as_str()),
             ("sig", form.sig.as_str()),
             ("type", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(r.headers()["retry-after"], "2");
-    assert_eq!(r.headers()["connection"], "close");
-
+        ],
+    )
+    .await;
     hold.end().await;
-    let (mut busy, mut taken) = (0, 0);
-    for c in calls {
-        match c.await.unwrap() {
-            Ok(()) => taken += 1,
-            Err(e) if e.code() == ErrorCode::Busy => busy += 1,
-            Err(e) => panic!("a report failed: {e}"),
-        }
-    }
-    assert_eq!(busy + taken, FLOOD);
-    assert!(
-        busy >= FLOOD - REPORTS_WAITING - REPORTS_PER_COMMIT && taken >= REPORTS_WAITING,
-        "{busy} busy, {taken} taken"
-    );
+    busy_or_taken(calls, REPORTS_WAITING, REPORTS_PER_COMMIT).await;
     let m = app
         .get(&format!("/api/v1/messages/{id}"), Some(&admin))
         .await
@@ -114,38 +91,15 @@ async fn a_flood_of_incoming_sms_is_refused_as_busy_beyond_those_waiting() {
             tokio::spawn(async move { s.kannel_incoming(f).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let refused = calls.iter().filter(|c| c.is_finished()).count();
-    assert!(
-        refused >= FLOOD - INCOMING_WAITING - INCOMING_PER_COMMIT,
-        "{refused} of {FLOOD} answered while the database was held"
-    );
-    // Over HTTP too, with the time to try again, on a connection closed.
-    let r = app
-        .client
-        .get(app.url("/api/v1/messaging/kannel/incoming"))
-        .query(&[("key", KEY), ("from", "+218911111111"), ("text", "نعم")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(r.headers()["retry-after"], "2");
-    assert_eq!(r.headers()["connection"], "close");
-
+    refused_at_once(&calls, INCOMING_WAITING, INCOMING_PER_COMMIT).await;
+    busy_over_http(
+        &app,
+        "/api/v1/messaging/kannel/incoming",
+        &[("key", KEY), ("from", "+218911111111"), ("text", "نعم")],
+    )
+    .await;
     hold.end().await;
-    let (mut busy, mut taken) = (0, 0);
-    for c in calls {
-        match c.await.unwrap() {
-            Ok(_) => taken += 1,
-            Err(e) if e.code() == ErrorCode::Busy => busy += 1,
-            Err(e) => panic!("an incoming SMS failed: {e}"),
-        }
-    }
-    assert_eq!(busy + taken, FLOOD);
-    assert!(
-        busy >= FLOOD - INCOMING_WAITING - INCOMING_PER_COMMIT && taken >= INCOMING_WAITING,
-        "{busy} busy, {taken} taken"
-    );
+    let taken = busy_or_taken(calls, INCOMING_WAITING, INCOMING_PER_COMMIT).await;
     // Those taken are kept, and only those.
     let kept = {
         let mut tx = app.services.store.read().await.unwrap();
@@ -153,6 +107,52 @@ async fn a_flood_of_incoming_sms_is_refused_as_busy_beyond_those_waiting() {
     };
     assert_eq!(kept.len(), taken);
     app.stop().await;
+}
+
+type Calls<T> = Vec<tokio::task::JoinHandle<diwan_services::Result<T>>>;
+
+/// Those beyond the calls kept waiting and the group being taken are
+/// answered at once, while the database is held.
+async fn refused_at_once<T>(calls: &Calls<T>, waiting: usize, per_commit: usize) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refused = calls.iter().filter(|c| c.is_finished()).count();
+    assert!(
+        refused >= FLOOD - waiting - per_commit,
+        "{refused} of {FLOOD} answered while the database was held"
+    );
+}
+
+/// Over HTTP too: busy, with the time to try again, on a connection closed.
+async fn busy_over_http(app: &TestApp, path: &str, query: &[(&str, &str)]) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "2");
+    assert_eq!(r.headers()["connection"], "close");
+}
+
+/// Once the database answers, every call was refused as busy or taken,
+/// and at least those kept waiting were taken; returns how many.
+async fn busy_or_taken<T>(calls: Calls<T>, waiting: usize, per_commit: usize) -> usize {
+    let (mut busy, mut taken) = (0, 0);
+    for c in calls {
+        match c.await.unwrap() {
+            Ok(_) => taken += 1,
+            Err(e) if e.code() == ErrorCode::Busy => busy += 1,
+            Err(e) => panic!("a call failed: {e}"),
+        }
+    }
+    assert_eq!(busy + taken, FLOOD);
+    assert!(
+        busy >= FLOOD - waiting - per_commit && taken >= waiting,
+        "{busy} busy, {taken} taken"
+    );
+    taken
 }
 
 /// The database held by another writer: SQLite's one writer busy with a
