@@ -115,7 +115,9 @@ async fn persons_are_registered_found_and_corrected() {
             json!({
                 "national_number": "119850012345",
                 "name_ar": "محمد علي سالم الورفلي",
+                "name_latin": "",
                 "mobiles": ["0912345678"],
+                "email": "",
                 "municipality_id": trp,
                 "language": "en",
                 "sms_opt_out": true,
@@ -153,6 +155,47 @@ async fn persons_are_registered_found_and_corrected() {
             "sms_opt_out"
         ])
     );
+
+    // A correction that sends only what it changes keeps the rest: a
+    // field left out or null loses nothing; an empty list clears.
+    let renamed = app
+        .post(
+            "/api/v1/persons",
+            Some(&admin),
+            json!({
+                "national_number": "119850012345",
+                "name_ar": "محمد علي سالم الورفلي الزاوي",
+                "email": null,
+            }),
+        )
+        .await
+        .expect(StatusCode::OK, "correct the name alone");
+    assert_eq!(s(&renamed, "id"), id);
+    assert_eq!(s(&renamed, "name_ar"), "محمد علي سالم الورفلي الزاوي");
+    assert_eq!(renamed["mobiles"], json!(["+218912345678"]));
+    assert_eq!(s(&renamed, "language"), "en");
+    assert_eq!(s(&renamed, "municipality_id"), trp);
+    assert_eq!(s(&renamed, "sex"), "male");
+    assert!(renamed["sms_opt_out_at"].is_string());
+    assert_eq!(search(&app, &admin, "0912345678").await, ["119850012345"]);
+    let audit = app
+        .get(
+            &format!("/api/v1/audit?object={id}&action=person.update"),
+            Some(&admin),
+        )
+        .await
+        .expect(StatusCode::OK, "the corrections");
+    assert_eq!(audit["items"][0]["details"]["changed"], json!(["name_ar"]));
+    let cleared = app
+        .post(
+            "/api/v1/persons",
+            Some(&admin),
+            json!({"national_number": "119850012345", "name_ar": "محمد علي سالم الورفلي الزاوي", "mobiles": []}),
+        )
+        .await
+        .expect(StatusCode::OK, "clear the mobiles");
+    assert_eq!(cleared["mobiles"], json!([]));
+    assert_eq!(s(&cleared, "language"), "en");
 
     // Reading the record is audited: the person may ask who looked.
     app.get(&format!("/api/v1/persons/{id}"), Some(&officer))

@@ -37,7 +37,8 @@ pub struct PersonForm {
     /// From the national number when not given.
     pub sex: Option<String>,
     pub birth_date: Option<String>,
-    pub mobiles: Vec<String>,
+    /// None when `None`.
+    pub mobiles: Option<Vec<String>>,
     pub email: Option<String>,
     pub municipality_id: Option<Uuid>,
     /// Arabic when not given.
@@ -45,6 +46,46 @@ pub struct PersonForm {
     /// Whether bulk SMS and bulk e-mail are refused; as before when `None`.
     pub sms_opt_out: Option<bool>,
     pub email_opt_out: Option<bool>,
+    /// Whether what the form leaves out (`None`) keeps what the registry
+    /// has for a person already registered, as the API reads a request
+    /// that sends only the fields it changes, rather than clearing it or
+    /// taking its default, as a page reads its form, which sends them all.
+    pub keeps_absent: bool,
+}
+
+impl PersonForm {
+    /// `p` as a form.
+    pub fn of(p: &Person) -> PersonForm {
+        PersonForm {
+            national_number: p.national_number.clone(),
+            name_ar: p.name_ar.clone(),
+            name_latin: p.name_latin.clone(),
+            sex: Some(p.sex.as_str().to_owned()),
+            birth_date: p.birth_date.map(|d| d.to_string()),
+            mobiles: Some(p.mobiles.clone()),
+            email: p.email.clone(),
+            municipality_id: p.municipality_id,
+            language: Some(p.language.as_str().to_owned()),
+            sms_opt_out: None,
+            email_opt_out: None,
+            keeps_absent: false,
+        }
+    }
+
+    /// The form with what it leaves out taken from `p`'s record, but for
+    /// the municipality, which depends on who saves it.
+    fn over(self, p: &Person) -> PersonForm {
+        let was = PersonForm::of(p);
+        PersonForm {
+            name_latin: self.name_latin.or(was.name_latin),
+            sex: self.sex.or(was.sex),
+            birth_date: self.birth_date.or(was.birth_date),
+            mobiles: self.mobiles.or(was.mobiles),
+            email: self.email.or(was.email),
+            language: self.language.or(was.language),
+            ..self
+        }
+    }
 }
 
 /// What a saved form did.
@@ -98,14 +139,15 @@ pub(crate) fn parse_form(f: &PersonForm, today: chrono::NaiveDate) -> Result<Par
         None => None,
     };
     let mut mobiles = Vec::new();
-    for m in f.mobiles.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
+    let typed = f.mobiles.as_deref().unwrap_or_default();
+    for m in typed.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
         if let Some(m) = p.take(Mobile::parse(m).map_err(Error::from))? {
             if !mobiles.contains(&m.to_string()) {
                 mobiles.push(m.to_string());
             }
         }
     }
-    if f.mobiles.len() > MAX_MOBILES {
+    if typed.len() > MAX_MOBILES {
         p.add("mobile", Reason::FieldTooLong);
     }
     let email = match given(&f.email) {
@@ -233,16 +275,31 @@ impl Services {
     /// the fields that changed.
     pub async fn save_person(&self, caller: &Caller, f: PersonForm) -> Result<Saved> {
         let now = self.now();
+        if !may_keep(caller, own_municipality(caller)) {
+            return Err(Error::forbidden());
+        }
+        let mut tx = self.store.begin().await?;
+        let before = match NationalNumber::parse(&f.national_number) {
+            Ok(n) => tx.person_by_number(n.as_str()).await?,
+            // Told with the form's other mistakes.
+            Err(_) => None,
+        };
+        let f = match &before {
+            Some(b) if f.keeps_absent => f.over(b),
+            _ => f,
+        };
         let parsed = parse_form(&f, now.date_naive())?;
         let municipality_id = match own_municipality(caller) {
             // A municipality's staff register its own residents.
             Some(own) => Some(f.municipality_id.unwrap_or(own)),
+            None if f.keeps_absent => f
+                .municipality_id
+                .or(before.as_ref().and_then(|b| b.municipality_id)),
             None => f.municipality_id,
         };
         if !may_keep(caller, municipality_id) {
             return Err(Error::forbidden());
         }
-        let mut tx = self.store.begin().await?;
         if let Some(m) = municipality_id {
             if !is_municipality(&self.cache.orgs(&mut *tx).await?, m) {
                 return Err(Error::invalid(
@@ -251,7 +308,6 @@ impl Services {
                 ));
             }
         }
-        let before = tx.person_by_number(parsed.national_number.as_str()).await?;
         let (person, created) =
             match decide(caller, &f, parsed, municipality_id, before.as_ref(), now)? {
                 Outcome::Same(p) => {
@@ -411,7 +467,7 @@ mod tests {
         PersonForm {
             national_number: "119850012345".into(),
             name_ar: "محمد علي سالم الورفلي".into(),
-            mobiles: vec!["091 234 5678".into()],
+            mobiles: Some(vec!["091 234 5678".into()]),
             ..PersonForm::default()
         }
     }
@@ -432,7 +488,7 @@ mod tests {
             national_number: "12".into(),
             name_ar: " ".into(),
             birth_date: Some("2030-01-01".into()),
-            mobiles: vec!["021 333 4444".into()],
+            mobiles: Some(vec!["021 333 4444".into()]),
             email: Some("nobody".into()),
             language: Some("de".into()),
             ..PersonForm::default()

@@ -149,7 +149,8 @@ async fn search_persons(
 }
 
 /// A person to add to the registry, or to correct: the national number
-/// says which.
+/// says which. A correction changes what it sends: a field left out (or
+/// null) keeps what the registry has, an empty string or list clears it.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PersonRequest {
     #[schema(schema_with = national_number_schema)]
@@ -327,12 +328,13 @@ async fn save_person(
         name_latin: r.name_latin,
         sex: r.sex.map(|s| s.as_str().to_owned()),
         birth_date: r.birth_date,
-        mobiles: r.mobiles.unwrap_or_default(),
+        mobiles: r.mobiles,
         email: r.email,
         municipality_id: r.municipality_id,
         language: r.language.map(|l| l.as_str().to_owned()),
         sms_opt_out: r.sms_opt_out,
         email_opt_out: r.email_opt_out,
+        keeps_absent: true,
     };
     let saved = state.services.save_person(&c, form).await?;
     let status = if saved.created {

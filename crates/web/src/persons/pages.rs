@@ -163,12 +163,13 @@ impl Typed {
             name_latin: given(&self.name_latin),
             sex: given(&self.sex),
             birth_date: given(&self.birth_date),
-            mobiles: self.mobiles.clone(),
+            mobiles: Some(self.mobiles.clone()),
             email: given(&self.email),
             municipality_id,
             language: given(&self.language),
             sms_opt_out: Some(self.sms_opt_out),
             email_opt_out: Some(self.email_opt_out),
+            keeps_absent: false,
         }
     }
 }

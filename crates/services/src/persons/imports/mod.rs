@@ -41,23 +41,6 @@ fn may_import(c: &Caller) -> bool {
     c.can_write() && (c.role == Role::Admin || c.role.is_municipal())
 }
 
-/// `p` as a form, so that an imported line changes only what it gives.
-fn form_of(p: &Person) -> PersonForm {
-    PersonForm {
-        national_number: p.national_number.clone(),
-        name_ar: p.name_ar.clone(),
-        name_latin: p.name_latin.clone(),
-        sex: Some(p.sex.as_str().to_owned()),
-        birth_date: p.birth_date.map(|d| d.to_string()),
-        mobiles: p.mobiles.clone(),
-        email: p.email.clone(),
-        municipality_id: p.municipality_id,
-        language: Some(p.language.as_str().to_owned()),
-        sms_opt_out: None,
-        email_opt_out: None,
-    }
-}
-
 /// A municipality's name with the word "municipality" left out, in any of
 /// its languages, normalized for comparison.
 fn bare_name(name: &str) -> String {
@@ -469,7 +452,8 @@ impl Services {
         let before = NationalNumber::parse(&number)
             .ok()
             .and_then(|n| known.get(n.as_str()));
-        let mut f = before.map(form_of).unwrap_or_default();
+        // `p` as a form, so that an imported line changes only what it gives.
+        let mut f = before.map(PersonForm::of).unwrap_or_default();
         f.national_number = number;
         if let Some(v) = line.cell(columns, "name_ar") {
             f.name_ar = v;
@@ -490,7 +474,7 @@ impl Services {
             .map(str::to_owned)
             .collect();
         if !mobiles.is_empty() {
-            f.mobiles = mobiles;
+            f.mobiles = Some(mobiles);
         }
         let parsed = parse_form(&f, now.date_naive())?;
         let municipality_id = match line.cell(columns, "municipality") {
