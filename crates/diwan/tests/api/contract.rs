@@ -2042,3 +2042,130 @@ async fn persons_read_back_equal_and_are_found_by_number_phone_and_name() {
     })
     .await;
 }
+
+/// An outbox message as the services write one.
+fn message(
+    org_id: Uuid,
+    channel: diwan_domain::messaging::Channel,
+    recipient: &str,
+    person_id: Option<Uuid>,
+) -> OutboxMessage {
+    let t = now();
+    OutboxMessage {
+        id: Uuid::now_v7(),
+        batch_id: None,
+        org_id,
+        channel,
+        kind: diwan_domain::messaging::Kind::Transactional,
+        recipient: recipient.into(),
+        person_id,
+        language: "ar".into(),
+        subject: None,
+        body: "رسالة".into(),
+        parts: 1,
+        state: diwan_domain::messaging::State::Queued,
+        attempts: 0,
+        next_attempt_at: t,
+        lease_until: None,
+        expires_at: t + Duration::days(1),
+        error: None,
+        created_at: t,
+        sent_at: None,
+        delivered_at: None,
+        updated_at: t,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_messages_are_found_by_their_address_newest_first() {
+    use diwan_domain::messaging::Channel::{Email, Sms};
+    with_db(true, |store, _| async move {
+        let w = world(&store).await;
+        let org = w.muni_a.id;
+        let mut a = person("219900000001", "فاطمة سالم", Some(org), &["+218912345678"]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_person(&a).await.unwrap();
+        tx.commit().await.unwrap();
+        let sent = [
+            message(org, Sms, "+218912345678", Some(a.id)),
+            message(org, Sms, "+218912345678", None),
+            message(org, Sms, "+218900000000", None),
+            message(org, Email, "fatima@example.ly", Some(a.id)),
+            message(org, Email, "fatima@example.ly", None),
+            message(org, Sms, "+218912345678", Some(a.id)),
+        ];
+        let mut tx = store.begin().await.unwrap();
+        tx.queue_messages(&sent).await.unwrap();
+        tx.commit().await.unwrap();
+        let to = |r: &str, limit: i64, before: Option<Uuid>| OutboxQuery {
+            recipient: Some(r.into()),
+            limit,
+            before,
+            ..OutboxQuery::default()
+        };
+        let mut tx = store.read().await.unwrap();
+        let ids = |ms: Vec<OutboxMessage>| ms.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        // To a person of the registry or to no one known, by the address,
+        // newest first.
+        let number = ids(tx
+            .list_outbox(&to("+218912345678", 10, None))
+            .await
+            .unwrap());
+        assert_eq!(number, [sent[5].id, sent[1].id, sent[0].id]);
+        assert_eq!(
+            ids(tx
+                .list_outbox(&to("fatima@example.ly", 10, None))
+                .await
+                .unwrap()),
+            [sent[4].id, sent[3].id]
+        );
+        assert_eq!(
+            ids(tx
+                .list_outbox(&to("+218900000000", 10, None))
+                .await
+                .unwrap()),
+            [sent[2].id]
+        );
+        // A page at a time.
+        assert_eq!(
+            ids(tx.list_outbox(&to("+218912345678", 2, None)).await.unwrap()),
+            [sent[5].id, sent[1].id]
+        );
+        assert_eq!(
+            ids(tx
+                .list_outbox(&to("+218912345678", 2, Some(sent[1].id)))
+                .await
+                .unwrap()),
+            [sent[0].id]
+        );
+        let other = OutboxQuery {
+            org_id: Some(w.muni_b.id),
+            ..to("+218912345678", 10, None)
+        };
+        assert!(
+            tx.list_outbox(&other).await.unwrap().is_empty(),
+            "another municipality's"
+        );
+        drop(tx);
+        // A message stays found by the number it went to, also once that
+        // number is no longer the person's.
+        a.mobiles = vec!["+218921112233".into()];
+        let mut tx = store.begin().await.unwrap();
+        tx.update_person(&a).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(
+            ids(tx
+                .list_outbox(&to("+218912345678", 10, None))
+                .await
+                .unwrap()),
+            number
+        );
+        assert!(tx
+            .list_outbox(&to("+218921112233", 10, None))
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
+}
