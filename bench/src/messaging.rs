@@ -110,6 +110,9 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&run)?;
     let log = run.join("server.log");
     let port = free_port();
+    // Kannel calls Diwan on an address of its own (`--gateway-listen`), as
+    // the operator's guide sets it up.
+    let gateway = free_port();
 
     // 1. Kannel alone: plain requests, then the same requests asking for
     // the delivery reports Diwan asks for, posted to a sink that only
@@ -126,7 +129,7 @@ async fn main() -> Result<()> {
     };
 
     // 2. Diwan beside a fresh Kannel.
-    let k = kannel::Kannel::start_logging(port, KEY, false);
+    let k = kannel::Kannel::start_logging(gateway, KEY, false);
     let data_dir = run.join("data");
     let mut pg_db = None;
     let database_url = match args.backend {
@@ -157,15 +160,16 @@ async fn main() -> Result<()> {
             env("DIWAN_KANNEL_PASSWORD", k.password.clone()),
             env(
                 "DIWAN_KANNEL_CALLBACK_URL",
-                format!("http://127.0.0.1:{port}"),
+                format!("http://127.0.0.1:{gateway}"),
             ),
+            env("DIWAN_GATEWAY_LISTEN", format!("127.0.0.1:{gateway}")),
             env("DIWAN_KANNEL_CALLBACK_KEY", KEY.into()),
             env("DIWAN_SMS_PER_SECOND", "100000".into()),
             env("DIWAN_INQUIRY_APPROVAL_THRESHOLD", "100000000".into()),
             env("DIWAN_LOG", "warn".into()),
         ],
     };
-    let outcome = measure(&args, &bin, &target, &log, port, k, baseline).await;
+    let outcome = measure(&args, &bin, &target, &log, (port, gateway), k, baseline).await;
     if let Some(name) = pg_db {
         if let Ok(mut admin) = PgConnection::connect(&args.postgres_url).await {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -183,7 +187,7 @@ async fn measure(
     bin: &std::path::Path,
     target: &Target,
     log: &std::path::Path,
-    port: u16,
+    (port, gateway): (u16, u16),
     k: kannel::Kannel,
     baseline: Baseline,
 ) -> Result<()> {
@@ -306,7 +310,7 @@ async fn measure(
         .env
         .retain(|(k, _)| !k.starts_with("DIWAN_KANNEL_URL"));
     let server = Server::start_on(bin, &quiet, log, port).await?;
-    let replies = inquiry_replies(args, &server.base, &page).await?;
+    let replies = inquiry_replies(args, &server.base, gateway, &page).await?;
     memory_after(&server, "the replies (a server started again)");
     let inquiry = InquiryFigures {
         recipients,
@@ -500,14 +504,20 @@ async fn inquiry_fanout(base: &str) -> Result<(String, i64, f64)> {
     }
 }
 
-/// Every person replies, `--concurrency` at a time.
-async fn inquiry_replies(args: &Args, base: &str, page: &str) -> Result<InquiryFigures> {
+/// Every person replies, `--concurrency` at a time, posted to the
+/// gateway's address as Kannel posts them.
+async fn inquiry_replies(
+    args: &Args,
+    base: &str,
+    gateway: u16,
+    page: &str,
+) -> Result<InquiryFigures> {
     let (web, _) = manager(base).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency * 2)
         .build()?;
     let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(args.persons)));
-    let url = format!("{base}/api/v1/messaging/kannel/incoming?key={KEY}");
+    let url = format!("http://127.0.0.1:{gateway}/api/v1/messaging/kannel/incoming?key={KEY}");
     let n = args.persons;
     let started = Instant::now();
     let lat = latencies.clone();

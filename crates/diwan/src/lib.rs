@@ -38,6 +38,11 @@ pub struct Settings {
     pub max_connections: usize,
     /// How long an HTTP/1.1 connection is kept (see [`MAX_CONNECTION_AGE`]).
     pub max_connection_age: Duration,
+    /// A second address for the SMS gateway's calls (see
+    /// [`GATEWAY_MAX_CONNECTIONS`]); `None` serves them on `listen` alone.
+    pub gateway_listen: Option<SocketAddr>,
+    /// The most connections served at once on `gateway_listen`.
+    pub gateway_max_connections: usize,
     pub services: ServiceConfig,
 }
 
@@ -55,6 +60,8 @@ impl Settings {
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             max_connection_age: MAX_CONNECTION_AGE,
+            gateway_listen: None,
+            gateway_max_connections: GATEWAY_MAX_CONNECTIONS,
             services: ServiceConfig::default(),
         }
     }
@@ -115,6 +122,17 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// passing on a backlog (Kannel opens a connection for each call it makes
 /// at once) does not keep everyone else waiting.
 pub const MAX_CONNECTIONS: usize = 8192;
+
+/// The default of how many connections the gateway's address serves at
+/// once. Kannel calls back for each delivery report and each incoming SMS,
+/// a connection for every call it has under way, and keeps them open
+/// between calls: thousands while a bulk SMS is delivered and the database
+/// is busy with something else (2,600, some 70 MB of the server's memory,
+/// in a 200,000-person benchmark). On an address of its own, beyond this
+/// many its calls wait in that address's queue, in Kannel and the kernel,
+/// not in Diwan's memory, and they take none of the connections people's
+/// requests are served on.
+pub const GATEWAY_MAX_CONNECTIONS: usize = 256;
 
 /// How long an HTTP/1.1 connection is kept, however busy: the first answer
 /// given after it is this old says `Connection: close`, and the connection
@@ -243,9 +261,11 @@ async fn serve(
     }
 }
 
-/// A running Diwan: its address, and a way to stop it gracefully.
+/// A running Diwan: its addresses, and a way to stop it gracefully.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The gateway's address, when it has one of its own.
+    pub gateway_addr: Option<SocketAddr>,
     pub services: Services,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -274,6 +294,15 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
         .await
         .with_context(|| format!("cannot listen on {}", s.listen))?;
     let addr = listener.local_addr()?;
+    let gateway = match s.gateway_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at} for the gateway"))?,
+        ),
+        None => None,
+    };
+    let gateway_addr = gateway.as_ref().map(|l| l.local_addr()).transpose()?;
     let (tx, rx) = watch::channel(false);
     let state = diwan_web::AppState::new(
         services.clone(),
@@ -294,13 +323,25 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
         max_connections: s.max_connections,
         max_connection_age: s.max_connection_age,
     };
+    // The gateway's address serves the same routes, within its own limit.
+    let gateway = gateway.map(|l| {
+        let gateway_limits = Limits {
+            max_connections: s.gateway_max_connections,
+            ..limits
+        };
+        tokio::spawn(serve(l, app.clone(), gateway_limits, server_rx.clone()))
+    });
     let task = tokio::spawn(async move {
         serve(listener, app, limits, server_rx).await;
+        if let Some(g) = gateway {
+            let _ = g.await;
+        }
         let _ = worker.await;
         Ok(())
     });
     Ok(Running {
         addr,
+        gateway_addr,
         services,
         shutdown: tx,
         task,

@@ -99,6 +99,16 @@ struct ServeArgs {
     /// The most connections served at once; more wait to be accepted.
     #[arg(long, env = "DIWAN_MAX_CONNECTIONS", default_value_t = diwan::MAX_CONNECTIONS)]
     max_connections: usize,
+    /// A second address to listen on, for the SMS gateway's calls (Kannel's
+    /// delivery reports and incoming SMS): point `--kannel-callback-url` and
+    /// Kannel's `sms-service` at it, so that a backlog of its calls waits
+    /// there, bounded, and not among people's requests.
+    #[arg(long, env = "DIWAN_GATEWAY_LISTEN")]
+    gateway_listen: Option<SocketAddr>,
+    /// The most connections served at once on the gateway's address; more
+    /// wait to be accepted.
+    #[arg(long, env = "DIWAN_GATEWAY_MAX_CONNECTIONS", default_value_t = diwan::GATEWAY_MAX_CONNECTIONS)]
+    gateway_max_connections: usize,
     /// Largest attachment accepted, in megabytes.
     #[arg(long, env = "DIWAN_MAX_ATTACHMENT_MB", default_value_t = 10)]
     max_attachment_mb: usize,
@@ -334,6 +344,8 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(a.session_max_hours.clamp(1, 24 * 30) * 3600);
             s.worker_interval = Duration::from_secs(a.worker_interval.max(1));
             s.max_connections = a.max_connections.max(1);
+            s.gateway_listen = a.gateway_listen;
+            s.gateway_max_connections = a.gateway_max_connections.max(1);
             s.services.max_attachment_bytes = a.max_attachment_mb.max(1) * 1024 * 1024;
             s.services.max_import_bytes = a.max_import_mb.max(1) * 1024 * 1024;
             s.services.import_lease = Duration::from_secs(a.import_lease_secs.max(1));
@@ -387,6 +399,9 @@ async fn main() -> anyhow::Result<()> {
             }
             let running = diwan::start(&s, services).await?;
             println!("Diwan is listening on http://{}", running.addr);
+            if let Some(g) = running.gateway_addr {
+                println!("and on http://{g} for the SMS gateway");
+            }
             let stop = running.shutdown_handle();
             tokio::spawn(async move {
                 shutdown_signal().await;

@@ -246,6 +246,12 @@ impl TestApp {
         self.leftovers.remove().await;
     }
 
+    /// The address the server serves the SMS gateway on, if it has one of
+    /// its own.
+    pub fn gateway_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(|r| r.gateway_addr)
+    }
+
     /// The running server, for tests of shutdown.
     pub fn take_running(&mut self) -> Running {
         self.running.take().expect("the server runs")

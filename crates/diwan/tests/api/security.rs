@@ -935,3 +935,63 @@ async fn security_a_page_path_that_is_not_text_is_not_found() {
     }
     app.stop().await;
 }
+
+/// Reads one answer's status line from a raw connection, if it comes
+/// within `wait`.
+async fn status_within(conn: &mut tokio::net::TcpStream, wait: Duration) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let read = async {
+        loop {
+            let n = conn.read(&mut chunk).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(2).any(|w| w == b"\r\n") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(wait, read).await.ok()?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    text.lines().next().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_the_gateways_connections_wait_apart_from_everyone_elses() {
+    let app = TestApp::spawn_with(|s| {
+        s.gateway_listen = Some(([127, 0, 0, 1], 0).into());
+        s.gateway_max_connections = 2;
+    })
+    .await;
+    let gateway = app.gateway_addr().expect("a gateway address");
+    let report = "POST /api/v1/messaging/kannel/incoming?key=wrong HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    // The gateway's address serves Kannel's calls (a wrong key: refused).
+    let mut first = tokio::net::TcpStream::connect(gateway).await.unwrap();
+    first.write_all(report.as_bytes()).await.unwrap();
+    let answered = status_within(&mut first, Duration::from_secs(5)).await;
+    assert_eq!(answered.as_deref(), Some("HTTP/1.1 401 Unauthorized"));
+    // Two connections held open take all of its places: a third call
+    // waits, unanswered, while people are served on the main address.
+    let _second = tokio::net::TcpStream::connect(gateway).await.unwrap();
+    let mut third = tokio::net::TcpStream::connect(gateway).await.unwrap();
+    third.write_all(report.as_bytes()).await.unwrap();
+    assert_eq!(
+        status_within(&mut third, Duration::from_millis(500)).await,
+        None
+    );
+    for _ in 0..5 {
+        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        status_within(&mut third, Duration::from_millis(200)).await,
+        None
+    );
+    // One of the gateway's connections closes: the call waiting is taken.
+    drop(first);
+    let answered = status_within(&mut third, Duration::from_secs(5)).await;
+    assert_eq!(answered.as_deref(), Some("HTTP/1.1 401 Unauthorized"));
+    app.stop().await;
+}

@@ -118,7 +118,7 @@ impl Kannel {
             "/etc/kannel/smsc.conf",
             &dir.join("smsc.conf").to_string_lossy(),
         );
-        conf = set(conf, "127.0.0.1:8080", &format!("127.0.0.1:{diwan_port}"));
+        conf = set(conf, "127.0.0.1:8081", &format!("127.0.0.1:{diwan_port}"));
         conf = set(conf, "CHANGE-ME-callback", key);
         conf = set(conf, "CHANGE-ME-sendsms", &password);
         conf = set(conf, "CHANGE-ME-admin", "admin-password");

@@ -29,7 +29,8 @@ use std::time::Duration;
 
 const KEY: &str = "callback-key-of-the-tests";
 
-/// Diwan and Kannel, each knowing where the other listens.
+/// Diwan and Kannel, each knowing where the other listens: Kannel calls
+/// Diwan on the gateway's address, as the operator's guide sets it up.
 async fn start() -> (TestApp, Kannel) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -40,7 +41,7 @@ async fn start() -> (TestApp, Kannel) {
     let sendsms = kannel.sendsms_url.clone();
     let password = kannel.password.clone();
     let app = TestApp::spawn_with(move |s| {
-        s.listen = ([127, 0, 0, 1], port).into();
+        s.gateway_listen = Some(([127, 0, 0, 1], port).into());
         let m = &mut s.services.messaging;
         m.kannel = Some(Gateway {
             sendsms_url: sendsms.parse().unwrap(),
