@@ -39,7 +39,8 @@ pub struct Settings {
     /// How long an HTTP/1.1 connection is kept (see [`MAX_CONNECTION_AGE`]).
     pub max_connection_age: Duration,
     /// A second address for the SMS gateway's calls (see
-    /// [`GATEWAY_MAX_CONNECTIONS`]); `None` serves them on `listen` alone.
+    /// [`GATEWAY_MAX_CONNECTIONS`]), which are then served there alone, and
+    /// nothing else is; `None` serves them on `listen`.
     pub gateway_listen: Option<SocketAddr>,
     /// The most connections served at once on `gateway_listen`.
     pub gateway_max_connections: usize,
@@ -312,7 +313,16 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
             metrics_token: s.metrics_token.clone(),
         },
     );
-    let app = diwan_web::router(state);
+    // With an address of its own, the SMS gateway's calls are served there
+    // alone, and everything else only on the main address.
+    let (app, gateway_app) = if gateway.is_some() {
+        (
+            diwan_web::router_for(state.clone(), diwan_web::Part::People),
+            Some(diwan_web::router_for(state, diwan_web::Part::Gateway)),
+        )
+    } else {
+        (diwan_web::router(state), None)
+    };
     let workers = services.clone();
     let every = s.worker_interval;
     let worker_rx = rx.clone();
@@ -323,13 +333,13 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
         max_connections: s.max_connections,
         max_connection_age: s.max_connection_age,
     };
-    // The gateway's address serves the same routes, within its own limit.
-    let gateway = gateway.map(|l| {
+    // The gateway's address, within its own limit.
+    let gateway = gateway.zip(gateway_app).map(|(l, gateway_app)| {
         let gateway_limits = Limits {
             max_connections: s.gateway_max_connections,
             ..limits
         };
-        tokio::spawn(serve(l, app.clone(), gateway_limits, server_rx.clone()))
+        tokio::spawn(serve(l, gateway_app, gateway_limits, server_rx.clone()))
     });
     let task = tokio::spawn(async move {
         serve(listener, app, limits, server_rx).await;

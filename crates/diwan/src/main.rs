@@ -100,9 +100,10 @@ struct ServeArgs {
     #[arg(long, env = "DIWAN_MAX_CONNECTIONS", default_value_t = diwan::MAX_CONNECTIONS)]
     max_connections: usize,
     /// A second address to listen on, for the SMS gateway's calls (Kannel's
-    /// delivery reports and incoming SMS): point `--kannel-callback-url` and
-    /// Kannel's `sms-service` at it, so that a backlog of its calls waits
-    /// there, bounded, and not among people's requests.
+    /// delivery reports and incoming SMS), which are then served there
+    /// alone (with `/healthz` and `/readyz`): point `--kannel-callback-url`
+    /// and Kannel's `sms-service` at it, so that a backlog of its calls
+    /// waits there, bounded, and not among people's requests.
     #[arg(long, env = "DIWAN_GATEWAY_LISTEN")]
     gateway_listen: Option<SocketAddr>,
     /// The most connections served at once on the gateway's address; more

@@ -56,13 +56,61 @@ impl AppState {
     }
 }
 
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Everything.
+    All,
+    /// Everything but the SMS gateway's calls, which have an address of
+    /// their own.
+    People,
+    /// Only the SMS gateway's calls (Kannel's delivery reports and
+    /// incoming SMS) and the health checks.
+    Gateway,
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    router_for(state, Part::All)
+}
+
+/// The part `part` of the application.
+pub fn router_for(state: AppState, part: Part) -> Router {
     // Room for one attachment plus the form around it.
     let body_limit = state.services.config.max_attachment_bytes + 64 * 1024;
     // Install the metrics recorder before the first request is timed.
     ops::metrics_handle();
-    let api = Router::new()
+    let gateway = || {
+        Router::new()
+            .merge(messaging::kannel::routes())
+            .fallback(kit::extract::api_not_found)
+    };
+    let app = match part {
+        Part::Gateway => Router::new()
+            .nest("/api/v1", gateway())
+            .merge(ops::health_routes())
+            .fallback(kit::extract::api_not_found),
+        Part::All | Part::People => everything(state.clone(), part == Part::All),
+    };
+    app.layer(axum::middleware::from_fn(kit::error::localize_api_errors))
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(axum::middleware::from_fn(ops::no_store_by_default))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(kit::drain::drain_unread_body))
+        .layer(
+            // One INFO line per request (method, path, status, latency); the
+            // query string is left out of logs because it can hold search text.
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()))
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_failure(log_failure),
+        )
+        .with_state(state)
+}
+
+/// Every page and API route, with the SMS gateway's calls if `gateway`.
+fn everything(state: AppState, gateway: bool) -> Router<AppState> {
+    let mut api = Router::new()
         .merge(accounts::api::routes())
         .merge(organizations::api::routes())
         .merge(cases::api::routes())
@@ -71,9 +119,11 @@ pub fn router(state: AppState) -> Router {
         .merge(persons::api::routes())
         .merge(persons::imports::api_routes())
         .merge(messaging::api::routes())
-        .merge(messaging::templates_api::api_routes())
-        .merge(messaging::kannel::routes())
-        .fallback(kit::extract::api_not_found);
+        .merge(messaging::templates_api::api_routes());
+    if gateway {
+        api = api.merge(messaging::kannel::routes());
+    }
+    let api = api.fallback(kit::extract::api_not_found);
     // Every state-changing page request passes the CSRF layer; the API and
     // GovStack answer bearer tokens, which a browser never sends on its own.
     let pages = page_routes()
@@ -90,20 +140,6 @@ pub fn router(state: AppState) -> Router {
         .merge(messaging::govstack::routes())
         .merge(ops::routes())
         .fallback(kit::page::not_found)
-        .layer(axum::middleware::from_fn(kit::error::localize_api_errors))
-        .layer(axum::middleware::from_fn(ops::track_metrics))
-        .layer(axum::middleware::from_fn(ops::no_store_by_default))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(kit::drain::drain_unread_body))
-        .layer(
-            // One INFO line per request (method, path, status, latency); the
-            // query string is left out of logs because it can hold search text.
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()))
-                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
-                .on_failure(log_failure),
-        )
-        .with_state(state)
 }
 
 /// A server error is logged as an error, but for "busy" (503): the server

@@ -41,10 +41,14 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 pub fn routes() -> Router<AppState> {
+    health_routes().route("/metrics", get(prometheus))
+}
+
+/// Liveness and readiness alone, as the SMS gateway's address serves them.
+pub fn health_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(prometheus))
 }
 
 async fn healthz() -> &'static str {

@@ -967,6 +967,43 @@ async fn security_the_gateways_connections_wait_apart_from_everyone_elses() {
     .await;
     let gateway = app.gateway_addr().expect("a gateway address");
     let report = "POST /api/v1/messaging/kannel/incoming?key=wrong HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    // It serves Kannel's calls and the health checks, nothing else, and
+    // the main address does not serve those calls. (A client that keeps no
+    // connection open, so that the places below are free.)
+    let once = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let gateway_base = format!("http://{gateway}");
+    for (base, path, status) in [
+        (
+            gateway_base.as_str(),
+            "/api/v1/cases",
+            StatusCode::NOT_FOUND,
+        ),
+        (gateway_base.as_str(), "/metrics", StatusCode::NOT_FOUND),
+        (gateway_base.as_str(), "/", StatusCode::NOT_FOUND),
+        (gateway_base.as_str(), "/healthz", StatusCode::OK),
+        (
+            gateway_base.as_str(),
+            "/api/v1/messaging/kannel/reports?key=x",
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            app.base.as_str(),
+            "/api/v1/messaging/kannel/incoming?key=x",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            app.base.as_str(),
+            "/api/v1/messaging/kannel/reports?key=x",
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = once.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), status, "{base}{path}");
+    }
+    drop(once);
     // The gateway's address serves Kannel's calls (a wrong key: refused).
     let mut first = tokio::net::TcpStream::connect(gateway).await.unwrap();
     first.write_all(report.as_bytes()).await.unwrap();

@@ -37,7 +37,7 @@ pub struct PersonForm {
     /// From the national number when not given.
     pub sex: Option<String>,
     pub birth_date: Option<String>,
-    /// None when `None`.
+    /// `None`: no mobile, or, with `keeps_absent`, those the registry has.
     pub mobiles: Option<Vec<String>>,
     pub email: Option<String>,
     pub municipality_id: Option<Uuid>,
