@@ -315,13 +315,12 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
     );
     // With an address of its own, the SMS gateway's calls are served there
     // alone, and everything else only on the main address.
-    let (app, gateway_app) = if gateway.is_some() {
-        (
+    let (app, gateway) = match gateway {
+        Some(l) => (
             diwan_web::router_for(state.clone(), diwan_web::Part::People),
-            Some(diwan_web::router_for(state, diwan_web::Part::Gateway)),
-        )
-    } else {
-        (diwan_web::router(state), None)
+            Some((l, diwan_web::router_for(state, diwan_web::Part::Gateway))),
+        ),
+        None => (diwan_web::router(state), None),
     };
     let workers = services.clone();
     let every = s.worker_interval;
@@ -334,7 +333,7 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
         max_connection_age: s.max_connection_age,
     };
     // The gateway's address, within its own limit.
-    let gateway = gateway.zip(gateway_app).map(|(l, gateway_app)| {
+    let gateway = gateway.map(|(l, gateway_app)| {
         let gateway_limits = Limits {
             max_connections: s.gateway_max_connections,
             ..limits

@@ -80,14 +80,12 @@ pub fn router_for(state: AppState, part: Part) -> Router {
     let body_limit = state.services.config.max_attachment_bytes + 64 * 1024;
     // Install the metrics recorder before the first request is timed.
     ops::metrics_handle();
-    let gateway = || {
-        Router::new()
-            .merge(messaging::kannel::routes())
-            .fallback(kit::extract::api_not_found)
-    };
     let app = match part {
         Part::Gateway => Router::new()
-            .nest("/api/v1", gateway())
+            .nest(
+                "/api/v1",
+                messaging::kannel::routes().fallback(kit::extract::api_not_found),
+            )
             .merge(ops::health_routes())
             .fallback(kit::extract::api_not_found),
         Part::All | Part::People => everything(state.clone(), part == Part::All),
