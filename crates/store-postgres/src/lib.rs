@@ -35,7 +35,7 @@ mod persons;
 use async_trait::async_trait;
 use diwan_store::{PoolStats, ReadTx, Readiness, Result, Store, StoreError, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -50,6 +50,9 @@ const MAX_CONNECTIONS: u32 = 16;
 
 /// Connections per node for reading.
 const MAX_READ_CONNECTIONS: u32 = 8;
+
+/// How long a connection waits in a pool before it is tested again.
+pub(crate) const TEST_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// The PostgreSQL store.
 #[derive(Clone)]
@@ -71,15 +74,11 @@ impl PostgresStore {
         let opts = PgConnectOptions::from_str(url)
             .map_err(db)?
             .options([("jit", "off")]);
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(30))
+        let pool = pool_options(MAX_CONNECTIONS)
             .connect_with(opts.clone())
             .await
             .map_err(db)?;
-        let readers = PgPoolOptions::new()
-            .max_connections(MAX_READ_CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(30))
+        let readers = pool_options(MAX_READ_CONNECTIONS)
             .connect_lazy_with(opts.options([("default_transaction_read_only", "on")]));
         let filer = cases::Filer::start(pool.clone());
         Ok(PostgresStore {
@@ -97,9 +96,29 @@ impl PostgresStore {
 
     /// Closes every connection, the readers' too.
     pub async fn close(&self) {
+        self.filer.close().await;
         self.pool.close().await;
         self.readers.close().await;
     }
+}
+
+/// A pool of at most `max` connections. A connection that has waited in
+/// the pool for a while is tested before it is handed out (one that broke,
+/// as when the server restarted, is replaced); one that was in use a moment
+/// ago is not, which spares every request a round trip.
+fn pool_options(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > TEST_IDLE_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// A transaction on PostgreSQL, with the writes it holds back; or a

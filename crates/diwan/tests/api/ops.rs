@@ -220,3 +220,52 @@ async fn ops_graceful_shutdown_finishes_requests_in_flight() {
         .all(|a| a.size == 2 * 1024 * 1024 && a.content_type == "application/pdf"));
     app.stop().await;
 }
+
+/// On PostgreSQL, connections the database dropped while they waited (the
+/// server restarted, an operator ended them) are replaced before use: the
+/// next filing and the next read are answered, not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_connections_the_database_dropped_are_replaced() {
+    use crate::helpers::{backend, Backend};
+    use sqlx::Connection;
+    if backend() != Backend::Postgres {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let clerk = app.sign_in("clerk.tripoli").await;
+    app.file_case(&clerk, "budget_transfer", "قبل انقطاع الاتصال", true)
+        .await;
+
+    let mut admin = sqlx::PgConnection::connect(&app.database_url())
+        .await
+        .expect("connect to the test database");
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("end the server's connections");
+    assert!(
+        ended.iter().filter(|e| **e).count() >= 2,
+        "the server held connections for writing and for filing: {ended:?}"
+    );
+    admin.close().await.expect("close");
+    // Past the pause after which a connection is tested again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let case = app
+        .file_case(&clerk, "budget_transfer", "بعد انقطاع الاتصال", true)
+        .await;
+    let id = s(&case, "id");
+    app.get(&format!("/api/v1/cases/{id}"), Some(&clerk))
+        .await
+        .expect(
+            StatusCode::OK,
+            "reading the case after the connections were ended",
+        );
+    app.get("/api/v1/cases", Some(&clerk))
+        .await
+        .expect(StatusCode::OK, "the queue after the connections were ended");
+    app.stop().await;
+}

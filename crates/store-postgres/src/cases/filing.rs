@@ -30,7 +30,8 @@
 use crate::convert::*;
 use crate::pending::{self, Write};
 use diwan_store::*;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgConnection, PgPool, Postgres, QueryBuilder};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -54,14 +55,25 @@ type Key = (String, i32);
 #[derive(Clone)]
 pub(crate) struct Filer {
     jobs: mpsc::Sender<Job>,
+    closing: mpsc::Sender<oneshot::Sender<()>>,
 }
 
 impl Filer {
     /// Starts the filer on `pool`. It stops when the last handle is dropped.
     pub(crate) fn start(pool: PgPool) -> Filer {
         let (jobs, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, waiting));
-        Filer { jobs }
+        let (closing, close) = mpsc::channel(1);
+        tokio::spawn(run(pool, waiting, close));
+        Filer { jobs, closing }
+    }
+
+    /// Gives the filer's connection back to the pool, once the batch being
+    /// written (if any) is, so that the pool can close.
+    pub(crate) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.closing.send(done).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 
     /// Files `f` with whatever other filings are waiting, and answers its
@@ -136,14 +148,75 @@ impl Sequences {
     }
 }
 
-async fn run(pool: PgPool, mut waiting: mpsc::Receiver<Job>) {
+/// The filer's connection, kept from one batch to the next: a batch then
+/// costs no round trip to take a connection from the pool or to give it
+/// back, and the statements the filer sends stay prepared on it.
+struct Own {
+    pool: PgPool,
+    conn: Option<PoolConnection<Postgres>>,
+    /// When the connection last answered.
+    used: Instant,
+}
+
+impl Own {
+    /// The connection; after a pause, tested first as the pool tests its
+    /// own, and replaced if it broke meanwhile (the server restarted).
+    async fn conn(&mut self) -> Result<&mut PgConnection> {
+        let conn = match self.conn.take() {
+            Some(mut c) if self.used.elapsed() > crate::TEST_IDLE_AFTER => match c.ping().await {
+                Ok(()) => c,
+                Err(e) => {
+                    tracing::info!(error = %e, "the filer's connection broke while idle; it takes another");
+                    c.close_on_drop();
+                    drop(c);
+                    self.pool.acquire().await.map_err(db)?
+                }
+            },
+            Some(c) => c,
+            None => self.pool.acquire().await.map_err(db)?,
+        };
+        self.used = Instant::now();
+        Ok(&mut **self.conn.insert(conn))
+    }
+
+    /// After a failed batch the connection goes, closed rather than given
+    /// back to the pool (it may be broken, or hold a transaction that did
+    /// not end); the next batch takes another.
+    fn failed(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            c.close_on_drop();
+        }
+    }
+}
+
+async fn run(
+    pool: PgPool,
+    mut waiting: mpsc::Receiver<Job>,
+    mut close: mpsc::Receiver<oneshot::Sender<()>>,
+) {
+    let mut own = Own {
+        pool,
+        conn: None,
+        used: Instant::now(),
+    };
     let mut sequences = Sequences::default();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while waiting.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let batch = std::mem::take(&mut jobs);
-        let wanted = wanted_by(batch.iter().map(|(f, _)| f));
-        let claim = sequences.claim(&wanted, Instant::now());
-        write_batch(&pool, &mut sequences, batch, wanted, claim).await;
+    loop {
+        tokio::select! {
+            n = waiting.recv_many(&mut jobs, MAX_BATCH) => {
+                if n == 0 {
+                    break;
+                }
+                let batch = std::mem::take(&mut jobs);
+                let wanted = wanted_by(batch.iter().map(|(f, _)| f));
+                let claim = sequences.claim(&wanted, Instant::now());
+                write_batch(&mut own, &mut sequences, batch, wanted, claim).await;
+            }
+            Some(done) = close.recv() => {
+                own.conn = None;
+                let _ = done.send(());
+            }
+        }
     }
 }
 
@@ -158,14 +231,14 @@ fn wanted_by<'a>(filings: impl Iterator<Item = &'a Filing>) -> BTreeMap<Key, u64
 
 /// Writes the filings of `jobs` together and answers each.
 async fn write_batch(
-    pool: &PgPool,
+    own: &mut Own,
     sequences: &mut Sequences,
     jobs: Vec<Job>,
     wanted: BTreeMap<Key, u64>,
     claim: Claim,
 ) {
     let (filings, answers): (Vec<Filing>, Vec<_>) = jobs.into_iter().unzip();
-    let result = file_again(pool, sequences, &filings, &wanted, claim).await;
+    let result = file_again(own, sequences, &filings, &wanted, claim).await;
     match result {
         Ok(cases) => {
             for (a, c) in answers.into_iter().zip(cases) {
@@ -182,7 +255,7 @@ async fn write_batch(
             tracing::debug!(error = %e, filings = filings.len(), "filings written together failed; each is tried alone");
             for (a, f) in answers.into_iter().zip(filings) {
                 let one = std::slice::from_ref(&f);
-                let r = file_again(pool, sequences, one, &wanted_by(one.iter()), Claim::Lock).await;
+                let r = file_again(own, sequences, one, &wanted_by(one.iter()), Claim::Lock).await;
                 let _ = a.send(r.and_then(first));
             }
         }
@@ -192,18 +265,22 @@ async fn write_batch(
 /// Writes `filings` together as [`file_together`] does, and again, with
 /// their numbers locked first, if they found their numbers taken.
 async fn file_again(
-    pool: &PgPool,
+    own: &mut Own,
     sequences: &mut Sequences,
     filings: &[Filing],
     wanted: &BTreeMap<Key, u64>,
     claim: Claim,
 ) -> Result<Vec<Case>> {
-    let mut result = file_together(pool, filings.to_vec(), wanted, &claim).await;
+    let mut result = file_together(own.conn().await?, filings.to_vec(), wanted, &claim).await;
     if let Err(e) = &result {
+        own.failed();
         if numbers_taken(e) && claim != Claim::Lock {
             tracing::debug!(error = %e, "filings found their numbers taken; they are written again with their numbers locked first");
             sequences.missed(wanted, Instant::now());
-            result = file_together(pool, filings.to_vec(), wanted, &Claim::Lock).await;
+            result = file_together(own.conn().await?, filings.to_vec(), wanted, &Claim::Lock).await;
+            if result.is_err() {
+                own.failed();
+            }
         }
     }
     let (cases, first) = result?;
@@ -247,19 +324,19 @@ fn first(cases: Vec<Case>) -> Result<Case> {
 /// transaction never waits for another holding the same numbers while it
 /// holds a lock that one wants.
 async fn file_together(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     mut filings: Vec<Filing>,
     wanted: &BTreeMap<Key, u64>,
     claim: &Claim,
 ) -> Result<(Vec<Case>, BTreeMap<Key, u64>)> {
-    let mut locked = None;
+    // A transaction begun here that fails is left open: the caller closes
+    // the connection (`Own::failed`).
+    let locked = *claim == Claim::Lock;
     let first = match claim {
         Claim::Expect(first) => first.clone(),
         Claim::Lock => {
-            let mut tx = pool.begin().await.map_err(db)?;
-            let first = lock_numbers(&mut tx, wanted).await?;
-            locked = Some(tx);
-            first
+            sqlx::query("BEGIN").execute(&mut *conn).await.map_err(db)?;
+            lock_numbers(&mut *conn, wanted).await?
         }
     };
     let numbers = numbers(&filings_keys(&filings), &first)?;
@@ -305,14 +382,17 @@ async fn file_together(
     }
     // Everything in one statement, which commits on its own, if it fits.
     let mut qb = QueryBuilder::new("WITH ");
-    if let Some(mut tx) = locked {
-        pending::send(&mut tx, &writes).await?;
-        tx.commit().await.map_err(db)?;
+    if locked {
+        pending::send(&mut *conn, &writes).await?;
+        sqlx::query("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
     } else if pending::push_ctes(&mut qb, &writes, pending::MAX_PARAMS - 4 * wanted.len()) {
         push_take(&mut qb, wanted, &first)?;
-        qb.build().execute(pool).await.map_err(db)?;
+        qb.build().execute(&mut *conn).await.map_err(db)?;
     } else {
-        let mut tx = pool.begin().await.map_err(db)?;
+        let mut tx = conn.begin().await.map_err(db)?;
         let mut qb = QueryBuilder::new("WITH ");
         push_take(&mut qb, wanted, &first)?;
         qb.build().execute(&mut *tx).await.map_err(db)?;
