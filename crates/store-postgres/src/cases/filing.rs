@@ -179,12 +179,22 @@ impl Own {
         Ok(&mut **self.conn.insert(conn))
     }
 
-    /// After a failed batch the connection goes, closed rather than given
-    /// back to the pool (it may be broken, or hold a transaction that did
-    /// not end); the next batch takes another.
-    fn failed(&mut self) {
-        if let Some(mut c) = self.conn.take() {
-            c.close_on_drop();
+    /// After a failed batch, the connection goes if the error was not the
+    /// database's answer (it may be broken), closed rather than given back
+    /// to the pool; the next batch takes another. After an answer, a
+    /// transaction that did not end is rolled back with the next statement.
+    fn failed(&mut self, e: &StoreError) {
+        let answered = match e {
+            StoreError::Database(e) => !matches!(
+                e.downcast_ref::<sqlx::Error>(),
+                Some(e) if !matches!(e, sqlx::Error::Database(_))
+            ),
+            _ => true,
+        };
+        if !answered {
+            if let Some(mut c) = self.conn.take() {
+                c.close_on_drop();
+            }
         }
     }
 }
@@ -273,13 +283,13 @@ async fn file_again(
 ) -> Result<Vec<Case>> {
     let mut result = file_together(own.conn().await?, filings.to_vec(), wanted, &claim).await;
     if let Err(e) = &result {
-        own.failed();
+        own.failed(e);
         if numbers_taken(e) && claim != Claim::Lock {
             tracing::debug!(error = %e, "filings found their numbers taken; they are written again with their numbers locked first");
             sequences.missed(wanted, Instant::now());
             result = file_together(own.conn().await?, filings.to_vec(), wanted, &Claim::Lock).await;
-            if result.is_err() {
-                own.failed();
+            if let Err(e) = &result {
+                own.failed(e);
             }
         }
     }
@@ -325,29 +335,58 @@ fn first(cases: Vec<Case>) -> Result<Case> {
 /// holds a lock that one wants.
 async fn file_together(
     conn: &mut PgConnection,
-    mut filings: Vec<Filing>,
+    filings: Vec<Filing>,
     wanted: &BTreeMap<Key, u64>,
     claim: &Claim,
 ) -> Result<(Vec<Case>, BTreeMap<Key, u64>)> {
-    // A transaction begun here that fails is left open: the caller closes
-    // the connection (`Own::failed`).
-    let locked = *claim == Claim::Lock;
-    let first = match claim {
-        Claim::Expect(first) => first.clone(),
+    // A transaction that fails is rolled back with the connection's next
+    // statement.
+    let (writes, first) = match claim {
         Claim::Lock => {
-            sqlx::query("BEGIN").execute(&mut *conn).await.map_err(db)?;
-            lock_numbers(&mut *conn, wanted).await?
+            let mut tx = conn.begin().await.map_err(db)?;
+            let first = lock_numbers(&mut tx, wanted).await?;
+            let writes = named_rows(filings, &first)?;
+            pending::send(&mut tx, &writes).await?;
+            tx.commit().await.map_err(db)?;
+            (writes, first)
+        }
+        Claim::Expect(first) => {
+            let writes = named_rows(filings, first)?;
+            // Everything in one statement, which commits on its own, if it
+            // fits.
+            let mut qb = QueryBuilder::new("WITH ");
+            if pending::push_ctes(&mut qb, &writes, pending::MAX_PARAMS - 4 * wanted.len()) {
+                push_take(&mut qb, wanted, first)?;
+                qb.build().execute(&mut *conn).await.map_err(db)?;
+            } else {
+                let mut tx = conn.begin().await.map_err(db)?;
+                let mut qb = QueryBuilder::new("WITH ");
+                push_take(&mut qb, wanted, first)?;
+                qb.build().execute(&mut *tx).await.map_err(db)?;
+                pending::send(&mut tx, &writes).await?;
+                tx.commit().await.map_err(db)?;
+            }
+            (writes, first.clone())
         }
     };
-    let numbers = numbers(&filings_keys(&filings), &first)?;
+    match writes.into_iter().next() {
+        Some(Write::Cases(cases)) => Ok((cases, first)),
+        _ => Err(StoreError::Unsupported(
+            "filings written without their cases",
+        )),
+    }
+}
+
+/// The rows of `filings`, named with their numbers from `first` on: one
+/// multi-row INSERT per table; cases first and messages before
+/// attachments, so that no reference waits for a later statement when the
+/// writes take more than one.
+fn named_rows(mut filings: Vec<Filing>, first: &BTreeMap<Key, u64>) -> Result<Vec<Write>> {
+    let numbers = numbers(&filings_keys(&filings), first)?;
     for (f, n) in filings.iter_mut().zip(numbers) {
         let tracking = f.tracking_number(n)?;
         f.name(&tracking);
     }
-
-    // The rows, one multi-row INSERT per table; cases first and messages
-    // before attachments, so that no reference waits for a later statement
-    // when the writes take more than one.
     let (mut cases, mut events, mut messages, mut attachments, mut audit, mut notifications) = (
         Vec::new(),
         Vec::new(),
@@ -380,31 +419,7 @@ async fn file_together(
     if !notifications.is_empty() {
         pending::push(&mut writes, Write::Notifications(notifications));
     }
-    // Everything in one statement, which commits on its own, if it fits.
-    let mut qb = QueryBuilder::new("WITH ");
-    if locked {
-        pending::send(&mut *conn, &writes).await?;
-        sqlx::query("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-    } else if pending::push_ctes(&mut qb, &writes, pending::MAX_PARAMS - 4 * wanted.len()) {
-        push_take(&mut qb, wanted, &first)?;
-        qb.build().execute(&mut *conn).await.map_err(db)?;
-    } else {
-        let mut tx = conn.begin().await.map_err(db)?;
-        let mut qb = QueryBuilder::new("WITH ");
-        push_take(&mut qb, wanted, &first)?;
-        qb.build().execute(&mut *tx).await.map_err(db)?;
-        pending::send(&mut tx, &writes).await?;
-        tx.commit().await.map_err(db)?;
-    }
-    match writes.into_iter().next() {
-        Some(Write::Cases(cases)) => Ok((cases, first)),
-        _ => Err(StoreError::Unsupported(
-            "filings written without their cases",
-        )),
-    }
+    Ok(writes)
 }
 
 fn filings_keys(filings: &[Filing]) -> Vec<Key> {
