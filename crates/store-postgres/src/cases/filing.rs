@@ -154,7 +154,7 @@ impl Sequences {
 struct Own {
     pool: PgPool,
     conn: Option<PoolConnection<Postgres>>,
-    /// When the connection last answered.
+    /// When the connection was last handed to a batch.
     used: Instant,
 }
 
