@@ -1,6 +1,7 @@
 //! The audit trail on PostgreSQL: appended to and searched, never changed.
 
 use crate::convert::*;
+use crate::pending::Rows;
 use crate::{PostgresTx, Write};
 use async_trait::async_trait;
 use diwan_store::*;
@@ -22,22 +23,21 @@ fn audit_from(r: &PgRow) -> Result<AuditRecord> {
     })
 }
 
-/// Appends one multi-row INSERT of audit records (for a batch of
-/// held-back writes).
+/// Appends one INSERT of audit records (for a batch of held-back writes).
 pub(crate) fn push_append(qb: &mut QueryBuilder<'_, Postgres>, rows: &[AuditRecord]) {
     qb.push("INSERT INTO audit_log (id, at, actor_id, actor_name, org_id, action, object_type, object_id, ip, details) ");
-    qb.push_values(rows, |mut b, a| {
-        b.push_bind(a.id)
-            .push_bind(a.at)
-            .push_bind(a.actor_id)
-            .push_bind(a.actor_name.clone())
-            .push_bind(a.org_id)
-            .push_bind(a.action.clone())
-            .push_bind(a.object_type.clone())
-            .push_bind(a.object_id.clone())
-            .push_bind(a.ip.clone())
-            .push_bind(a.details.clone());
-    });
+    Rows::new(qb, rows)
+        .column("uuid", |a| a.id)
+        .column("timestamptz", |a| a.at)
+        .column("uuid", |a| a.actor_id)
+        .column("text", |a| a.actor_name.clone())
+        .column("uuid", |a| a.org_id)
+        .column("text", |a| a.action.clone())
+        .column("text", |a| a.object_type.clone())
+        .column("text", |a| a.object_id.clone())
+        .column("text", |a| a.ip.clone())
+        .column("jsonb", |a| a.details.clone())
+        .end();
 }
 
 #[async_trait]

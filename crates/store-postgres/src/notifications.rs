@@ -1,6 +1,7 @@
 //! Notifications on PostgreSQL.
 
 use crate::convert::*;
+use crate::pending::Rows;
 use crate::{PostgresTx, Write};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,21 +22,20 @@ fn notification_from(r: &PgRow) -> Result<Notification> {
     })
 }
 
-/// Appends one multi-row INSERT of notifications (for a batch of
-/// held-back writes).
+/// Appends one INSERT of notifications (for a batch of held-back writes).
 pub(crate) fn push_insert(qb: &mut QueryBuilder<'_, Postgres>, rows: &[Notification]) {
     qb.push(
         "INSERT INTO notifications (id, user_id, case_id, kind, tracking_number, at, read_at) ",
     );
-    qb.push_values(rows, |mut b, n| {
-        b.push_bind(n.id)
-            .push_bind(n.user_id)
-            .push_bind(n.case_id)
-            .push_bind(n.kind.clone())
-            .push_bind(n.tracking_number.clone())
-            .push_bind(n.at)
-            .push_bind(n.read_at);
-    });
+    Rows::new(qb, rows)
+        .column("uuid", |n| n.id)
+        .column("uuid", |n| n.user_id)
+        .column("uuid", |n| n.case_id)
+        .column("text", |n| n.kind.clone())
+        .column("text", |n| n.tracking_number.clone())
+        .column("timestamptz", |n| n.at)
+        .column("timestamptz", |n| n.read_at)
+        .end();
 }
 
 #[async_trait]

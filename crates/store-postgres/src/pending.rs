@@ -8,15 +8,57 @@
 //! INSERT …`), which PostgreSQL runs to completion whether or not they are
 //! read; foreign keys are checked at the end of the statement, so a case
 //! and its history may go together. Consecutive rows of the same kind
-//! become one multi-row INSERT. An UPDATE goes on its own, so that no
-//! statement touches a row twice. The SQL of each kind stays with its
-//! capability's module.
+//! become one INSERT. An UPDATE goes on its own, so that no statement
+//! touches a row twice. The SQL of each kind stays with its capability's
+//! module.
+//!
+//! An INSERT of many rows binds one array per column and reads the rows
+//! back with `unnest` ([`Rows`]): its text is the same however many rows it
+//! writes, so a statement stays prepared with one plan for every size of
+//! batch, and the server starts it without an expression per value.
 
 use crate::{audit, cases, db, notifications};
 use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notification, Result};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::query_builder::Separated;
+use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Type};
 
-/// Parameters per statement, well under PostgreSQL's 65,535.
+/// The rows of one INSERT, bound column by column as arrays: appended after
+/// `INSERT INTO table (columns) `, each [`Rows::column`] in the order of
+/// the columns, then [`Rows::end`].
+pub(crate) struct Rows<'q, 'args, R> {
+    columns: Separated<'q, 'args, Postgres, &'static str>,
+    rows: &'q [R],
+}
+
+impl<'q, 'args, R> Rows<'q, 'args, R> {
+    pub(crate) fn new(qb: &'q mut QueryBuilder<'args, Postgres>, rows: &'q [R]) -> Self {
+        qb.push("SELECT * FROM unnest(");
+        Rows {
+            columns: qb.separated(", "),
+            rows,
+        }
+    }
+
+    /// The next column: `value` of each row, as an array of `sql_type`.
+    pub(crate) fn column<T>(&mut self, sql_type: &str, value: impl Fn(&R) -> T) -> &mut Self
+    where
+        Vec<T>: 'args + Encode<'args, Postgres> + Type<Postgres>,
+    {
+        let values: Vec<T> = self.rows.iter().map(value).collect();
+        self.columns
+            .push_bind(values)
+            .push_unseparated(format!("::{sql_type}[]"));
+        self
+    }
+
+    pub(crate) fn end(&mut self) {
+        self.columns.push_unseparated(")");
+    }
+}
+
+/// Values per statement (each column of each row counts one; a single
+/// row's columns are parameters of their own), well under PostgreSQL's
+/// 65,535 parameters: a statement stays of a bounded size.
 pub(crate) const MAX_PARAMS: usize = 30_000;
 
 /// A write held back.
@@ -31,7 +73,7 @@ pub(crate) enum Write {
 }
 
 impl Write {
-    /// How many parameters the write binds.
+    /// How many values the write carries.
     fn params(&self) -> usize {
         match self {
             Write::Cases(c) => c.len() * 21,

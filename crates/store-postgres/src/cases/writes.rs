@@ -1,35 +1,36 @@
 //! The SQL that writes cases: each write held back is appended to a batch
 //! by one of these (filings too, see `filing`).
 
+use crate::pending::Rows;
 use diwan_store::*;
 use sqlx::{Postgres, QueryBuilder};
 
-/// Appends one multi-row INSERT of cases (for a batch of held-back writes).
+/// Appends one INSERT of cases (for a batch of held-back writes).
 pub(crate) fn push_insert_cases(qb: &mut QueryBuilder<'_, Postgres>, rows: &[Case]) {
     qb.push(concat!("INSERT INTO cases (", case_columns!(), ") "));
-    qb.push_values(rows, |mut b, c| {
-        b.push_bind(c.id)
-            .push_bind(c.case_type_id)
-            .push_bind(c.tracking_number.clone())
-            .push_bind(c.subject.clone())
-            .push_bind(c.body.clone())
-            .push_bind(c.fields.clone())
-            .push_bind(c.filer_org_id)
-            .push_bind(c.filer_user_id)
-            .push_bind(c.holder_org_id)
-            .push_bind(c.holder_since)
-            .push_bind(c.assignee_id)
-            .push_bind(c.state.clone())
-            .push_bind(c.clock.as_str())
-            .push_bind(c.due_date)
-            .push_bind(c.paused_days_left)
-            .push_bind(c.overdue)
-            .push_bind(c.submitted_at)
-            .push_bind(c.closed_at)
-            .push_bind(c.created_at)
-            .push_bind(c.updated_at)
-            .push_bind(c.search_text.clone());
-    });
+    Rows::new(qb, rows)
+        .column("uuid", |c| c.id)
+        .column("uuid", |c| c.case_type_id)
+        .column("text", |c| c.tracking_number.clone())
+        .column("text", |c| c.subject.clone())
+        .column("text", |c| c.body.clone())
+        .column("jsonb", |c| c.fields.clone())
+        .column("uuid", |c| c.filer_org_id)
+        .column("uuid", |c| c.filer_user_id)
+        .column("uuid", |c| c.holder_org_id)
+        .column("timestamptz", |c| c.holder_since)
+        .column("uuid", |c| c.assignee_id)
+        .column("text", |c| c.state.clone())
+        .column("text", |c| c.clock.as_str())
+        .column("date", |c| c.due_date)
+        .column("integer", |c| c.paused_days_left)
+        .column("boolean", |c| c.overdue)
+        .column("timestamptz", |c| c.submitted_at)
+        .column("timestamptz", |c| c.closed_at)
+        .column("timestamptz", |c| c.created_at)
+        .column("timestamptz", |c| c.updated_at)
+        .column("text", |c| c.search_text.clone())
+        .end();
 }
 
 /// Appends the UPDATE of a case's mutable columns.
@@ -68,20 +69,20 @@ pub(crate) fn push_update_case(qb: &mut QueryBuilder<'_, Postgres>, c: &Case) {
         .push_bind(c.id);
 }
 
-/// Appends one multi-row INSERT of history.
+/// Appends one INSERT of history.
 pub(crate) fn push_insert_events(qb: &mut QueryBuilder<'_, Postgres>, rows: &[CaseEvent]) {
     qb.push("INSERT INTO case_events (id, case_id, at, actor_id, action, from_state, to_state, holder_org_id, assignee_id) ");
-    qb.push_values(rows, |mut b, e| {
-        b.push_bind(e.id)
-            .push_bind(e.case_id)
-            .push_bind(e.at)
-            .push_bind(e.actor_id)
-            .push_bind(e.action.clone())
-            .push_bind(e.from_state.clone())
-            .push_bind(e.to_state.clone())
-            .push_bind(e.holder_org_id)
-            .push_bind(e.assignee_id);
-    });
+    Rows::new(qb, rows)
+        .column("uuid", |e| e.id)
+        .column("uuid", |e| e.case_id)
+        .column("timestamptz", |e| e.at)
+        .column("uuid", |e| e.actor_id)
+        .column("text", |e| e.action.clone())
+        .column("text", |e| e.from_state.clone())
+        .column("text", |e| e.to_state.clone())
+        .column("uuid", |e| e.holder_org_id)
+        .column("uuid", |e| e.assignee_id)
+        .end();
 }
 
 /// Appends the INSERT of a message.
