@@ -2169,3 +2169,87 @@ async fn outbox_messages_are_found_by_their_address_newest_first() {
     })
     .await;
 }
+
+/// Messages refer to rows that exist, however many go in one statement; on
+/// PostgreSQL the rows they refer to are never removed and a message never
+/// changes what it refers to (its references are checked per statement,
+/// not by foreign keys: see `0012_messaging_references.sql`).
+#[tokio::test]
+async fn messages_refer_to_rows_that_exist_and_stay() {
+    use diwan_domain::messaging::Channel::Sms;
+    with_db(true, |store, db| async move {
+        let w = world(&store).await;
+        let org = w.muni_a.id;
+        let a = person("219900000001", "فاطمة سالم", Some(org), &["+218912345678"]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_person(&a).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // One reference to nothing fails the whole statement, whichever
+        // column holds it; nothing of it is written.
+        let unknown = Uuid::now_v7();
+        let good = || message(org, Sms, "+218912345678", Some(a.id));
+        let bad_person = message(org, Sms, "+218912345678", Some(unknown));
+        let bad_org = message(unknown, Sms, "+218912345678", None);
+        let mut bad_batch = good();
+        bad_batch.batch_id = Some(unknown);
+        for bad in [bad_person, bad_org, bad_batch] {
+            let mut tx = store.begin().await.unwrap();
+            let r = match tx.queue_messages(&[good(), bad.clone(), good()]).await {
+                Ok(()) => tx.commit().await,
+                Err(e) => Err(e),
+            };
+            assert!(
+                r.is_err(),
+                "a message referring to nothing was written: {bad:?}"
+            );
+        }
+        assert_eq!(scalar_raw(&db, "SELECT count(*) FROM messages").await, 0);
+
+        let mut tx = store.begin().await.unwrap();
+        tx.queue_messages(&[good(), good()]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(scalar_raw(&db, "SELECT count(*) FROM messages").await, 2);
+
+        // What a message refers to stays: a person, an organization.
+        for sql in [
+            format!("DELETE FROM persons WHERE id = '{}'", a.id),
+            format!("DELETE FROM organizations WHERE id = '{org}'"),
+        ] {
+            let sql = match db {
+                Db::Sqlite(_) => sql.replace("id = '", "id = X'").replace('-', ""),
+                Db::Postgres(_) => sql,
+            };
+            let res = execute_raw(&db, &sql).await;
+            assert!(res.is_err(), "{sql} must fail, not {res:?}");
+        }
+        if let Db::Postgres(_) = db {
+            // Refused however few rows the statement touches, and a
+            // message's references are fixed; its state is not.
+            for sql in [
+                "DELETE FROM persons WHERE false",
+                "TRUNCATE organizations CASCADE",
+                "DELETE FROM message_batches WHERE false",
+                "UPDATE messages SET person_id = NULL",
+            ] {
+                let res = execute_raw(&db, sql).await;
+                assert!(res.is_err(), "{sql} must fail, not {res:?}");
+            }
+            assert_eq!(
+                execute_raw(&db, "UPDATE messages SET state = 'sent'")
+                    .await
+                    .unwrap(),
+                2
+            );
+        }
+        assert_eq!(
+            scalar_raw(
+                &db,
+                "SELECT count(*) FROM messages WHERE person_id IS NOT NULL"
+            )
+            .await,
+            2
+        );
+    })
+    .await;
+}
