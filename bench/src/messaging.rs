@@ -346,7 +346,7 @@ async fn measure(
         }
     );
     println!(
-        "| (a') inquiry to {} persons, every question queued | {:.1} s (recipients fixed 20,000 at a time, questions queued 5,000 a statement) | < 20 s | {} |",
+        "| (a') inquiry to {} persons, every question queued | {:.1} s (recipients fixed 20,000 at a time, questions queued 20,000 a statement) | < 20 s | {} |",
         inquiry.recipients,
         inquiry.fanout_secs,
         if inquiry.fanout_secs < 20.0 { "yes" } else { "no" }
