@@ -27,22 +27,19 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER organizations_permanent BEFORE DELETE OR TRUNCATE ON organizations
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER organizations_id_fixed BEFORE UPDATE OF id ON organizations
-    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER users_permanent BEFORE DELETE OR TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER users_id_fixed BEFORE UPDATE OF id ON users
-    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER persons_permanent BEFORE DELETE OR TRUNCATE ON persons
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER persons_id_fixed BEFORE UPDATE OF id ON persons
-    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER message_batches_permanent BEFORE DELETE OR TRUNCATE ON message_batches
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER message_batches_id_fixed BEFORE UPDATE OF id ON message_batches
-    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION refuse_removal();
+-- Makes the rows of `tbl` permanent: a DELETE or TRUNCATE is refused,
+-- however few rows it touches, and so is a change of a row's id.
+CREATE FUNCTION make_permanent(tbl text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I BEFORE DELETE OR TRUNCATE ON %I '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION refuse_removal()', tbl || '_permanent', tbl);
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OF id ON %I FOR EACH ROW '
+                   'WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION refuse_removal()', tbl || '_id_fixed', tbl);
+END;
+$$;
+
+SELECT make_permanent(t) FROM unnest(ARRAY['organizations', 'users', 'persons', 'message_batches']) AS t;
 
 -- The check of an INSERT's references, for a trigger that names them in
 -- pairs (column, table referred to by its id) and its rows `written`: fails

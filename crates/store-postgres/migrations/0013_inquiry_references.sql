@@ -3,10 +3,7 @@
 -- (see 0012_messaging_references.sql). Inquiries are never deleted either,
 -- and these rows never change what they refer to.
 
-CREATE TRIGGER inquiries_permanent BEFORE DELETE OR TRUNCATE ON inquiries
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removal();
-CREATE TRIGGER inquiries_id_fixed BEFORE UPDATE OF id ON inquiries
-    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION refuse_removal();
+SELECT make_permanent('inquiries');
 
 ALTER TABLE inquiry_recipients
     DROP CONSTRAINT inquiry_recipients_inquiry_id_fkey,
