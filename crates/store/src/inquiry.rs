@@ -254,7 +254,8 @@ pub trait InquiryRead {
 pub trait InquiryRepo {
     async fn insert_inquiry(&mut self, i: &Inquiry) -> Result<()>;
     /// Reads an inquiry and holds it until the transaction ends, so that
-    /// two nodes' steps of sending it follow one another.
+    /// two transactions that write its counts follow one another (a step
+    /// of sending it takes it last, once its run is written).
     async fn lock_inquiry(&mut self, id: Uuid) -> Result<Option<Inquiry>>;
     /// Writes an inquiry's state and what goes with it (code, approval,
     /// counts, times), unless its state is no longer `expected` (another
@@ -264,8 +265,9 @@ pub trait InquiryRepo {
     /// fixed so far): the next `limit` persons of `audience` with a mobile
     /// number, in the order of their ids, after the last one fixed; or,
     /// for a random sample (`audience.sample`), all of them in one
-    /// statement. Returns how many were fixed; the inquiry's `recipients`
-    /// is set to `after` plus that.
+    /// statement. Returns how many were fixed; the caller writes the
+    /// inquiry's count (see [`InquiryRepo::update_inquiry`]). Fails with a
+    /// conflict if another transaction fixed these numbers first.
     async fn fix_inquiry_recipients(
         &mut self,
         inquiry_id: Uuid,
@@ -290,7 +292,8 @@ pub trait InquiryRepo {
     async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()>;
     /// Queues one question to a run of recipients in one statement (the
     /// messages' ids are the batch's time-ordered prefix and the
-    /// recipient's number); returns how many were queued.
+    /// recipient's number); returns how many were queued. Fails with a
+    /// conflict if another transaction queued this run first.
     async fn queue_question_run(&mut self, run: &QuestionRun) -> Result<i64>;
     /// Empties an inquiry's uploaded list.
     async fn clear_inquiry_list(&mut self, inquiry_id: Uuid) -> Result<()>;

@@ -18,6 +18,7 @@ mod helpers;
 mod inquiry;
 mod inquiry_list;
 mod inquiry_replies;
+mod inquiry_sending;
 mod isolation;
 mod journey;
 mod messaging;

@@ -1,24 +1,27 @@
 //! Sending an inquiry: when its start time comes (and its quiet hours are
-//! over), each step either fixes the next run of its recipients (numbered
-//! on from the last one fixed, in the order of the persons' ids; a random
-//! sample all at once) or queues the first question to the next batch of
-//! those fixed, in one transaction that also moves the inquiry's counts,
-//! so that no step holds the database for long. A node stopped in the
-//! middle loses nothing and repeats nothing: the next step goes on after
-//! the last recipient committed. Pausing is seen at the next step (the
-//! step's write is refused when the state moved).
+//! over), each step fixes the next run of its recipients (numbered on from
+//! the last one fixed, in the order of the persons' ids; a random sample
+//! all at once) and, at the same time, queues the first question to the
+//! run fixed before: two transactions, each also moving the inquiry's
+//! counts, so that no step holds the database for long and, on PostgreSQL,
+//! the two runs are written side by side. Each writes its run first and
+//! locks the inquiry's row last, only to write its counts, so that neither
+//! waits for the other. A node stopped in the middle loses nothing and
+//! repeats nothing: the next step goes on after the last recipient
+//! committed; a run another node's step wrote first is dropped. Pausing is
+//! seen at the next step (a step's write is dropped when the state moved).
 
 use super::link_signature;
 use crate::audit::record;
 use crate::messaging::outgoing;
 use crate::{Result, Services};
-use chrono::{NaiveTime, Timelike};
+use chrono::{DateTime, NaiveTime, Timelike, Utc};
 use diwan_domain::inquiry::schedule::QuietHours;
 use diwan_domain::inquiry::{self, Action, InquiryState};
 use diwan_domain::messaging::{sms, Channel, Kind};
 use diwan_domain::organizations::parse_time_zone;
 use diwan_domain::persons::Language;
-use diwan_store::{BulkTexts, Inquiry, MessageBatch, QuestionRun};
+use diwan_store::{BulkTexts, Inquiry, MessageBatch, QuestionRun, StoreError, Tx};
 use serde_json::json;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -140,44 +143,112 @@ impl Services {
         Ok(1)
     }
 
-    /// Queues the first question to the next batch of an inquiry's
-    /// recipients; the last batch opens the inquiry.
+    /// One step of an inquiry being sent: fixes the next run of its
+    /// recipients and, at the same time, queues the first question to the
+    /// run fixed before (two transactions, which PostgreSQL runs side by
+    /// side; SQLite's one writer, one after the other). Returns how many
+    /// recipients were fixed or queued.
     async fn queue_inquiry_batch(&self, id: Uuid) -> Result<usize> {
-        let now = self.now();
-        let settings = &self.config.inquiry;
-        let mut tx = self.store.begin().await?;
-        let Some(mut i) = tx.lock_inquiry(id).await? else {
+        let i = {
+            let mut tx = self.store.read().await?;
+            tx.get_inquiry(id).await?
+        };
+        let Some(i) = i else {
             return Ok(0);
         };
         if i.state != InquiryState::Sending {
             return Ok(0);
         }
-        let (Some(code), Some(q)) = (i.code.clone(), i.questions.first().cloned()) else {
+        // Fixed at most one run ahead of those asked.
+        let fix = !i.recipients_fixed && i.recipients - i.queued <= self.config.inquiry.fix_run;
+        let ask = i.queued < i.recipients;
+        let (fixed, asked) = tokio::join!(
+            async {
+                if fix || !ask {
+                    self.fix_recipients(id).await
+                } else {
+                    Ok(0)
+                }
+            },
+            async {
+                if ask {
+                    self.ask_first_question(id).await
+                } else {
+                    Ok(0)
+                }
+            },
+        );
+        Ok(fixed?.max(asked?))
+    }
+
+    /// Fixes the next run of an inquiry's recipients (all of them at once
+    /// for a random sample). The inquiry's row is locked last, once the run
+    /// is written, so that the step that queues questions meanwhile is not
+    /// kept waiting; the run is dropped if another step fixed it first, or
+    /// the inquiry was paused or closed meanwhile.
+    async fn fix_recipients(&self, id: Uuid) -> Result<usize> {
+        let now = self.now();
+        let run = self.config.inquiry.fix_run.max(1);
+        let mut tx = self.store.begin().await?;
+        let Some(seen) = tx.get_inquiry(id).await? else {
             return Ok(0);
         };
-        let mut worked_fixing = 0;
+        let mut fixed = 0;
+        if seen.state == InquiryState::Sending && !seen.recipients_fixed {
+            let r = tx
+                .fix_inquiry_recipients(id, &Self::audience_of(&seen), seen.recipients, run)
+                .await;
+            fixed = match r {
+                Ok(n) => n,
+                // Another node's step fixed these numbers first.
+                Err(StoreError::Conflict(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+        }
+        let Some(mut i) = tx.lock_inquiry(id).await? else {
+            return Ok(0);
+        };
+        if i.state != InquiryState::Sending
+            || i.recipients != seen.recipients
+            || i.recipients_fixed != seen.recipients_fixed
+        {
+            return Ok(0);
+        }
+        let before = i.recipients;
+        i.recipients += fixed;
+        i.recipients_fixed = i.recipients_fixed || fixed < run || i.sample.is_some();
+        if statistics_due(before, i.recipients, i.recipients_fixed) {
+            tx.refresh_inquiry_statistics().await?;
+        }
+        let finished = self.settle(&mut *tx, &mut i, now).await?;
+        if !finished && fixed == 0 && before == i.recipients && seen.recipients_fixed {
+            // Nothing to fix and nothing to finish.
+            return Ok(0);
+        }
+        tx.commit().await?;
+        Ok((fixed as usize).max(finished as usize))
+    }
+
+    /// Queues the first question to the next batch of an inquiry's fixed
+    /// recipients, its row locked last as [`Self::fix_recipients`] does.
+    async fn ask_first_question(&self, id: Uuid) -> Result<usize> {
+        let now = self.now();
+        let settings = &self.config.inquiry;
+        let mut tx = self.store.begin().await?;
+        let Some(seen) = tx.get_inquiry(id).await? else {
+            return Ok(0);
+        };
+        if seen.state != InquiryState::Sending || seen.queued >= seen.recipients {
+            return Ok(0);
+        }
+        let (Some(code), Some(q)) = (seen.code.clone(), seen.questions.first().cloned()) else {
+            return Ok(0);
+        };
         let validity = self.messaging().sms_validity;
-        let queued = if i.queued >= i.recipients {
-            // Every recipient fixed so far was asked: the next run of them
-            // is fixed (all at once for a random sample).
-            if !i.recipients_fixed {
-                let run = settings.fix_run.max(1);
-                let n = tx
-                    .fix_inquiry_recipients(i.id, &Self::audience_of(&i), i.recipients, run)
-                    .await?;
-                let before = i.recipients;
-                i.recipients += n;
-                i.recipients_fixed = n < run || i.sample.is_some();
-                if statistics_due(before, i.recipients, i.recipients_fixed) {
-                    tx.refresh_inquiry_statistics().await?;
-                }
-                worked_fixing = n as usize;
-            }
-            0
-        } else if i.web_link {
+        let queued = if seen.web_link {
             // Each recipient's link is signed apart: rendered one by one.
             let recipients = tx
-                .inquiry_recipients(i.id, i.queued, settings.batch.max(1))
+                .inquiry_recipients(seen.id, seen.queued, settings.batch.max(1))
                 .await?;
             let mut messages = Vec::with_capacity(recipients.len());
             for r in &recipients {
@@ -185,13 +256,13 @@ impl Services {
                 u.set_path(&format!(
                     "/i/{code}/{}/{}",
                     r.n,
-                    link_signature(&i.link_key, r.n)
+                    link_signature(&seen.link_key, r.n)
                 ));
                 let text = inquiry::question_sms(&q, r.language, &code, Some(u.as_str()));
                 let parts = sms::count(&text).parts as i32;
                 messages.push(outgoing(
                     Channel::Sms,
-                    i.org_id,
+                    seen.org_id,
                     Kind::Bulk,
                     r.mobile.clone(),
                     Some(r.person_id),
@@ -199,16 +270,22 @@ impl Services {
                     None,
                     text,
                     parts,
-                    i.batch_id,
+                    seen.batch_id,
                     now,
                     validity,
                 ));
             }
-            tx.queue_messages(&messages).await?;
-            if let Some(last) = recipients.last() {
-                i.queued = last.n;
+            if let Err(e) = tx.queue_messages(&messages).await {
+                return match e {
+                    // Another node's step queued them first.
+                    StoreError::Conflict(_) => Ok(0),
+                    e => Err(e.into()),
+                };
             }
-            messages.len()
+            (
+                messages.len(),
+                recipients.last().map_or(seen.queued, |r| r.n),
+            )
         } else {
             // The same text for everyone of a language: one statement.
             let texts = Language::ALL.map(|l| {
@@ -216,41 +293,70 @@ impl Services {
                 let parts = sms::count(&text).parts as i32;
                 (text, parts)
             });
-            let upto = (i.queued + settings.batch_in_sql.max(1)).min(i.recipients);
-            let n = match i.batch_id {
+            let upto = (seen.queued + settings.batch_in_sql.max(1)).min(seen.recipients);
+            let n = match seen.batch_id {
                 Some(batch_id) => {
-                    tx.queue_question_run(&QuestionRun {
-                        inquiry_id: i.id,
-                        batch_id,
-                        org_id: i.org_id,
-                        after: i.queued,
-                        upto,
-                        texts: BulkTexts { texts },
-                        now,
-                        expires_at: now
-                            + chrono::Duration::from_std(validity)
-                                .unwrap_or(chrono::Duration::days(1)),
-                    })
-                    .await?
+                    let r = tx
+                        .queue_question_run(&QuestionRun {
+                            inquiry_id: seen.id,
+                            batch_id,
+                            org_id: seen.org_id,
+                            after: seen.queued,
+                            upto,
+                            texts: BulkTexts { texts },
+                            now,
+                            expires_at: now
+                                + chrono::Duration::from_std(validity)
+                                    .unwrap_or(chrono::Duration::days(1)),
+                        })
+                        .await;
+                    match r {
+                        Ok(n) => n,
+                        // Another node's step queued them first.
+                        Err(StoreError::Conflict(_)) => return Ok(0),
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 None => 0,
             };
-            i.queued = upto;
-            n as usize
+            (n as usize, upto)
         };
+        let (queued, upto) = queued;
+        let progressed = upto > seen.queued;
+        let Some(mut i) = tx.lock_inquiry(id).await? else {
+            return Ok(0);
+        };
+        if i.state != InquiryState::Sending || i.queued != seen.queued {
+            // Paused or closed meanwhile, or queued by another node: this
+            // batch waits, unqueued.
+            return Ok(0);
+        }
+        i.queued = upto;
+        let finished = self.settle(&mut *tx, &mut i, now).await?;
+        tx.commit().await?;
+        if queued > 0 {
+            self.messages_waiting.notify_one();
+        }
+        metrics::counter!("diwan_inquiry_questions_queued_total").increment(queued as u64);
+        Ok(queued.max(finished as usize).max(progressed as usize))
+    }
+
+    /// Writes a step's counts to the inquiry (whose row the transaction
+    /// holds), and opens it to answers if every recipient is fixed and
+    /// asked; returns whether it did.
+    async fn settle(&self, tx: &mut dyn Tx, i: &mut Inquiry, now: DateTime<Utc>) -> Result<bool> {
         let before = i.state;
         let finished = i.recipients_fixed && i.queued >= i.recipients;
         if finished {
             i.state = inquiry::next(before, Action::Finish).unwrap_or(InquiryState::Open);
         }
         i.updated_at = now;
-        if !tx.update_inquiry(&i, before).await? {
-            // Paused or closed meanwhile: this batch waits, unqueued.
-            return Ok(0);
+        if !tx.update_inquiry(i, before).await? {
+            return Ok(false);
         }
         if finished {
             record(
-                &mut *tx,
+                tx,
                 None,
                 now,
                 "inquiry.sent",
@@ -260,12 +366,7 @@ impl Services {
             )
             .await?;
         }
-        tx.commit().await?;
-        if queued > 0 {
-            self.messages_waiting.notify_one();
-        }
-        metrics::counter!("diwan_inquiry_questions_queued_total").increment(queued as u64);
-        Ok(queued.max(worked_fixing).max(finished as usize))
+        Ok(finished)
     }
 }
 

@@ -217,6 +217,7 @@ impl PostgresTx {
             .push(" AND r.n <= ")
             .push_bind(run.upto)
             .push(" ORDER BY r.n");
+        super::run_memory(self).await?;
         let n = qb
             .build()
             .execute(self.conn().await?)

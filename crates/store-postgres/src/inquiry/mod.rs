@@ -118,6 +118,18 @@ fn bind_inquiry<'q>(
         .bind(i.recipients_fixed)
 }
 
+/// Gives a run's statement the memory it needs, until its transaction
+/// ends: a run's rows are sorted, and kept for the check of their
+/// references (`check_written_references`), some 8 MB for 20,000 messages,
+/// which the default 4 MB would write to temporary files and read back.
+async fn run_memory(tx: &mut PostgresTx) -> Result<()> {
+    sqlx::query("SET LOCAL work_mem = '32MB'")
+        .execute(tx.conn().await?)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
 pub(crate) const OPEN: &str = "('sending', 'paused', 'open')";
 
 impl PostgresTx {
@@ -384,27 +396,28 @@ impl InquiryRepo for PostgresTx {
             }
             None => {
                 if after > 0 {
-                    qb.push(
-                        " AND p.id > (SELECT person_id FROM inquiry_recipients WHERE inquiry_id = ",
-                    )
-                    .push_bind(inquiry_id)
-                    .push(" AND n = ")
-                    .push_bind(after)
-                    .push(")");
+                    // Said of both sides of the join, so that both are read
+                    // from the last one fixed on (said of persons alone, the
+                    // planner reads the mobile numbers from the first).
+                    for side in ["p.id", "pm.person_id"] {
+                        qb.push(" AND ")
+                            .push(side)
+                            .push(
+                                " > (SELECT person_id FROM inquiry_recipients WHERE inquiry_id = ",
+                            )
+                            .push_bind(inquiry_id)
+                            .push(" AND n = ")
+                            .push_bind(after)
+                            .push(")");
+                    }
                 }
                 qb.push(" ORDER BY p.id LIMIT ").push_bind(limit.max(1));
             }
         }
         qb.push(") AS audience ORDER BY id");
+        run_memory(self).await?;
         let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
-        let n = r.rows_affected() as i64;
-        sqlx::query("UPDATE inquiries SET recipients = $2 WHERE id = $1")
-            .bind(inquiry_id)
-            .bind(after + n)
-            .execute(self.conn().await?)
-            .await
-            .map_err(db)?;
-        Ok(n)
+        Ok(r.rows_affected() as i64)
     }
 
     async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {

@@ -399,14 +399,7 @@ impl InquiryRepo for SqliteTx {
         }
         qb.push(") AS audience ORDER BY id");
         let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
-        let n = r.rows_affected() as i64;
-        sqlx::query("UPDATE inquiries SET recipients = $2 WHERE id = $1")
-            .bind(inquiry_id)
-            .bind(after + n)
-            .execute(self.conn().await?)
-            .await
-            .map_err(db)?;
-        Ok(n)
+        Ok(r.rows_affected() as i64)
     }
 
     async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {
