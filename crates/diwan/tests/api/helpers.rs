@@ -470,6 +470,38 @@ impl TestApp {
     pub async fn browser(&self, username: &str) -> Browser {
         Browser::sign_in(&self.base, username).await
     }
+
+    /// Writes an inquiry through its page as the inquiry manager, with
+    /// `fields` (its title, questions, quiet hours), submits it, and
+    /// answers its id.
+    pub async fn submit_inquiry(&self, fields: &[(&str, &str)]) -> Uuid {
+        let m = self.browser("inquiry.manager").await;
+        let mut form = vec![("csrf", m.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = m.post_form("/inquiries/new", &form).await;
+        let page = r.header("location").expect("the inquiry saved").to_owned();
+        let id = page
+            .trim_start_matches("/inquiries/")
+            .parse()
+            .expect("an inquiry's id");
+        let r = m
+            .post_form(
+                &format!("{page}/actions"),
+                &[("csrf", &m.csrf), ("action", "submit")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "the inquiry submitted");
+        id
+    }
+}
+
+/// An id as the backend's SQL at `url` writes a literal of it.
+pub fn uuid_literal(url: &str, id: Uuid) -> String {
+    if url.starts_with("postgres") {
+        format!("'{id}'")
+    } else {
+        format!("X'{}'", id.simple())
+    }
 }
 
 impl Browser {

@@ -3,7 +3,7 @@
 //! still equal to a recount of the current answers, every person asked
 //! each question once and thanked once.
 
-use crate::helpers::TestApp;
+use crate::helpers::{uuid_literal, TestApp};
 use crate::process::count;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -53,31 +53,17 @@ async fn replies_taken_together_count_as_if_taken_one_by_one() {
         .await
         .expect(StatusCode::CREATED, "a person");
     }
-    let m = app.browser("inquiry.manager").await;
-    let r = m
-        .post_form(
-            "/inquiries/new",
-            &[
-                ("csrf", &m.csrf),
-                ("title", "استعلام الحدائق"),
-                ("q0_kind", "yes_no"),
-                ("q0_text_ar", "هل تزور الحديقة؟"),
-                ("q1_kind", "scale"),
-                ("q1_text_ar", "ما تقييمك لها؟"),
-                ("quiet_start", "00:00"),
-                ("quiet_end", "00:00"),
-            ],
-        )
+    let id = app
+        .submit_inquiry(&[
+            ("title", "استعلام الحدائق"),
+            ("q0_kind", "yes_no"),
+            ("q0_text_ar", "هل تزور الحديقة؟"),
+            ("q1_kind", "scale"),
+            ("q1_text_ar", "ما تقييمك لها؟"),
+            ("quiet_start", "00:00"),
+            ("quiet_end", "00:00"),
+        ])
         .await;
-    let page = r.header("location").unwrap().to_owned();
-    let id: uuid::Uuid = page.trim_start_matches("/inquiries/").parse().unwrap();
-    let r = m
-        .post_form(
-            &format!("{page}/actions"),
-            &[("csrf", &m.csrf), ("action", "submit")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
     for _ in 0..50 {
         app.services.inquiry_step().await.unwrap();
         let i = {
@@ -185,13 +171,4 @@ async fn replies_taken_together_count_as_if_taken_one_by_one() {
         assert_eq!((bodies.len(), thanks), (3, 1), "{i}: {bodies:?}");
     }
     app.stop().await;
-}
-
-/// An id as the backend's SQL writes a literal of it.
-fn uuid_literal(url: &str, id: uuid::Uuid) -> String {
-    if url.starts_with("postgres") {
-        format!("'{id}'")
-    } else {
-        format!("X'{}'", id.simple())
-    }
 }

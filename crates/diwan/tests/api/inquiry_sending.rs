@@ -3,7 +3,7 @@
 //! other does the same, and still every person is fixed once, numbered
 //! without a gap, asked once, and the inquiry opens once.
 
-use crate::helpers::{backend, Backend, TestApp};
+use crate::helpers::{backend, uuid_literal, Backend, TestApp};
 use crate::process::count;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -37,29 +37,15 @@ async fn two_nodes_sending_one_inquiry_ask_everyone_once() {
             .expect("a second node on the same database"),
         Backend::Sqlite => app.services.clone(),
     };
-    let m = app.browser("inquiry.manager").await;
-    let r = m
-        .post_form(
-            "/inquiries/new",
-            &[
-                ("csrf", &m.csrf),
-                ("title", "استعلام الأسواق"),
-                ("q0_kind", "yes_no"),
-                ("q0_text_ar", "هل تتسوق في السوق البلدي؟"),
-                ("quiet_start", "00:00"),
-                ("quiet_end", "00:00"),
-            ],
-        )
+    let id = app
+        .submit_inquiry(&[
+            ("title", "استعلام الأسواق"),
+            ("q0_kind", "yes_no"),
+            ("q0_text_ar", "هل تتسوق في السوق البلدي؟"),
+            ("quiet_start", "00:00"),
+            ("quiet_end", "00:00"),
+        ])
         .await;
-    let page = r.header("location").unwrap().to_owned();
-    let id: uuid::Uuid = page.trim_start_matches("/inquiries/").parse().unwrap();
-    let r = m
-        .post_form(
-            &format!("{page}/actions"),
-            &[("csrf", &m.csrf), ("action", "submit")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
     let mut opened = false;
     for _ in 0..200 {
         let (a, b) = tokio::join!(app.services.inquiry_step(), other.inquiry_step());
@@ -79,11 +65,7 @@ async fn two_nodes_sending_one_inquiry_ask_everyone_once() {
     assert!(opened, "the inquiry did not open");
 
     let url = app.database_url();
-    let lit = if url.starts_with("postgres") {
-        format!("'{id}'")
-    } else {
-        format!("X'{}'", id.simple())
-    };
+    let lit = uuid_literal(&url, id);
     for (sql, what) in [
         (
             "SELECT COUNT(*) FROM inquiry_recipients WHERE inquiry_id = $ID",

@@ -198,12 +198,10 @@ impl Services {
             let r = tx
                 .fix_inquiry_recipients(id, &Self::audience_of(&seen), seen.recipients, run)
                 .await;
-            fixed = match r {
-                Ok(n) => n,
-                // Another node's step fixed these numbers first.
-                Err(StoreError::Conflict(_)) => return Ok(0),
-                Err(e) => return Err(e.into()),
+            let Some(n) = unless_written_first(r)? else {
+                return Ok(0);
             };
+            fixed = n;
         }
         let Some(mut i) = tx.lock_inquiry(id).await? else {
             return Ok(0);
@@ -245,7 +243,7 @@ impl Services {
             return Ok(0);
         };
         let validity = self.messaging().sms_validity;
-        let queued = if seen.web_link {
+        let (queued, upto) = if seen.web_link {
             // Each recipient's link is signed apart: rendered one by one.
             let recipients = tx
                 .inquiry_recipients(seen.id, seen.queued, settings.batch.max(1))
@@ -275,12 +273,8 @@ impl Services {
                     validity,
                 ));
             }
-            if let Err(e) = tx.queue_messages(&messages).await {
-                return match e {
-                    // Another node's step queued them first.
-                    StoreError::Conflict(_) => Ok(0),
-                    e => Err(e.into()),
-                };
+            if unless_written_first(tx.queue_messages(&messages).await)?.is_none() {
+                return Ok(0);
             }
             (
                 messages.len(),
@@ -310,18 +304,15 @@ impl Services {
                                     .unwrap_or(chrono::Duration::days(1)),
                         })
                         .await;
-                    match r {
-                        Ok(n) => n,
-                        // Another node's step queued them first.
-                        Err(StoreError::Conflict(_)) => return Ok(0),
-                        Err(e) => return Err(e.into()),
-                    }
+                    let Some(n) = unless_written_first(r)? else {
+                        return Ok(0);
+                    };
+                    n
                 }
                 None => 0,
             };
             (n as usize, upto)
         };
-        let (queued, upto) = queued;
         let progressed = upto > seen.queued;
         let Some(mut i) = tx.lock_inquiry(id).await? else {
             return Ok(0);
@@ -367,6 +358,16 @@ impl Services {
             .await?;
         }
         Ok(finished)
+    }
+}
+
+/// What a step's write of a run came to: `None` if another node's step
+/// wrote the same run first (its unique key refused this one).
+fn unless_written_first<T>(r: diwan_store::Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
