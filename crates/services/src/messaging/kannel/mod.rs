@@ -62,8 +62,18 @@ fn signature_holds(key: &str, id: Uuid, sig: &str) -> bool {
 }
 
 impl Kannel {
-    /// The `sendsms` request for `m`.
-    pub fn request(&self, m: &OutboxMessage, settings: &Settings) -> url::Url {
+    /// The `sendsms` request for `m`: a POST whose body is the text and
+    /// whose `X-Kannel-*` headers say the rest, so that neither the
+    /// password nor the text nor the report's signature is in an address,
+    /// which Kannel's access log, a proxy's log or an error message would
+    /// keep. A value a header cannot carry (a password with a line break)
+    /// is refused before anything is sent.
+    pub fn request(
+        &self,
+        http: &reqwest::Client,
+        m: &OutboxMessage,
+        settings: &Settings,
+    ) -> Result<reqwest::Request, SendError> {
         let coding = diwan_domain::messaging::sms::encoding(&m.body).kannel_coding();
         let mut dlr = self.callback_base.clone();
         dlr.set_path("/api/v1/messaging/kannel/reports");
@@ -75,19 +85,31 @@ impl Kannel {
         // Kannel fills `%d` (the report's type) and `%A` (the operator's
         // answer); the rest is Diwan's own.
         let dlr = format!("{dlr}?id={}&sig={sig}&type=%d&answer=%A", m.id);
-        let mut u = self.sendsms_url.clone();
-        u.query_pairs_mut()
-            .append_pair("username", &self.username)
-            .append_pair("password", &self.password)
-            .append_pair("from", &self.sender)
-            .append_pair("to", &m.recipient)
-            .append_pair("text", &m.body)
+        let coding = coding.to_string();
+        let headers = [
+            ("X-Kannel-Username", self.username.as_str()),
+            ("X-Kannel-Password", self.password.as_str()),
+            ("X-Kannel-From", self.sender.as_str()),
+            ("X-Kannel-To", m.recipient.as_str()),
+            ("X-Kannel-Coding", coding.as_str()),
+            ("X-Kannel-DLR-Mask", "27"),
+            ("X-Kannel-DLR-Url", dlr.as_str()),
             // Kannel turns the UTF-8 text into UCS-2 (UTF-16BE) itself.
-            .append_pair("charset", "UTF-8")
-            .append_pair("coding", &coding.to_string())
-            .append_pair("dlr-mask", "27")
-            .append_pair("dlr-url", &dlr);
-        u
+            ("Content-Type", "text/plain; charset=UTF-8"),
+        ];
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+                // Never the value itself: it may be the password.
+                SendError::Temporary(format!("{name} cannot be sent to the gateway as it is set"))
+            })?;
+            map.insert(name, value);
+        }
+        http.post(self.sendsms_url.clone())
+            .headers(map)
+            .body(m.body.clone())
+            .build()
+            .map_err(|_| SendError::Temporary("the gateway's request could not be made".into()))
     }
 
     /// Hands `m` to Kannel.
@@ -98,11 +120,10 @@ impl Kannel {
         settings: &Settings,
     ) -> Result<(), SendError> {
         let answer = http
-            .get(self.request(m, settings))
-            .send()
+            .execute(self.request(http, m, settings)?)
             .await
-            // Never the error's text as it is: it holds the request's URL,
-            // with Kannel's password and the report's signature.
+            // Never the error's text as it is: it may hold the request's
+            // address.
             .map_err(|e| {
                 let why = if e.is_timeout() {
                     "timed out"
@@ -257,6 +278,85 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
+    use diwan_domain::messaging::{Channel, Kind, State};
+
+    fn kannel(password: &str) -> Kannel {
+        Kannel {
+            sendsms_url: "http://127.0.0.1:13013/cgi-bin/sendsms".parse().unwrap(),
+            username: "diwan".into(),
+            password: password.into(),
+            sender: "1415".into(),
+            callback_base: "http://127.0.0.1:8081".parse().unwrap(),
+        }
+    }
+
+    fn message(body: &str) -> OutboxMessage {
+        let now = Utc::now();
+        OutboxMessage {
+            id: Uuid::now_v7(),
+            batch_id: None,
+            org_id: Uuid::now_v7(),
+            channel: Channel::Sms,
+            kind: Kind::Transactional,
+            recipient: "+218912345678".into(),
+            person_id: None,
+            language: "ar".into(),
+            subject: None,
+            body: body.into(),
+            parts: 1,
+            state: State::Sending,
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: None,
+            expires_at: now,
+            error: None,
+            created_at: now,
+            sent_at: None,
+            delivered_at: None,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn the_password_and_the_text_travel_in_headers_and_body_not_in_the_address() {
+        let settings = Settings {
+            callback_key: Some("callback-key".into()),
+            ..Settings::default()
+        };
+        let m = message("رمز الدخول ٤٨٢٩");
+        let r = kannel("s3cret&x=1")
+            .request(&reqwest::Client::new(), &m, &settings)
+            .unwrap();
+        assert_eq!(r.method(), reqwest::Method::POST);
+        assert_eq!(r.url().as_str(), "http://127.0.0.1:13013/cgi-bin/sendsms");
+        let h = |n: &str| r.headers()[n].to_str().unwrap().to_owned();
+        assert_eq!(h("X-Kannel-Password"), "s3cret&x=1");
+        assert_eq!(h("X-Kannel-Username"), "diwan");
+        assert_eq!(h("X-Kannel-To"), "+218912345678");
+        assert_eq!(h("X-Kannel-From"), "1415");
+        assert_eq!(h("X-Kannel-Coding"), "2", "UCS-2 for Arabic");
+        assert_eq!(h("Content-Type"), "text/plain; charset=UTF-8");
+        let dlr = h("X-Kannel-DLR-Url");
+        assert!(dlr.starts_with("http://127.0.0.1:8081/api/v1/messaging/kannel/reports?id="));
+        assert!(dlr.contains(&format!("sig={}", sign("callback-key", m.id))));
+        let body = r.body().and_then(|b| b.as_bytes()).unwrap();
+        assert_eq!(body, "رمز الدخول ٤٨٢٩".as_bytes());
+    }
+
+    #[test]
+    fn a_password_no_header_can_carry_is_refused_without_showing_it() {
+        let e = kannel("line\nbreak")
+            .request(&reqwest::Client::new(), &message("x"), &Settings::default())
+            .unwrap_err();
+        let SendError::Temporary(why) = e else {
+            panic!("{e:?}");
+        };
+        assert!(
+            why.contains("X-Kannel-Password") && !why.contains("break"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn a_signature_is_of_one_message_under_one_key() {
