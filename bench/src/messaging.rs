@@ -620,23 +620,24 @@ async fn kannel_alone(
     let sent = futures_like::run(args.baseline, args.concurrency, move |i| {
         let (client, url, password) = (plain.clone(), url.clone(), password.clone());
         async move {
-            let mut query = vec![
-                ("username", "diwan".to_owned()),
-                ("password", password),
-                ("from", "1415".into()),
-                ("to", format!("+21891{:07}", i)),
-                ("text", text.into()),
-                ("charset", "UTF-8".into()),
-                ("coding", "2".into()),
-            ];
+            // As Diwan sends them: a POST whose body is the text, the
+            // rest in X-Kannel-* headers.
+            let mut r = client
+                .post(&url)
+                .header("X-Kannel-Username", "diwan")
+                .header("X-Kannel-Password", password)
+                .header("X-Kannel-From", "1415")
+                .header("X-Kannel-To", format!("+21891{:07}", i))
+                .header("X-Kannel-Coding", "2")
+                .header("Content-Type", "text/plain; charset=UTF-8")
+                .body(text);
             if let Some(sink) = reports {
-                query.push(("dlr-mask", "27".into()));
-                query.push((
-                    "dlr-url",
+                r = r.header("X-Kannel-DLR-Mask", "27").header(
+                    "X-Kannel-DLR-Url",
                     format!("http://127.0.0.1:{sink}/reports?id={i}&type=%d&answer=%A"),
-                ));
+                );
             }
-            let r = client.get(&url).query(&query).send().await;
+            let r = r.send().await;
             matches!(r, Ok(r) if r.status().is_success())
         }
     })

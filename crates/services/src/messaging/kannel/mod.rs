@@ -63,11 +63,11 @@ fn signature_holds(key: &str, id: Uuid, sig: &str) -> bool {
 
 impl Kannel {
     /// The `sendsms` request for `m`: a POST whose body is the text and
-    /// whose `X-Kannel-*` headers say the rest, so that neither the
-    /// password nor the text nor the report's signature is in an address,
-    /// which Kannel's access log, a proxy's log or an error message would
-    /// keep. A value a header cannot carry (a password with a line break)
-    /// is refused before anything is sent.
+    /// whose `X-Kannel-*` headers say the rest, so that the password and
+    /// the report's signature are in no address (which a proxy's log or an
+    /// error quoting the address would keep), and a long Arabic text is
+    /// not an address of several kilobytes. A value a header cannot carry
+    /// (a password with a line break) is refused before anything is sent.
     pub fn request(
         &self,
         http: &reqwest::Client,
