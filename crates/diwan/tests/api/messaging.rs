@@ -755,6 +755,93 @@ async fn the_counts_of_messages_move_with_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_of_one_message_in_one_group_apply_in_the_order_they_came() {
+    use diwan_domain::messaging::Report;
+    use diwan_store::GatewayReport;
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in("admin").await;
+    for to in ["0913000001", "0913000002", "0913000003"] {
+        app.post(
+            "/api/v1/messages",
+            Some(&admin),
+            json!({"to": to, "text": "رمز ١٢٣", "kind": "transactional"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an SMS");
+    }
+    use chrono::DurationRound;
+    let now = app.services.now();
+    let mut tx = app.services.store.begin().await.unwrap();
+    let mut taken = tx
+        .claim_messages(Channel::Sms, now, now + chrono::Duration::seconds(60), 3)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    taken.sort_by_key(|m| m.recipient.clone());
+    assert_eq!(taken.len(), 3);
+    // Whole seconds, as both databases keep them.
+    let second = now.duration_trunc(chrono::Duration::seconds(1)).unwrap();
+    let at = |s: i64| second + chrono::Duration::seconds(s);
+    let report = |i: usize, report: Report, s: i64, error: Option<&str>| GatewayReport {
+        id: taken[i].id,
+        report,
+        error: error.map(str::to_owned),
+        at: at(s),
+    };
+    // Taken by the operator, then delivered; buffered, refused with a
+    // reason, then reported delivered too late; delivered, then its
+    // acceptance coming last (it moves it no more).
+    let mut tx = app.services.store.begin().await.unwrap();
+    let moved = tx
+        .apply_reports(&[
+            report(0, Report::Accepted, 1, None),
+            report(1, Report::Buffered, 1, None),
+            report(2, Report::Delivered, 2, None),
+            report(0, Report::Delivered, 3, None),
+            report(1, Report::Rejected, 4, Some("no such number")),
+            report(1, Report::Delivered, 5, None),
+            report(2, Report::Accepted, 6, None),
+        ])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut sorted = moved.clone();
+    sorted.sort_by_key(|(a, b)| (a.as_str(), b.as_str()));
+    let mut expected = vec![
+        (State::Sending, State::Sent),
+        (State::Sent, State::Delivered),
+        (State::Sending, State::Sent),
+        (State::Sent, State::Failed),
+        (State::Sending, State::Delivered),
+    ];
+    expected.sort_by_key(|(a, b)| (a.as_str(), b.as_str()));
+    assert_eq!(sorted, expected, "five moves of seven reports");
+    let mut tx = app.services.store.read().await.unwrap();
+    let mut got = Vec::new();
+    for m in &taken {
+        got.push(tx.get_outbox_message(m.id).await.unwrap().unwrap());
+    }
+    drop(tx);
+    let (a, b, c) = (&got[0], &got[1], &got[2]);
+    assert_eq!(a.state, State::Delivered);
+    assert_eq!((a.sent_at, a.delivered_at), (Some(at(1)), Some(at(3))));
+    assert_eq!((a.attempts, a.lease_until, a.updated_at), (1, None, at(3)));
+    assert_eq!(b.state, State::Failed);
+    assert_eq!(b.error.as_deref(), Some("no such number"));
+    assert_eq!(
+        (b.sent_at, b.delivered_at, b.updated_at),
+        (Some(at(1)), None, at(4))
+    );
+    assert_eq!(c.state, State::Delivered);
+    assert_eq!(
+        (c.sent_at, c.delivered_at, c.updated_at),
+        (Some(at(2)), Some(at(2)), at(2))
+    );
+    counts_hold(&app, "reports of one group").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_speak_each_recipients_language() {
     let app = TestApp::spawn().await;
     let [admin, head] = app.sign_in_all(["admin", "head.tripoli"]).await;

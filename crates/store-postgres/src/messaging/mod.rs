@@ -9,6 +9,7 @@ use diwan_domain::messaging::{Channel, State};
 use diwan_store::*;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 mod incoming;
@@ -73,6 +74,17 @@ pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
             .push_bind(list)
             .push(")");
     }
+}
+
+/// What a group's delivery reports do to one message: its state after
+/// the last that applied, the last error said, the time of the first (when
+/// it reached the gateway) and of the last, and when it was delivered.
+struct ReportChange {
+    state: State,
+    error: Option<String>,
+    first_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -412,38 +424,83 @@ impl MessageRepo for PostgresTx {
     }
 
     async fn apply_reports(&mut self, reports: &[GatewayReport]) -> Result<Vec<(State, State)>> {
+        if reports.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The messages reported, locked in the order of their ids, in one
+        // query; each report applied in memory, in the order they came for
+        // a message, to what the one before left; then every message moved
+        // in one statement: two round trips for the group, whatever its
+        // size.
+        let mut ids: Vec<Uuid> = reports.iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        let rows = sqlx::query(
+            "SELECT id, state, batch_id, channel FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        )
+        .bind(&ids)
+        .fetch_all(self.conn().await?)
+        .await
+        .map_err(db)?;
+        let mut found: HashMap<Uuid, (State, Option<Uuid>, Channel)> = HashMap::new();
+        for r in &rows {
+            found.insert(
+                r.try_get("id").map_err(db)?,
+                (
+                    parse(&r.try_get::<String, _>("state").map_err(db)?, "state")?,
+                    r.try_get("batch_id").map_err(db)?,
+                    parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
+                ),
+            );
+        }
         let mut order: Vec<&GatewayReport> = reports.iter().collect();
         order.sort_by_key(|r| r.id);
         let mut moved = Vec::new();
         let mut moves = CountMoves::default();
+        let mut changes: BTreeMap<Uuid, ReportChange> = BTreeMap::new();
         for r in order {
-            let row = sqlx::query("SELECT * FROM messages WHERE id = $1 FOR UPDATE")
-                .bind(r.id)
-                .fetch_optional(self.conn().await?)
-                .await
-                .map_err(db)?;
-            let Some(m) = row.as_ref().map(message_from).transpose()? else {
+            let Some((state, batch_id, channel)) = found.get_mut(&r.id) else {
                 continue;
             };
-            let Some(next) = r.report.apply(m.state) else {
+            let Some(next) = r.report.apply(*state) else {
                 continue;
             };
+            moves.moved(*batch_id, *channel, *state, next);
+            moved.push((*state, next));
+            *state = next;
+            let c = changes.entry(r.id).or_insert(ReportChange {
+                state: next,
+                error: None,
+                first_at: r.at,
+                delivered_at: None,
+                at: r.at,
+            });
+            c.state = next;
+            c.error = r.error.clone().or(c.error.take());
+            if next == State::Delivered {
+                c.delivered_at = Some(r.at);
+            }
+            c.at = r.at;
+        }
+        if !changes.is_empty() {
+            // A report shows an attempt reached the gateway, also when it
+            // comes before the worker has written that attempt.
             sqlx::query(
-                // A report shows an attempt reached the gateway, also when it
-                // comes before the worker has written that attempt.
-                "UPDATE messages SET state = $2, lease_until = NULL, error = coalesce($3, error), attempts = GREATEST(attempts, 1), \
-                 sent_at = coalesce(sent_at, $4), delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
-                 WHERE id = $1",
+                "UPDATE messages m SET state = u.state, lease_until = NULL, error = coalesce(u.error, m.error), \
+                 attempts = GREATEST(m.attempts, 1), sent_at = coalesce(m.sent_at, u.first_at), \
+                 delivered_at = coalesce(u.delivered_at, m.delivered_at), updated_at = u.at \
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]) \
+                 AS u(id, state, error, first_at, delivered_at, at) WHERE m.id = u.id",
             )
-            .bind(r.id)
-            .bind(next.as_str())
-            .bind(&r.error)
-            .bind(r.at)
+            .bind(changes.keys().copied().collect::<Vec<_>>())
+            .bind(changes.values().map(|c| c.state.as_str()).collect::<Vec<_>>())
+            .bind(changes.values().map(|c| c.error.clone()).collect::<Vec<_>>())
+            .bind(changes.values().map(|c| c.first_at).collect::<Vec<_>>())
+            .bind(changes.values().map(|c| c.delivered_at).collect::<Vec<_>>())
+            .bind(changes.values().map(|c| c.at).collect::<Vec<_>>())
             .execute(self.conn().await?)
             .await
             .map_err(db)?;
-            moves.moved(m.batch_id, m.channel, m.state, next);
-            moved.push((m.state, next));
         }
         // The counts last: every writer locks messages before counts.
         self.move_counts(&moves).await?;
