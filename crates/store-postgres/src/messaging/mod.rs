@@ -379,8 +379,13 @@ impl MessageRepo for PostgresTx {
         let at: Vec<DateTime<Utc>> = a.iter().map(|x| x.at).collect();
         // Only a message still sending takes the attempt's state: the rows
         // are locked and read first, so that the counts move as they do.
+        // All of them, in the order of their ids, as a group of delivery
+        // reports locks them: one that a report moved already is written
+        // too (its lease, its time), and locked later, in the UPDATE's
+        // order, it could meet a group of reports holding it while waiting
+        // for a row this one holds.
         let rows = sqlx::query(
-            "SELECT id, batch_id, channel FROM messages WHERE id = ANY($1) AND state = 'sending' ORDER BY id FOR UPDATE",
+            "SELECT id, batch_id, channel, state FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         )
         .bind(&ids)
         .fetch_all(self.conn().await?)
@@ -390,6 +395,9 @@ impl MessageRepo for PostgresTx {
             a.iter().map(|x| (x.id, x.state)).collect();
         let mut moves = CountMoves::default();
         for r in &rows {
+            if r.try_get::<String, _>("state").map_err(db)? != State::Sending.as_str() {
+                continue;
+            }
             let id: Uuid = r.try_get("id").map_err(db)?;
             let channel = parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?;
             if let Some(next) = to.get(&id) {
