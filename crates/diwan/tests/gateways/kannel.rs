@@ -31,12 +31,24 @@ pub struct Kannel {
     pub password: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port free now, other than `taken` and those given before: the system
+/// may give again a port it gave and that nobody listens on yet (Diwan's,
+/// chosen before Kannel starts, or another Kannel's), and two processes
+/// would then race for it.
+fn free_port(taken: u16) -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let p = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if p != taken && !given.contains(&p) {
+            given.push(p);
+            return p;
+        }
+    }
 }
 
 fn program(name: &str, default_dir: &str) -> PathBuf {
@@ -93,7 +105,8 @@ impl Kannel {
         let dir =
             std::env::temp_dir().join(format!("diwan-kannel-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(dir.join("log")).unwrap();
-        let (admin, smsbox, sendsms, fake) = (free_port(), free_port(), free_port(), free_port());
+        let port = || free_port(diwan_port);
+        let (admin, smsbox, sendsms, fake) = (port(), port(), port(), port());
         let password = "sendsms-password".to_owned();
         let mut conf = shipped("kannel.conf");
         conf = set(conf, "admin-port = 13000", &format!("admin-port = {admin}"));
