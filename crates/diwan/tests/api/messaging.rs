@@ -608,6 +608,19 @@ async fn counts_hold(app: &TestApp, what: &str) -> Vec<diwan_store::StateCount> 
     kept
 }
 
+/// Three transactional SMS, to three numbers outside the registry.
+async fn three_sms(app: &TestApp, admin: &str) {
+    for to in ["0913000001", "0913000002", "0913000003"] {
+        app.post(
+            "/api/v1/messages",
+            Some(admin),
+            json!({"to": to, "text": "رمز ١٢٣", "kind": "transactional"}),
+        )
+        .await
+        .expect(StatusCode::CREATED, "an SMS");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_counts_of_messages_move_with_them() {
     use diwan_domain::messaging::Report;
@@ -627,15 +640,7 @@ async fn the_counts_of_messages_move_with_them() {
         .await
         .expect(StatusCode::CREATED, "a person");
     }
-    for to in ["0913000001", "0913000002", "0913000003"] {
-        app.post(
-            "/api/v1/messages",
-            Some(&admin),
-            json!({"to": to, "text": "رمز ١٢٣", "kind": "transactional"}),
-        )
-        .await
-        .expect(StatusCode::CREATED, "an SMS");
-    }
+    three_sms(&app, &admin).await;
     let batch = app
         .post(
             "/api/v1/message-batches",
@@ -760,15 +765,7 @@ async fn reports_of_one_message_in_one_group_apply_in_the_order_they_came() {
     use diwan_store::GatewayReport;
     let app = TestApp::spawn().await;
     let admin = app.sign_in("admin").await;
-    for to in ["0913000001", "0913000002", "0913000003"] {
-        app.post(
-            "/api/v1/messages",
-            Some(&admin),
-            json!({"to": to, "text": "رمز ١٢٣", "kind": "transactional"}),
-        )
-        .await
-        .expect(StatusCode::CREATED, "an SMS");
-    }
+    three_sms(&app, &admin).await;
     use chrono::DurationRound;
     let now = app.services.now();
     let mut tx = app.services.store.begin().await.unwrap();
