@@ -76,6 +76,41 @@ pub(crate) fn push_audience(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
     }
 }
 
+impl PostgresTx {
+    /// Locks the messages of `ids` and reads their state, batch and
+    /// channel. Every writer that moves messages it did not claim (the
+    /// record of a batch's attempts, a group of delivery reports) locks them
+    /// here, all of them, in the order of their ids: two such transactions
+    /// then never hold one message each while waiting for the other's.
+    async fn lock_messages(
+        &mut self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, (State, Option<Uuid>, Channel)>> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let rows = sqlx::query(
+            "SELECT id, state, batch_id, channel FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        )
+        .bind(&ids)
+        .fetch_all(self.conn().await?)
+        .await
+        .map_err(db)?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            found.insert(
+                r.try_get("id").map_err(db)?,
+                (
+                    parse(&r.try_get::<String, _>("state").map_err(db)?, "state")?,
+                    r.try_get("batch_id").map_err(db)?,
+                    parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
+                ),
+            );
+        }
+        Ok(found)
+    }
+}
+
 /// What a group's delivery reports do to one message: its state after
 /// the last that applied, the last error said, the time of the first (when
 /// it reached the gateway) and of the last, and when it was delivered.
@@ -379,34 +414,11 @@ impl MessageRepo for PostgresTx {
         let at: Vec<DateTime<Utc>> = a.iter().map(|x| x.at).collect();
         // Only a message still sending takes the attempt's state: the rows
         // are locked and read first, so that the counts move as they do.
-        // All of them, in the order of their ids, as a group of delivery
-        // reports locks them: one that a report moved already is written
-        // too (its lease, its time), and locked later, in the UPDATE's
-        // order, it could meet a group of reports holding it while waiting
-        // for a row this one holds.
-        let rows = sqlx::query(
-            "SELECT id, batch_id, channel, state FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        )
-        .bind(&ids)
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        let to: std::collections::HashMap<Uuid, State> =
-            a.iter().map(|x| (x.id, x.state)).collect();
+        let found = self.lock_messages(&ids).await?;
         let mut moves = CountMoves::default();
-        for r in &rows {
-            if r.try_get::<String, _>("state").map_err(db)? != State::Sending.as_str() {
-                continue;
-            }
-            let id: Uuid = r.try_get("id").map_err(db)?;
-            let channel = parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?;
-            if let Some(next) = to.get(&id) {
-                moves.moved(
-                    r.try_get("batch_id").map_err(db)?,
-                    channel,
-                    State::Sending,
-                    *next,
-                );
+        for x in a {
+            if let Some((State::Sending, batch_id, channel)) = found.get(&x.id) {
+                moves.moved(*batch_id, *channel, State::Sending, x.state);
             }
         }
         sqlx::query(
@@ -435,32 +447,12 @@ impl MessageRepo for PostgresTx {
         if reports.is_empty() {
             return Ok(Vec::new());
         }
-        // The messages reported, locked in the order of their ids, in one
-        // query; each report applied in memory, in the order they came for
-        // a message, to what the one before left; then every message moved
-        // in one statement: two round trips for the group, whatever its
-        // size.
-        let mut ids: Vec<Uuid> = reports.iter().map(|r| r.id).collect();
-        ids.sort();
-        ids.dedup();
-        let rows = sqlx::query(
-            "SELECT id, state, batch_id, channel FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        )
-        .bind(&ids)
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        let mut found: HashMap<Uuid, (State, Option<Uuid>, Channel)> = HashMap::new();
-        for r in &rows {
-            found.insert(
-                r.try_get("id").map_err(db)?,
-                (
-                    parse(&r.try_get::<String, _>("state").map_err(db)?, "state")?,
-                    r.try_get("batch_id").map_err(db)?,
-                    parse(&r.try_get::<String, _>("channel").map_err(db)?, "channel")?,
-                ),
-            );
-        }
+        // The messages reported, locked and read in one query; each report
+        // applied in memory, in the order they came for a message, to what
+        // the one before left; then every message moved in one statement:
+        // two round trips for the group, whatever its size.
+        let ids: Vec<Uuid> = reports.iter().map(|r| r.id).collect();
+        let mut found = self.lock_messages(&ids).await?;
         let mut order: Vec<&GatewayReport> = reports.iter().collect();
         order.sort_by_key(|r| r.id);
         let mut moved = Vec::new();
