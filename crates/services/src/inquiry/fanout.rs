@@ -213,9 +213,10 @@ impl Services {
             return Ok(0);
         }
         let before = i.recipients;
+        let was_fixed = i.recipients_fixed;
         i.recipients += fixed;
         i.recipients_fixed = i.recipients_fixed || fixed < run || i.sample.is_some();
-        if statistics_due(before, i.recipients, i.recipients_fixed) {
+        if statistics_due(before, i.recipients, !was_fixed && i.recipients_fixed) {
             tx.refresh_inquiry_statistics().await?;
         }
         let finished = self.settle(&mut *tx, &mut i, now).await?;
@@ -372,12 +373,14 @@ fn unless_written_first<T>(r: diwan_store::Result<T>) -> Result<Option<T>> {
 }
 
 /// Whether a run of recipients fixed, taking an inquiry's from `before` to
-/// `after`, should refresh the planner's statistics: at its first run, at
-/// its last, and each time their number doubles, so that replies, which
-/// come as soon as the first questions go, keep an index's plan while the
-/// table grows by a million (a few refreshes, some 100 ms each).
-fn statistics_due(before: i64, after: i64, last: bool) -> bool {
-    after > before && (last || before <= 0 || super::doubled(before, after))
+/// `after`, should refresh the planner's statistics: at its first run, each
+/// time their number doubles, and once they are all fixed (`finished`: the
+/// run that found fewer than a run's worth, none when the audience is a
+/// whole number of runs), so that replies, which come as soon as the first
+/// questions go, keep an index's plan while the table grows by a million
+/// (a few refreshes, some 100 ms each).
+fn statistics_due(before: i64, after: i64, finished: bool) -> bool {
+    after > 0 && (finished || (after > before && (before <= 0 || super::doubled(before, after))))
 }
 
 /// Minutes after midnight of a local time, as inquiries keep quiet hours.
@@ -389,24 +392,37 @@ pub fn minutes_of(t: NaiveTime) -> i32 {
 mod tests {
     use super::statistics_due;
 
-    #[test]
-    fn statistics_are_refreshed_at_the_first_run_the_last_and_each_doubling() {
-        let run = 20_000;
-        let mut refreshed = Vec::new();
-        let mut fixed = 0;
-        while fixed < 1_000_000 {
-            let after = fixed + run;
-            if statistics_due(fixed, after, after == 1_000_000) {
-                refreshed.push(after);
+    /// The recipients fixed after each run of `run` over `audience`, where
+    /// statistics were refreshed, as `fix_recipients` goes: until a run
+    /// finds fewer than a run's worth.
+    fn refreshed(audience: i64, run: i64) -> Vec<i64> {
+        let (mut refreshed, mut fixed, mut finished) = (Vec::new(), 0, false);
+        while !finished {
+            let n = run.min(audience - fixed);
+            finished = n < run;
+            if statistics_due(fixed, fixed + n, finished) {
+                refreshed.push(fixed + n);
             }
-            fixed = after;
+            fixed += n;
         }
+        refreshed
+    }
+
+    #[test]
+    fn statistics_are_refreshed_at_the_first_run_each_doubling_and_the_end() {
+        let every = [20_000, 40_000, 80_000, 140_000, 280_000, 540_000];
+        // An audience of a whole number of runs ends with a run that fixes
+        // no one: the statistics are refreshed then.
         assert_eq!(
-            refreshed,
-            [20_000, 40_000, 80_000, 140_000, 280_000, 540_000, 1_000_000]
+            refreshed(1_000_000, 20_000),
+            [&every[..], &[1_000_000]].concat()
         );
-        // One run that fixes everyone, and a run that fixed no one.
-        assert!(statistics_due(0, 500, true));
-        assert!(!statistics_due(40_000, 40_000, true));
+        assert_eq!(
+            refreshed(990_000, 20_000),
+            [&every[..], &[990_000]].concat()
+        );
+        // One run that fixes everyone; an audience of no one.
+        assert_eq!(refreshed(500, 20_000), [500]);
+        assert_eq!(refreshed(0, 20_000), Vec::<i64>::new());
     }
 }
