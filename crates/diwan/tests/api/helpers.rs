@@ -471,6 +471,29 @@ impl TestApp {
         Browser::sign_in(&self.base, username).await
     }
 
+    /// Adds `n` residents of Tripoli (`M-TRP`) to the registry through the
+    /// API, the i-th with the national number and the mobile number that
+    /// `person(i)` gives.
+    pub async fn add_residents(
+        &self,
+        token: &str,
+        n: usize,
+        person: impl Fn(usize) -> (String, String),
+    ) {
+        let trp = self.org("M-TRP").id.to_string();
+        for i in 0..n {
+            let (national_number, mobile) = person(i);
+            self.post(
+                "/api/v1/persons",
+                Some(token),
+                json!({"national_number": national_number, "name_ar": "سالم علي",
+                       "mobiles": [mobile], "municipality_id": trp}),
+            )
+            .await
+            .expect(StatusCode::CREATED, "a person");
+        }
+    }
+
     /// Writes an inquiry through its page as the inquiry manager, with
     /// `fields` (its title, questions, quiet hours), submits it, and
     /// answers its id.
@@ -493,6 +516,15 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "the inquiry submitted");
         id
     }
+}
+
+/// Settings under which an inquiry is sent without approval, its
+/// recipients fixed nine at a time and its questions queued seven at a
+/// time: runs that do not line up, and many steps.
+pub fn uneven_inquiry_runs(s: &mut Settings) {
+    s.services.inquiry.approval_threshold = 1000;
+    s.services.inquiry.fix_run = 9;
+    s.services.inquiry.batch_in_sql = 7;
 }
 
 /// An id as the backend's SQL at `url` writes a literal of it.

@@ -3,10 +3,9 @@
 //! still equal to a recount of the current answers, every person asked
 //! each question once and thanked once.
 
-use crate::helpers::{uuid_literal, TestApp};
+use crate::helpers::{uneven_inquiry_runs, uuid_literal, TestApp};
 use crate::process::count;
 use reqwest::StatusCode;
-use serde_json::json;
 use std::time::Duration;
 
 const KEY: &str = "callback-key-of-the-reply-tests";
@@ -34,25 +33,12 @@ async fn post_reply(app: &TestApp, from: &str, text: &str, time: Option<&str>) -
 async fn replies_taken_together_count_as_if_taken_one_by_one() {
     let app = TestApp::spawn_with(|s| {
         s.services.messaging.callback_key = Some(KEY.into());
-        s.services.inquiry.approval_threshold = 1000;
-        // Recipients fixed nine at a time, their questions queued seven
-        // at a time: runs that do not line up.
-        s.services.inquiry.fix_run = 9;
-        s.services.inquiry.batch_in_sql = 7;
+        uneven_inquiry_runs(s);
     })
     .await;
     let admin = app.sign_in("admin").await;
-    let trp = app.org("M-TRP").id.to_string();
-    for i in 0..PERSONS {
-        app.post(
-            "/api/v1/persons",
-            Some(&admin),
-            json!({"national_number": format!("1198500{i:05}"), "name_ar": "سالم علي",
-                   "mobiles": [mobile(i)], "municipality_id": trp}),
-        )
-        .await
-        .expect(StatusCode::CREATED, "a person");
-    }
+    app.add_residents(&admin, PERSONS, |i| (format!("1198500{i:05}"), mobile(i)))
+        .await;
     let id = app
         .submit_inquiry(&[
             ("title", "استعلام الحدائق"),

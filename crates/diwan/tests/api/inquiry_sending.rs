@@ -3,34 +3,19 @@
 //! other does the same, and still every person is fixed once, numbered
 //! without a gap, asked once, and the inquiry opens once.
 
-use crate::helpers::{backend, uuid_literal, Backend, TestApp};
+use crate::helpers::{backend, uneven_inquiry_runs, uuid_literal, Backend, TestApp};
 use crate::process::count;
-use reqwest::StatusCode;
-use serde_json::json;
 
 const PERSONS: usize = 100;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_sending_one_inquiry_ask_everyone_once() {
-    let app = TestApp::spawn_with(|s| {
-        s.services.inquiry.approval_threshold = 1000;
-        // Runs that do not line up, and many steps.
-        s.services.inquiry.fix_run = 9;
-        s.services.inquiry.batch_in_sql = 7;
+    let app = TestApp::spawn_with(uneven_inquiry_runs).await;
+    let admin = app.sign_in("admin").await;
+    app.add_residents(&admin, PERSONS, |i| {
+        (format!("2198600{i:05}"), format!("+2189120{i:05}"))
     })
     .await;
-    let admin = app.sign_in("admin").await;
-    let trp = app.org("M-TRP").id.to_string();
-    for i in 0..PERSONS {
-        app.post(
-            "/api/v1/persons",
-            Some(&admin),
-            json!({"national_number": format!("2198600{i:05}"), "name_ar": "سالمة علي",
-                   "mobiles": [format!("+2189120{i:05}")], "municipality_id": trp}),
-        )
-        .await
-        .expect(StatusCode::CREATED, "a person");
-    }
     let other = match backend() {
         Backend::Postgres => diwan::build_services(&app.settings)
             .await
