@@ -267,7 +267,9 @@ pub trait InquiryRepo {
     /// for a random sample (`audience.sample`), all of them in one
     /// statement. Returns how many were fixed; the caller writes the
     /// inquiry's count (see [`InquiryRepo::update_inquiry`]). Fails with a
-    /// conflict if another transaction fixed these numbers first.
+    /// conflict if another transaction fixed these numbers first. The
+    /// caller has read the inquiry in this transaction: PostgreSQL does not
+    /// look it up again for each recipient.
     async fn fix_inquiry_recipients(
         &mut self,
         inquiry_id: Uuid,
@@ -293,7 +295,10 @@ pub trait InquiryRepo {
     /// Queues one question to a run of recipients in one statement (the
     /// messages' ids are the batch's time-ordered prefix and the
     /// recipient's number); returns how many were queued. Fails with a
-    /// conflict if another transaction queued this run first.
+    /// conflict if another transaction queued this run first. The run's
+    /// batch and organization are those of the inquiry the caller has read
+    /// in this transaction: PostgreSQL does not look them up again for each
+    /// message.
     async fn queue_question_run(&mut self, run: &QuestionRun) -> Result<i64>;
     /// Empties an inquiry's uploaded list.
     async fn clear_inquiry_list(&mut self, inquiry_id: Uuid) -> Result<()>;

@@ -2241,6 +2241,28 @@ async fn messages_refer_to_rows_that_exist_and_stay() {
                     .unwrap(),
                 2
             );
+            // A statement that checked some references itself names them
+            // (`diwan.checked_references`, see
+            // `0014_messaging_checked_references.sql`): those are not looked
+            // up again, the others are, and the setting ends with its
+            // transaction.
+            let insert = |person: Uuid, org: Uuid| {
+                format!(
+                    "INSERT INTO messages (id, org_id, channel, kind, recipient, person_id, language, body, parts, \
+                     state, attempts, next_attempt_at, expires_at, created_at, updated_at) VALUES ('{}', '{org}', \
+                     'sms', 'bulk', '+218912345678', '{person}', 'ar', 'نص', 1, 'queued', 0, now(), now(), now(), now())",
+                    Uuid::now_v7()
+                )
+            };
+            let checked = "SELECT set_config('diwan.checked_references', 'person_id', true)";
+            let in_tx = |sql: String| format!("BEGIN; {checked}; {sql}; ROLLBACK");
+            let res = execute_raw(&db, &in_tx(insert(unknown, org))).await;
+            assert!(res.is_ok(), "a person said checked is not looked up: {res:?}");
+            let res = execute_raw(&db, &in_tx(insert(a.id, unknown))).await;
+            assert!(res.is_err(), "an organization not said checked is");
+            let after = format!("BEGIN; {checked}; COMMIT; {}", insert(unknown, org));
+            let res = execute_raw(&db, &after).await;
+            assert!(res.is_err(), "the setting outlived its transaction");
         }
         assert_eq!(
             scalar_raw(

@@ -217,13 +217,17 @@ impl PostgresTx {
             .push(" AND r.n <= ")
             .push_bind(run.upto)
             .push(" ORDER BY r.n");
-        super::run_memory(self).await?;
+        // The persons are copied from recipients whose own were checked;
+        // the batch and the organization are those of the inquiry the
+        // caller's transaction has read.
+        super::begin_run(self, "batch_id,org_id,person_id").await?;
         let n = qb
             .build()
             .execute(self.conn().await?)
             .await
             .map_err(db)?
             .rows_affected() as i64;
+        super::end_run(self).await?;
         let mut moves = CountMoves::default();
         moves.add(
             Some(run.batch_id),

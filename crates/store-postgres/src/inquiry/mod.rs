@@ -118,12 +118,28 @@ fn bind_inquiry<'q>(
         .bind(i.recipients_fixed)
 }
 
-/// Gives a run's statement the memory it needs, until its transaction
-/// ends: a run's rows are sorted, and kept for the check of their
-/// references (`check_written_references`), some 8 MB for 20,000 messages,
-/// which the default 4 MB would write to temporary files and read back.
-async fn run_memory(tx: &mut PostgresTx) -> Result<()> {
-    sqlx::query("SET LOCAL work_mem = '32MB'")
+/// Prepares a run's statement: the memory it needs, until its transaction
+/// ends (a run's rows are sorted, and kept for the check of their
+/// references, `check_written_references`: some 8 MB for 20,000 messages,
+/// which the default 4 MB would write to temporary files and read back);
+/// and the columns whose references the statement has checked itself
+/// (`checked`, comma-separated: see `0014_messaging_checked_references.sql`),
+/// until [`end_run`].
+async fn begin_run(tx: &mut PostgresTx, checked: &str) -> Result<()> {
+    sqlx::query(
+        "SELECT set_config('work_mem', '32MB', true), set_config('diwan.checked_references', $1, true)",
+    )
+    .bind(checked)
+    .execute(tx.conn().await?)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Ends what [`begin_run`] said of references: the transaction's later
+/// statements have all theirs checked.
+async fn end_run(tx: &mut PostgresTx) -> Result<()> {
+    sqlx::query("SELECT set_config('diwan.checked_references', '', true)")
         .execute(tx.conn().await?)
         .await
         .map_err(db)?;
@@ -415,8 +431,11 @@ impl InquiryRepo for PostgresTx {
             }
         }
         qb.push(") AS audience ORDER BY id");
-        run_memory(self).await?;
+        // The persons are read from `persons` by this statement, for the
+        // inquiry the caller's transaction has read.
+        begin_run(self, "inquiry_id,person_id").await?;
         let r = qb.build().execute(self.conn().await?).await.map_err(db)?;
+        end_run(self).await?;
         Ok(r.rows_affected() as i64)
     }
 
