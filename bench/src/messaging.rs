@@ -16,10 +16,10 @@
 //!    operator over the first `--dispatch` messages, next to step 1's.
 //! 5. An inquiry to every one of them, written and submitted through its
 //!    pages, the node served again at a node's rate beside a Kannel
-//!    started again: the time until every question is queued; then every person's
-//!    reply posted as Kannel posts it (`--concurrency` at a time): the rate
-//!    they are taken, and each one's time until it is counted (the count
-//!    moves in the reply's transaction, so its request's time).
+//!    started again: the time until every question is queued; then every
+//!    person's reply posted as Kannel posts it (`--concurrency` at a time):
+//!    the rate they are taken, and each one's time until it is counted (the
+//!    count moves in the reply's transaction, so its request's time).
 //! 6. The server's peak resident memory through all of it.
 
 #[allow(dead_code)]
@@ -97,6 +97,11 @@ async fn until_received(k: &kannel::Kannel, n: usize, timeout: Duration) -> Resu
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The higher of two servers' peaks of memory, each of its kind.
+fn higher(a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+    (a.0.max(b.0), a.1.max(b.1))
 }
 
 fn count_received(k: &kannel::Kannel) -> usize {
@@ -301,39 +306,21 @@ async fn measure(
     // on as fast as Kannel takes them, and Kannel would pass on the
     // delivery reports of those it took so far, the two spending half of
     // the machine's two cores meanwhile.
-    let mut hwm = server.memory_kb().map(|m| m.1).unwrap_or(0);
-    let mut sampled = server
-        .sampled_peak_kb
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut peaks = server.peaks();
     server.stop().await?;
     drop(k);
     let k = kannel::Kannel::start_logging(gateway, KEY, false);
-    let mut paced = target.clone();
-    paced.env.retain(|(name, _)| {
-        !matches!(
-            name.as_str(),
-            "DIWAN_SMS_PER_SECOND" | "DIWAN_KANNEL_URL" | "DIWAN_KANNEL_PASSWORD"
-        )
-    });
-    paced
-        .env
-        .push(("DIWAN_KANNEL_URL".into(), k.sendsms_url.clone()));
-    paced
-        .env
-        .push(("DIWAN_KANNEL_PASSWORD".into(), k.password.clone()));
-    paced.env.push((
-        "DIWAN_SMS_PER_SECOND".into(),
-        args.inquiry_sms_per_second.to_string(),
-    ));
+    let paced = target
+        .with_env("DIWAN_KANNEL_URL", Some(k.sendsms_url.clone()))
+        .with_env("DIWAN_KANNEL_PASSWORD", Some(k.password.clone()))
+        .with_env(
+            "DIWAN_SMS_PER_SECOND",
+            Some(args.inquiry_sms_per_second.to_string()),
+        );
     let server = Server::start_on(bin, &paced, log, port).await?;
     let (page, recipients, fanout_secs) = inquiry_fanout(&server.base).await?;
     memory_after(&server, "the inquiry's questions were queued");
-    hwm = hwm.max(server.memory_kb().map(|m| m.1).unwrap_or(0));
-    sampled = sampled.max(
-        server
-            .sampled_peak_kb
-            .load(std::sync::atomic::Ordering::Relaxed),
-    );
+    peaks = higher(peaks, server.peaks());
     server.stop().await?;
     // (c) Every person's reply, posted as Kannel posts it, to the same
     // database served again without a gateway: the millions of messages
@@ -343,10 +330,7 @@ async fn measure(
     // passing on, and trying again, the delivery reports of the hundreds of
     // thousands of messages it took so far.
     drop(k);
-    let mut quiet = target.clone();
-    quiet
-        .env
-        .retain(|(k, _)| !k.starts_with("DIWAN_KANNEL_URL"));
+    let quiet = target.with_env("DIWAN_KANNEL_URL", None);
     let server = Server::start_on(bin, &quiet, log, port).await?;
     let replies = inquiry_replies(args, &server.base, gateway, &page).await?;
     memory_after(&server, "the replies (a server started again)");
@@ -355,12 +339,7 @@ async fn measure(
         fanout_secs,
         ..replies
     };
-    let hwm = hwm.max(server.memory_kb().map(|m| m.1).unwrap_or(0));
-    let sampled = sampled.max(
-        server
-            .sampled_peak_kb
-            .load(std::sync::atomic::Ordering::Relaxed),
-    );
+    let (hwm, sampled) = higher(peaks, server.peaks());
     println!(
         "## Messaging ({:?})",
         target

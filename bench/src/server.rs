@@ -19,6 +19,18 @@ pub struct Target {
 }
 
 impl Target {
+    /// This target with the server's environment variable `name` set to
+    /// `value`, or unset with `None`. (The messaging benchmark's.)
+    #[allow(dead_code)]
+    pub fn with_env(&self, name: &str, value: Option<String>) -> Target {
+        let mut t = self.clone();
+        t.env.retain(|(k, _)| k != name);
+        if let Some(v) = value {
+            t.env.push((name.to_owned(), v));
+        }
+        t
+    }
+
     fn apply(&self, cmd: &mut Command) {
         cmd.arg("--data-dir").arg(&self.data_dir);
         if let Some(u) = &self.database_url {
@@ -160,6 +172,16 @@ impl Server {
 
     pub fn memory_kb(&self) -> Option<(u64, u64)> {
         memory_kb(self.pid)
+    }
+
+    /// The server's peak memory so far, kB: its `VmHWM`, and the highest
+    /// `VmRSS` the sampler saw. (The messaging benchmark's.)
+    #[allow(dead_code)]
+    pub fn peaks(&self) -> (u64, u64) {
+        (
+            self.memory_kb().map_or(0, |m| m.1),
+            self.sampled_peak_kb.load(Ordering::Relaxed),
+        )
     }
 
     /// Asks the server to stop (SIGTERM, as a service manager would) and
