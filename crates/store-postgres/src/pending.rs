@@ -8,8 +8,10 @@
 //! INSERT …`), which PostgreSQL runs to completion whether or not they are
 //! read; foreign keys are checked at the end of the statement, so a case
 //! and its history may go together. Consecutive rows of the same kind
-//! become one INSERT. An UPDATE goes on its own, so that no statement
-//! touches a row twice. The SQL of each kind stays with its capability's
+//! become one INSERT. A case's UPDATE goes on its own, so that no
+//! statement touches a row twice; the recipients' of inquiries joins the
+//! INSERTs, as none of them writes a recipient and a transaction holds one
+//! such UPDATE at most. The SQL of each kind stays with its capability's
 //! module.
 //!
 //! An INSERT of many rows binds one array per column and reads the rows
@@ -17,8 +19,11 @@
 //! writes, so a statement stays prepared with one plan for every size of
 //! batch, and the server starts it without an expression per value.
 
-use crate::{audit, cases, db, notifications};
-use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notification, Result};
+use crate::{audit, cases, db, inquiry, messaging, notifications};
+use diwan_store::{
+    Attachment, AuditRecord, Case, CaseEvent, IncomingMessage, InquiryRecipient, Message,
+    Notification, Result,
+};
 use sqlx::query_builder::Separated;
 use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Type};
 
@@ -70,6 +75,11 @@ pub(crate) enum Write {
     Attachment(Attachment),
     Audit(Vec<AuditRecord>),
     Notifications(Vec<Notification>),
+    Incoming(Vec<IncomingMessage>),
+    /// Where recipients of inquiries are: an UPDATE that may join INSERTs,
+    /// as none of them writes a recipient, and the only one a transaction
+    /// holds (see [`push`]).
+    Recipients(Vec<InquiryRecipient>),
 }
 
 impl Write {
@@ -83,6 +93,8 @@ impl Write {
             Write::Attachment(_) => 11,
             Write::Audit(r) => r.len() * 10,
             Write::Notifications(n) => n.len() * 7,
+            Write::Incoming(m) => m.len() * 8,
+            Write::Recipients(r) => r.len() * 5,
         }
     }
 }
@@ -94,6 +106,7 @@ fn merge(last: &mut Write, w: Write) -> Option<Write> {
         (Write::Events(a), Write::Events(b)) => a.extend(b),
         (Write::Audit(a), Write::Audit(b)) => a.extend(b),
         (Write::Notifications(a), Write::Notifications(b)) => a.extend(b),
+        (Write::Incoming(a), Write::Incoming(b)) => a.extend(b),
         (_, w) => return Some(w),
     }
     None
@@ -102,6 +115,32 @@ fn merge(last: &mut Write, w: Write) -> Option<Write> {
 /// Adds `w` to the writes held back, in order. Long lists of rows are cut
 /// so that no statement binds too many parameters.
 pub(crate) fn push(pending: &mut Vec<Write>, w: Write) {
+    // Recipients are written by one UPDATE, so that no statement writes
+    // one twice: a later place of a recipient replaces an earlier one.
+    let w = match w {
+        Write::Recipients(new) => {
+            let held = pending.iter_mut().find_map(|x| match x {
+                Write::Recipients(r) => Some(r),
+                _ => None,
+            });
+            match held {
+                Some(held) => {
+                    for r in new {
+                        match held
+                            .iter_mut()
+                            .find(|h| h.inquiry_id == r.inquiry_id && h.n == r.n)
+                        {
+                            Some(h) => *h = r,
+                            None => held.push(r),
+                        }
+                    }
+                    return;
+                }
+                None => Write::Recipients(new),
+            }
+        }
+        w => w,
+    };
     let rest = match pending.last_mut() {
         Some(last) if last.params() + w.params() <= MAX_PARAMS => merge(last, w),
         _ => Some(w),
@@ -120,6 +159,8 @@ fn push_insert(qb: &mut QueryBuilder<'_, Postgres>, w: &Write) {
         Write::Attachment(a) => cases::push_insert_attachment(qb, a),
         Write::Audit(r) => audit::push_append(qb, r),
         Write::Notifications(n) => notifications::push_insert(qb, n),
+        Write::Incoming(m) => messaging::push_insert_incoming(qb, m),
+        Write::Recipients(r) => inquiry::push_update_recipients(qb, r),
         Write::CaseUpdate(c) => cases::push_update_case(qb, c),
     }
 }

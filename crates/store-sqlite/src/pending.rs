@@ -8,8 +8,11 @@
 //! Consecutive rows of the same kind become one multi-row INSERT. The SQL of
 //! each kind stays with its capability's module.
 
-use crate::{audit, cases, notifications};
-use diwan_store::{Attachment, AuditRecord, Case, CaseEvent, Message, Notification};
+use crate::{audit, cases, inquiry, messaging, notifications};
+use diwan_store::{
+    Attachment, AuditRecord, Case, CaseEvent, IncomingMessage, InquiryRecipient, Message,
+    NewAnswer, Notification, OutboxMessage,
+};
 use sqlx::{QueryBuilder, Sqlite};
 
 /// Rows per multi-row INSERT, well under SQLite's 32,766 parameters per
@@ -27,6 +30,11 @@ pub(crate) enum Write {
     Attachment(Attachment),
     Audit(Vec<AuditRecord>),
     Notifications(Vec<Notification>),
+    Incoming(Vec<IncomingMessage>),
+    Outbox(Vec<OutboxMessage>),
+    /// Answers to inquiries, with the counts and recipients they move.
+    Answers(Vec<NewAnswer>),
+    Recipients(Vec<InquiryRecipient>),
 }
 
 /// Rows of `w` that can join the last write, when it is of the same kind.
@@ -35,6 +43,8 @@ fn merge(last: &mut Write, w: Write) -> Option<Write> {
         (Write::Events(a), Write::Events(b)) => a.extend(b),
         (Write::Audit(a), Write::Audit(b)) => a.extend(b),
         (Write::Notifications(a), Write::Notifications(b)) => a.extend(b),
+        (Write::Incoming(a), Write::Incoming(b)) => a.extend(b),
+        (Write::Outbox(a), Write::Outbox(b)) => a.extend(b),
         (_, w) => return Some(w),
     }
     None
@@ -75,6 +85,10 @@ pub(crate) fn push_all(qb: &mut QueryBuilder<'_, Sqlite>, writes: &[Write]) {
                     notifications::push_insert(qb, rows);
                 }
             }
+            Write::Incoming(m) => messaging::push_insert_incoming(qb, m),
+            Write::Outbox(m) => messaging::push_queue_messages(qb, m),
+            Write::Answers(a) => inquiry::push_record_answers(qb, a),
+            Write::Recipients(r) => inquiry::push_update_recipients(qb, r),
         }
     }
 }

@@ -227,11 +227,9 @@ pub trait InquiryRead {
         n: i64,
     ) -> Result<Option<InquiryRecipient>>;
     /// The recipients of inquiries taking answers that were sent to these
-    /// mobile numbers, oldest inquiry first.
-    async fn open_recipients_of_mobiles(
-        &mut self,
-        mobiles: &[String],
-    ) -> Result<Vec<InquiryRecipient>>;
+    /// mobile numbers, each with its inquiry, oldest inquiry first; in one
+    /// query.
+    async fn open_recipients_of_mobiles(&mut self, mobiles: &[String]) -> Result<Vec<OpenInquiry>>;
     /// The inquiries taking answers that were sent to this person.
     async fn open_inquiries_of_person(&mut self, person_id: Uuid) -> Result<Vec<OpenInquiry>>;
     /// The current answers of one person to an inquiry, by question.
@@ -289,8 +287,8 @@ pub trait InquiryRepo {
     /// to its question, and the counts move from the answer it replaces
     /// (if any) to it, under the recipient's municipality, in key order. A
     /// person's first answer to an inquiry marks the recipient and adds a
-    /// respondent. Read, replaced and counted in a few statements whatever
-    /// their number.
+    /// respondent. Written in one statement whatever their number, or held
+    /// back until the next read or the commit.
     async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()>;
     /// Queues one question to a run of recipients in one statement (the
     /// messages' ids are the batch's time-ordered prefix and the
@@ -306,6 +304,7 @@ pub trait InquiryRepo {
     /// stay once); returns how many were added.
     async fn add_to_inquiry_list(&mut self, inquiry_id: Uuid, persons: &[Uuid]) -> Result<u64>;
     /// Writes where recipients are (position, help given, web link spent),
-    /// in one statement.
+    /// in one statement; may be held back until the next read or the
+    /// commit.
     async fn update_inquiry_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()>;
 }

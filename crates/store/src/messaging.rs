@@ -271,6 +271,8 @@ pub trait MessageRepo: MessageRead {
     /// Marks expired up to `limit` queued messages whose validity ran out
     /// before `now`; returns how many.
     async fn expire_messages(&mut self, now: DateTime<Utc>, limit: i64) -> Result<u64>;
+    /// Keeps messages received; may be held back until the next read or
+    /// the commit.
     async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()>;
     /// Records that `address` opted out of bulk messages on `channel`
     /// (`Some(at)`) or back in (`None`).

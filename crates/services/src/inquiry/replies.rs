@@ -14,7 +14,9 @@ use diwan_domain::inquiry::reply::{self, Matched, Reply};
 use diwan_domain::inquiry::{self, Answer, AnswerChannel};
 use diwan_domain::messaging::Kind;
 use diwan_domain::persons::Mobile;
-use diwan_store::{Inquiry, InquiryAnswer, InquiryRecipient, NewAnswer, OutboxMessage, Tx};
+use diwan_store::{
+    Inquiry, InquiryAnswer, InquiryRecipient, NewAnswer, OpenInquiry, OutboxMessage, Tx,
+};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 use uuid::Uuid;
@@ -127,35 +129,36 @@ struct Open {
 impl Services {
     /// Takes SMS replies (`(sender, text)`, in the order they came) as
     /// answers to the senders' open inquiries, in the transaction that
-    /// keeps the SMS; returns what each came to.
+    /// keeps the SMS; returns what each came to, and whether an inquiry's
+    /// answers doubled (the caller then refreshes the planner's statistics
+    /// once it committed: [`Services::refresh_inquiry_statistics_later`]).
     pub(crate) async fn inquiry_replies(
         &self,
         tx: &mut dyn Tx,
         replies: &[(&str, &str)],
         now: DateTime<Utc>,
-    ) -> Result<Vec<ReplyOutcome>> {
+    ) -> Result<(Vec<ReplyOutcome>, bool)> {
         if replies.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         }
         let mut mobiles: Vec<String> = replies.iter().map(|(s, _)| (*s).to_owned()).collect();
         mobiles.sort();
         mobiles.dedup();
         let found = tx.open_recipients_of_mobiles(&mobiles).await?;
         if found.is_empty() {
-            return Ok(vec![ReplyOutcome::NotForAnInquiry; replies.len()]);
+            return Ok((vec![ReplyOutcome::NotForAnInquiry; replies.len()], false));
         }
         let mut open = Open {
             inquiries: HashMap::new(),
             by_mobile: HashMap::new(),
             recipients: HashMap::new(),
         };
-        for r in found {
-            if !open.inquiries.contains_key(&r.inquiry_id) {
-                let Some(i) = tx.get_inquiry(r.inquiry_id).await? else {
-                    continue;
-                };
-                open.inquiries.insert(i.id, i);
-            }
+        for OpenInquiry {
+            inquiry,
+            recipient: r,
+        } in found
+        {
+            open.inquiries.entry(inquiry.id).or_insert(inquiry);
             let key = (r.inquiry_id, r.n);
             open.by_mobile
                 .entry(r.mobile.clone())
@@ -180,10 +183,34 @@ impl Services {
             let before = open.inquiries.get(id).map_or(0, |i| i.respondents);
             answers_doubled(before, before + n)
         });
-        if grew {
-            tx.refresh_inquiry_statistics().await?;
+        Ok((outcomes, grew))
+    }
+
+    /// Refreshes the planner's statistics of recipients and answers in a
+    /// transaction of its own, beside the writer of incoming SMS rather
+    /// than in its way (on PostgreSQL some 100 ms to 400 ms at a million
+    /// answers, which writes go on through); one refresh at a time per
+    /// node, and a failed one only logged: the next doubling asks again.
+    pub(crate) fn refresh_inquiry_statistics_later(&self) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static REFRESHING: AtomicBool = AtomicBool::new(false);
+        if REFRESHING.swap(true, Ordering::AcqRel) {
+            return;
         }
-        Ok(outcomes)
+        let services = self.clone();
+        tokio::spawn(async move {
+            let done: Result<()> = async {
+                let mut tx = services.store.begin().await?;
+                tx.refresh_inquiry_statistics().await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            .await;
+            REFRESHING.store(false, Ordering::Release);
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "refreshing the statistics of inquiries failed");
+            }
+        });
     }
 }
 

@@ -1,99 +1,112 @@
 //! Answers on PostgreSQL, a group at a time: the open recipients of many
-//! numbers read in one query, the answers they replace marked and read
-//! back in one statement, the new ones inserted, the counts moved and the
-//! first answers marked in a few more, each a round trip whatever the
-//! group's size (arrays bound whole, read with `UNNEST`).
+//! numbers read in one query; the answers they replace marked, the new
+//! ones inserted, the counts moved and the first answers marked and
+//! counted in one statement, whatever the group's size (arrays bound
+//! whole, read with `UNNEST`, so that its text, and its plan, stay the
+//! same).
 
-use super::{recipient_from, OPEN};
+use super::{inquiry_from, recipient_from, OPEN};
 use crate::convert::*;
 use crate::PostgresTx;
 use chrono::{DateTime, Utc};
-use diwan_domain::inquiry::AnswerChannel;
 use diwan_store::*;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-/// A count's key: inquiry, question, answer, municipality, channel.
-type CountKey = (Uuid, i32, String, Uuid, &'static str);
-
 impl PostgresTx {
-    pub(super) async fn open_recipients(
-        &mut self,
-        mobiles: &[String],
-    ) -> Result<Vec<InquiryRecipient>> {
+    pub(super) async fn open_recipients(&mut self, mobiles: &[String]) -> Result<Vec<OpenInquiry>> {
         if mobiles.is_empty() {
             return Ok(Vec::new());
         }
+        // The two tables share no column name: each reads its own.
         let rows = sqlx::query(&format!(
-            "SELECT r.* FROM inquiry_recipients r JOIN inquiries i ON i.id = r.inquiry_id \
+            "SELECT r.*, i.* FROM inquiry_recipients r JOIN inquiries i ON i.id = r.inquiry_id \
              WHERE i.state IN {OPEN} AND r.mobile = ANY($1) ORDER BY i.created_at, r.inquiry_id, r.n"
         ))
         .bind(mobiles)
         .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
-        rows.iter().map(recipient_from).collect()
+        let mut inquiries: HashMap<Uuid, Inquiry> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let recipient = recipient_from(r)?;
+            let inquiry = match inquiries.get(&recipient.inquiry_id) {
+                Some(i) => i.clone(),
+                None => {
+                    let i = inquiry_from(r)?;
+                    inquiries.insert(i.id, i.clone());
+                    i
+                }
+            };
+            out.push(OpenInquiry { inquiry, recipient });
+        }
+        Ok(out)
     }
 
     pub(super) async fn record_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {
         if answers.is_empty() {
             return Ok(());
         }
-        let place: HashMap<(Uuid, Uuid), Uuid> = answers
-            .iter()
-            .map(|a| {
-                (
-                    (a.answer.inquiry_id, a.answer.person_id),
-                    a.municipality_id.unwrap_or(Uuid::nil()),
-                )
-            })
-            .collect();
-        let mut moves: BTreeMap<CountKey, i64> = BTreeMap::new();
-        // The answers the new current ones replace: no longer current, and
-        // counted no more.
-        let current: Vec<&InquiryAnswer> = answers
-            .iter()
-            .filter(|a| a.current)
-            .map(|a| &a.answer)
-            .collect();
-        let replaced = sqlx::query(
-            "UPDATE inquiry_answers a SET current = false \
-             FROM UNNEST($1::uuid[], $2::uuid[], $3::int[]) AS v(inquiry_id, person_id, position) \
-             WHERE a.current AND a.inquiry_id = v.inquiry_id AND a.person_id = v.person_id \
-             AND a.position = v.position \
-             RETURNING a.inquiry_id, a.person_id, a.position, a.answer_key, a.channel",
-        )
-        .bind(current.iter().map(|a| a.inquiry_id).collect::<Vec<_>>())
-        .bind(current.iter().map(|a| a.person_id).collect::<Vec<_>>())
-        .bind(current.iter().map(|a| a.position).collect::<Vec<_>>())
-        .fetch_all(self.conn().await?)
-        .await
-        .map_err(db)?;
-        for r in &replaced {
-            let inquiry: Uuid = r.try_get("inquiry_id").map_err(db)?;
-            let person: Uuid = r.try_get("person_id").map_err(db)?;
-            let channel: String = r.try_get("channel").map_err(db)?;
-            let channel = AnswerChannel::parse(&channel)
-                .ok_or_else(|| StoreError::Corrupt("inquiry channel".into()))?;
-            let key = (
-                inquiry,
-                r.try_get("position").map_err(db)?,
-                r.try_get("answer_key").map_err(db)?,
-                place
-                    .get(&(inquiry, person))
-                    .copied()
-                    .unwrap_or(Uuid::nil()),
-                channel.as_str(),
-            );
-            *moves.entry(key).or_default() -= 1;
+        let current: Vec<&NewAnswer> = answers.iter().filter(|a| a.current).collect();
+        // First answers: the recipient is marked once, and the inquiry
+        // counts a respondent more.
+        let mut first: BTreeMap<(Uuid, Uuid), DateTime<Utc>> = BTreeMap::new();
+        for n in answers {
+            first
+                .entry((n.answer.inquiry_id, n.answer.person_id))
+                .or_insert(n.answer.at);
         }
         let a: Vec<&InquiryAnswer> = answers.iter().map(|n| &n.answer).collect();
+        // One statement. The answers the new current ones replace are
+        // marked first (the INSERT waits on the count of them, read before
+        // its first row, as the unique index of current answers needs), and
+        // counted no more under the new answer's municipality; the counts
+        // move in key order, so that two nodes moving the same ones lock
+        // them in one order, and an answer repeated moves none.
         sqlx::query(
-            "INSERT INTO inquiry_answers (id, inquiry_id, person_id, position, answer_key, text, channel, taken_by, current, answered_at) \
-             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], \
-             $8::uuid[], $9::bool[], $10::timestamptz[])",
+            "WITH cur AS ( \
+               SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::text[], $6::text[]) \
+               AS c(inquiry_id, person_id, position, municipality_id, answer_key, channel)), \
+             replaced AS ( \
+               UPDATE inquiry_answers a SET current = false FROM cur \
+               WHERE a.current AND a.inquiry_id = cur.inquiry_id AND a.person_id = cur.person_id \
+               AND a.position = cur.position \
+               RETURNING a.inquiry_id, a.position, a.answer_key, cur.municipality_id, a.channel), \
+             kept AS ( \
+               INSERT INTO inquiry_answers (id, inquiry_id, person_id, position, answer_key, text, channel, taken_by, current, answered_at) \
+               SELECT * FROM UNNEST($7::uuid[], $8::uuid[], $9::uuid[], $10::int[], $11::text[], $12::text[], $13::text[], \
+               $14::uuid[], $15::bool[], $16::timestamptz[]) WHERE (SELECT count(*) FROM replaced) >= 0), \
+             moved AS ( \
+               SELECT inquiry_id, position, answer_key, municipality_id, channel, sum(n)::bigint AS n FROM ( \
+                 SELECT inquiry_id, position, answer_key, municipality_id, channel, -1 AS n FROM replaced \
+                 UNION ALL SELECT inquiry_id, position, answer_key, municipality_id, channel, 1 FROM cur) m \
+               GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0), \
+             counted AS ( \
+               INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) \
+               SELECT * FROM moved ORDER BY 1, 2, 3, 4, 5 \
+               ON CONFLICT (inquiry_id, position, answer_key, municipality_id, channel) \
+               DO UPDATE SET n = inquiry_counts.n + excluded.n), \
+             marked AS ( \
+               UPDATE inquiry_recipients r SET first_answer_at = f.at \
+               FROM UNNEST($17::uuid[], $18::uuid[], $19::timestamptz[]) AS f(inquiry_id, person_id, at) \
+               WHERE r.inquiry_id = f.inquiry_id AND r.person_id = f.person_id AND r.first_answer_at IS NULL \
+               RETURNING r.inquiry_id) \
+             UPDATE inquiries i SET respondents = i.respondents + m.n \
+             FROM (SELECT inquiry_id, count(*) AS n FROM marked GROUP BY 1) m WHERE i.id = m.inquiry_id",
         )
+        .bind(current.iter().map(|n| n.answer.inquiry_id).collect::<Vec<_>>())
+        .bind(current.iter().map(|n| n.answer.person_id).collect::<Vec<_>>())
+        .bind(current.iter().map(|n| n.answer.position).collect::<Vec<_>>())
+        .bind(
+            current
+                .iter()
+                .map(|n| n.municipality_id.unwrap_or(Uuid::nil()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(current.iter().map(|n| n.answer.key.clone()).collect::<Vec<_>>())
+        .bind(current.iter().map(|n| n.answer.channel.as_str()).collect::<Vec<_>>())
         .bind(a.iter().map(|a| a.id).collect::<Vec<_>>())
         .bind(a.iter().map(|a| a.inquiry_id).collect::<Vec<_>>())
         .bind(a.iter().map(|a| a.person_id).collect::<Vec<_>>())
@@ -104,74 +117,12 @@ impl PostgresTx {
         .bind(a.iter().map(|a| a.taken_by).collect::<Vec<Option<Uuid>>>())
         .bind(answers.iter().map(|n| n.current).collect::<Vec<_>>())
         .bind(a.iter().map(|a| a.at).collect::<Vec<DateTime<Utc>>>())
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        for n in answers.iter().filter(|a| a.current) {
-            let a = &n.answer;
-            let key = (
-                a.inquiry_id,
-                a.position,
-                a.key.clone(),
-                n.municipality_id.unwrap_or(Uuid::nil()),
-                a.channel.as_str(),
-            );
-            *moves.entry(key).or_default() += 1;
-        }
-        // In key order, so that two nodes moving the same counts lock them
-        // in one order; an answer repeated moves none.
-        let moved: Vec<(CountKey, i64)> = moves.into_iter().filter(|(_, n)| *n != 0).collect();
-        if !moved.is_empty() {
-            sqlx::query(
-                "INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::text[], $6::bigint[]) \
-                 ON CONFLICT (inquiry_id, position, answer_key, municipality_id, channel) \
-                 DO UPDATE SET n = inquiry_counts.n + excluded.n",
-            )
-            .bind(moved.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
-            .bind(moved.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
-            .bind(moved.iter().map(|(k, _)| k.2.clone()).collect::<Vec<_>>())
-            .bind(moved.iter().map(|(k, _)| k.3).collect::<Vec<_>>())
-            .bind(moved.iter().map(|(k, _)| k.4).collect::<Vec<_>>())
-            .bind(moved.iter().map(|(_, n)| *n).collect::<Vec<_>>())
-            .execute(self.conn().await?)
-            .await
-            .map_err(db)?;
-        }
-        // First answers: the recipient is marked once, and the inquiry
-        // counts a respondent more.
-        let mut first: BTreeMap<(Uuid, Uuid), DateTime<Utc>> = BTreeMap::new();
-        for n in answers {
-            first
-                .entry((n.answer.inquiry_id, n.answer.person_id))
-                .or_insert(n.answer.at);
-        }
-        let marked = sqlx::query(
-            "UPDATE inquiry_recipients r SET first_answer_at = v.at \
-             FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(inquiry_id, person_id, at) \
-             WHERE r.inquiry_id = v.inquiry_id AND r.person_id = v.person_id AND r.first_answer_at IS NULL \
-             RETURNING r.inquiry_id",
-        )
         .bind(first.keys().map(|k| k.0).collect::<Vec<_>>())
         .bind(first.keys().map(|k| k.1).collect::<Vec<_>>())
         .bind(first.values().copied().collect::<Vec<_>>())
-        .fetch_all(self.conn().await?)
+        .execute(self.conn().await?)
         .await
         .map_err(db)?;
-        let mut respondents: BTreeMap<Uuid, i64> = BTreeMap::new();
-        for r in &marked {
-            *respondents
-                .entry(r.try_get("inquiry_id").map_err(db)?)
-                .or_default() += 1;
-        }
-        for (inquiry, n) in respondents {
-            sqlx::query("UPDATE inquiries SET respondents = respondents + $2 WHERE id = $1")
-                .bind(inquiry)
-                .bind(n)
-                .execute(self.conn().await?)
-                .await
-                .map_err(db)?;
-        }
         Ok(())
     }
 
@@ -239,24 +190,28 @@ impl PostgresTx {
         Ok(n)
     }
 
-    pub(super) async fn update_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()> {
-        if r.is_empty() {
-            return Ok(());
+    /// Holds back where recipients are, to go with the transaction's next
+    /// statement.
+    pub(super) fn update_recipients(&mut self, r: &[InquiryRecipient]) {
+        if !r.is_empty() {
+            self.hold(crate::pending::Write::Recipients(r.to_vec()));
         }
-        sqlx::query(
-            "UPDATE inquiry_recipients r SET position = v.position, helped = v.helped, web_used_at = v.web_used_at \
-             FROM UNNEST($1::uuid[], $2::bigint[], $3::int[], $4::int[], $5::timestamptz[]) \
-             AS v(inquiry_id, n, position, helped, web_used_at) \
-             WHERE r.inquiry_id = v.inquiry_id AND r.n = v.n",
-        )
-        .bind(r.iter().map(|x| x.inquiry_id).collect::<Vec<_>>())
-        .bind(r.iter().map(|x| x.n).collect::<Vec<_>>())
-        .bind(r.iter().map(|x| x.position).collect::<Vec<_>>())
-        .bind(r.iter().map(|x| x.helped).collect::<Vec<Option<i32>>>())
-        .bind(r.iter().map(|x| x.web_used_at).collect::<Vec<Option<DateTime<Utc>>>>())
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(())
     }
+}
+
+/// Appends the UPDATE of where recipients are (position, help given, web
+/// link spent), without a terminating semicolon.
+pub(crate) fn push_update_recipients(qb: &mut QueryBuilder<'_, Postgres>, r: &[InquiryRecipient]) {
+    qb.push("UPDATE inquiry_recipients r SET position = v.position, helped = v.helped, web_used_at = v.web_used_at FROM (");
+    crate::pending::Rows::new(qb, r)
+        .column("uuid", |x| x.inquiry_id)
+        .column("bigint", |x| x.n)
+        .column("int", |x| x.position)
+        .column("int", |x| x.helped)
+        .column("timestamptz", |x| x.web_used_at)
+        .end();
+    qb.push(
+        ") AS v(inquiry_id, n, position, helped, web_used_at) \
+         WHERE r.inquiry_id = v.inquiry_id AND r.n = v.n",
+    );
 }

@@ -5,6 +5,7 @@ use crate::messaging::push_audience;
 
 mod answers;
 use crate::PostgresTx;
+pub(crate) use answers::push_update_recipients;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diwan_domain::inquiry::{AnswerChannel, InquiryState};
@@ -260,10 +261,7 @@ impl InquiryRead for PostgresTx {
         r.as_ref().map(recipient_from).transpose()
     }
 
-    async fn open_recipients_of_mobiles(
-        &mut self,
-        mobiles: &[String],
-    ) -> Result<Vec<InquiryRecipient>> {
+    async fn open_recipients_of_mobiles(&mut self, mobiles: &[String]) -> Result<Vec<OpenInquiry>> {
         self.open_recipients(mobiles).await
     }
 
@@ -476,6 +474,7 @@ impl InquiryRepo for PostgresTx {
     }
 
     async fn update_inquiry_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()> {
-        self.update_recipients(r).await
+        self.update_recipients(r);
+        Ok(())
     }
 }

@@ -100,27 +100,12 @@ impl PostgresTx {
         Ok(out)
     }
 
-    pub(super) async fn write_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
-        if m.is_empty() {
-            return Ok(());
+    /// Holds back the SMS received, to go with the transaction's next
+    /// statement.
+    pub(super) fn write_incoming(&mut self, m: &[IncomingMessage]) {
+        if !m.is_empty() {
+            self.hold(crate::pending::Write::Incoming(m.to_vec()));
         }
-        sqlx::query(
-            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) \
-             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-             $7::timestamptz[], $8::text[])",
-        )
-        .bind(m.iter().map(|m| m.id).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.sender.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.receiver.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.action.clone()).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.received_at).collect::<Vec<_>>())
-        .bind(m.iter().map(|m| m.gateway_time.clone()).collect::<Vec<Option<String>>>())
-        .execute(self.conn().await?)
-        .await
-        .map_err(db)?;
-        Ok(())
     }
 
     pub(super) async fn write_opt_out(
@@ -144,4 +129,21 @@ impl PostgresTx {
         q.execute(self.conn().await?).await.map_err(db)?;
         Ok(())
     }
+}
+
+/// Appends the INSERT of SMS received (without a terminating semicolon).
+pub(crate) fn push_insert_incoming(qb: &mut QueryBuilder<'_, Postgres>, rows: &[IncomingMessage]) {
+    qb.push(
+        "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) ",
+    );
+    crate::pending::Rows::new(qb, rows)
+        .column("uuid", |m| m.id)
+        .column("text", |m| m.channel.as_str())
+        .column("text", |m| m.sender.clone())
+        .column("text", |m| m.receiver.clone())
+        .column("text", |m| m.body.clone())
+        .column("text", |m| m.action.clone())
+        .column("timestamptz", |m| m.received_at)
+        .column("text", |m| m.gateway_time.clone())
+        .end();
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 mod incoming;
+pub(crate) use incoming::push_insert_incoming;
 
 fn message_from(r: &PgRow) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
@@ -248,41 +249,58 @@ impl MessageRead for PostgresTx {
 #[async_trait]
 impl MessageRepo for PostgresTx {
     async fn queue_messages(&mut self, m: &[OutboxMessage]) -> Result<()> {
-        for chunk in m.chunks(100) {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
-                 state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, m| {
-                b.push_bind(m.id)
-                    .push_bind(m.batch_id)
-                    .push_bind(m.org_id)
-                    .push_bind(m.channel.as_str())
-                    .push_bind(m.kind.as_str())
-                    .push_bind(m.recipient.clone())
-                    .push_bind(m.person_id)
-                    .push_bind(m.language.clone())
-                    .push_bind(m.subject.clone())
-                    .push_bind(m.body.clone())
-                    .push_bind(m.parts)
-                    .push_bind(m.state.as_str())
-                    .push_bind(m.attempts)
-                    .push_bind(m.next_attempt_at)
-                    .push_bind(m.lease_until)
-                    .push_bind(m.expires_at)
-                    .push_bind(m.error.clone())
-                    .push_bind(m.created_at)
-                    .push_bind(m.sent_at)
-                    .push_bind(m.delivered_at)
-                    .push_bind(m.updated_at);
-            });
-            qb.build().execute(self.conn().await?).await.map_err(db)?;
+        // Each chunk and the counts it moves in one statement, its columns
+        // bound as arrays: the same text, and plan, for any number of
+        // messages.
+        for chunk in m.chunks(5_000) {
+            let mut moves = CountMoves::default();
+            for x in chunk {
+                moves.add(x.batch_id, x.channel, x.state, 1);
+            }
+            let counts: Vec<(Uuid, Channel, State, i64)> = moves.changes().collect();
+            sqlx::query(
+                "WITH queued AS ( \
+                   INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, \
+                   parts, state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, \
+                   updated_at) \
+                   SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], \
+                   $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::int[], $14::timestamptz[], \
+                   $15::timestamptz[], $16::timestamptz[], $17::text[], $18::timestamptz[], $19::timestamptz[], \
+                   $20::timestamptz[], $21::timestamptz[])) \
+                 INSERT INTO message_counts (batch_id, channel, state, n) \
+                 SELECT * FROM UNNEST($22::uuid[], $23::text[], $24::text[], $25::bigint[]) \
+                 ON CONFLICT (batch_id, channel, state) DO UPDATE SET n = message_counts.n + excluded.n",
+            )
+            .bind(chunk.iter().map(|m| m.id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.batch_id).collect::<Vec<Option<Uuid>>>())
+            .bind(chunk.iter().map(|m| m.org_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.recipient.clone()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.person_id).collect::<Vec<Option<Uuid>>>())
+            .bind(chunk.iter().map(|m| m.language.clone()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.subject.clone()).collect::<Vec<Option<String>>>())
+            .bind(chunk.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.parts).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.state.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.attempts).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.next_attempt_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.lease_until).collect::<Vec<Option<DateTime<Utc>>>>())
+            .bind(chunk.iter().map(|m| m.expires_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.error.clone()).collect::<Vec<Option<String>>>())
+            .bind(chunk.iter().map(|m| m.created_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|m| m.sent_at).collect::<Vec<Option<DateTime<Utc>>>>())
+            .bind(chunk.iter().map(|m| m.delivered_at).collect::<Vec<Option<DateTime<Utc>>>>())
+            .bind(chunk.iter().map(|m| m.updated_at).collect::<Vec<_>>())
+            .bind(counts.iter().map(|c| c.0).collect::<Vec<_>>())
+            .bind(counts.iter().map(|c| c.1.as_str()).collect::<Vec<_>>())
+            .bind(counts.iter().map(|c| c.2.as_str()).collect::<Vec<_>>())
+            .bind(counts.iter().map(|c| c.3).collect::<Vec<_>>())
+            .execute(self.conn().await?)
+            .await
+            .map_err(db)?;
         }
-        let mut moves = CountMoves::default();
-        for x in m {
-            moves.add(x.batch_id, x.channel, x.state, 1);
-        }
-        self.move_counts(&moves).await
+        Ok(())
     }
 
     async fn insert_message_batch(&mut self, b: &MessageBatch) -> Result<()> {
@@ -533,7 +551,8 @@ impl MessageRepo for PostgresTx {
     }
 
     async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
-        self.write_incoming(m).await
+        self.write_incoming(m);
+        Ok(())
     }
 
     async fn set_opt_out(

@@ -1,14 +1,13 @@
 //! Answers on SQLite, a group at a time: the open recipients of many
-//! numbers read in one query, the answers they replace marked and read
-//! back in one statement, the new ones inserted, the counts moved and the
-//! first answers marked in a few more, whatever the group's size.
+//! numbers read in one query; the answers, the counts they move, the
+//! respondents and where each recipient is held back and written with the
+//! transaction's other writes, in one trip (see [`crate::pending`]).
 
-use super::{recipient_from, OPEN};
+use super::{inquiry_from, recipient_from, OPEN};
 use crate::convert::*;
 use crate::SqliteTx;
-use diwan_domain::inquiry::AnswerChannel;
 use diwan_store::*;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -19,14 +18,13 @@ const ROWS: usize = 200;
 type CountKey = (Uuid, i32, String, Uuid, &'static str);
 
 impl SqliteTx {
-    pub(super) async fn open_recipients(
-        &mut self,
-        mobiles: &[String],
-    ) -> Result<Vec<InquiryRecipient>> {
+    pub(super) async fn open_recipients(&mut self, mobiles: &[String]) -> Result<Vec<OpenInquiry>> {
         let mut out = Vec::new();
+        let mut inquiries: HashMap<Uuid, Inquiry> = HashMap::new();
         for chunk in mobiles.chunks(ROWS) {
+            // The two tables share no column name: each reads its own.
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                "SELECT r.* FROM inquiry_recipients r JOIN inquiries i ON i.id = r.inquiry_id \
+                "SELECT r.*, i.* FROM inquiry_recipients r JOIN inquiries i ON i.id = r.inquiry_id \
                  WHERE i.state IN {OPEN} AND r.mobile IN ("
             ));
             let mut sep = qb.separated(", ");
@@ -40,170 +38,27 @@ impl SqliteTx {
                 .await
                 .map_err(db)?;
             for r in &rows {
-                out.push(recipient_from(r)?);
+                let recipient = recipient_from(r)?;
+                let inquiry = match inquiries.get(&recipient.inquiry_id) {
+                    Some(i) => i.clone(),
+                    None => {
+                        let i = inquiry_from(r)?;
+                        inquiries.insert(i.id, i.clone());
+                        i
+                    }
+                };
+                out.push(OpenInquiry { inquiry, recipient });
             }
         }
         Ok(out)
     }
 
-    pub(super) async fn record_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {
-        if answers.is_empty() {
-            return Ok(());
+    /// Holds back the answers and all they move, to go with the
+    /// transaction's next trip (see [`push_record_answers`]).
+    pub(super) fn record_answers(&mut self, answers: &[NewAnswer]) {
+        if !answers.is_empty() {
+            self.hold(crate::pending::Write::Answers(answers.to_vec()));
         }
-        let place: HashMap<(Uuid, Uuid), Uuid> = answers
-            .iter()
-            .map(|a| {
-                (
-                    (a.answer.inquiry_id, a.answer.person_id),
-                    a.municipality_id.unwrap_or(Uuid::nil()),
-                )
-            })
-            .collect();
-        let mut moves: BTreeMap<CountKey, i64> = BTreeMap::new();
-        // The answers the new current ones replace: no longer current, and
-        // counted no more.
-        let current: Vec<&InquiryAnswer> = answers
-            .iter()
-            .filter(|a| a.current)
-            .map(|a| &a.answer)
-            .collect();
-        for chunk in current.chunks(ROWS) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE inquiry_answers SET current = 0 WHERE current = 1 \
-                 AND (inquiry_id, person_id, position) IN (VALUES ",
-            );
-            for (at, a) in chunk.iter().enumerate() {
-                if at > 0 {
-                    qb.push(", ");
-                }
-                qb.push("(")
-                    .push_bind(a.inquiry_id)
-                    .push(", ")
-                    .push_bind(a.person_id)
-                    .push(", ")
-                    .push_bind(a.position)
-                    .push(")");
-            }
-            qb.push(") RETURNING inquiry_id, person_id, position, answer_key, channel");
-            let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
-            for r in &rows {
-                let inquiry: Uuid = r.try_get("inquiry_id").map_err(db)?;
-                let person: Uuid = r.try_get("person_id").map_err(db)?;
-                let channel: String = r.try_get("channel").map_err(db)?;
-                let channel = AnswerChannel::parse(&channel)
-                    .ok_or_else(|| StoreError::Corrupt("inquiry channel".into()))?;
-                let key = (
-                    inquiry,
-                    r.try_get("position").map_err(db)?,
-                    r.try_get("answer_key").map_err(db)?,
-                    place
-                        .get(&(inquiry, person))
-                        .copied()
-                        .unwrap_or(Uuid::nil()),
-                    channel.as_str(),
-                );
-                *moves.entry(key).or_default() -= 1;
-            }
-        }
-        for chunk in answers.chunks(ROWS) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO inquiry_answers (id, inquiry_id, person_id, position, answer_key, text, channel, taken_by, current, answered_at) ",
-            );
-            qb.push_values(chunk, |mut b, n| {
-                let a = &n.answer;
-                b.push_bind(a.id)
-                    .push_bind(a.inquiry_id)
-                    .push_bind(a.person_id)
-                    .push_bind(a.position)
-                    .push_bind(a.key.clone())
-                    .push_bind(a.text.clone())
-                    .push_bind(a.channel.as_str())
-                    .push_bind(a.taken_by)
-                    .push_bind(n.current)
-                    .push_bind(ts(a.at));
-            });
-            qb.build().execute(self.conn().await?).await.map_err(db)?;
-        }
-        for n in answers.iter().filter(|a| a.current) {
-            let a = &n.answer;
-            let key = (
-                a.inquiry_id,
-                a.position,
-                a.key.clone(),
-                n.municipality_id.unwrap_or(Uuid::nil()),
-                a.channel.as_str(),
-            );
-            *moves.entry(key).or_default() += 1;
-        }
-        // In key order, so that two writers moving the same counts lock
-        // them in one order; an answer repeated moves none.
-        let moved: Vec<(CountKey, i64)> = moves.into_iter().filter(|(_, n)| *n != 0).collect();
-        for chunk in moved.chunks(ROWS) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) ",
-            );
-            qb.push_values(chunk, |mut b, ((i, p, k, m, c), n)| {
-                b.push_bind(*i)
-                    .push_bind(*p)
-                    .push_bind(k.clone())
-                    .push_bind(*m)
-                    .push_bind(*c)
-                    .push_bind(*n);
-            });
-            qb.push(
-                " ON CONFLICT (inquiry_id, position, answer_key, municipality_id, channel) \
-                 DO UPDATE SET n = n + excluded.n",
-            );
-            qb.build().execute(self.conn().await?).await.map_err(db)?;
-        }
-        // First answers: the recipient is marked once, and the inquiry
-        // counts a respondent more.
-        let mut first: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
-        for n in answers {
-            first
-                .entry((n.answer.inquiry_id, n.answer.person_id))
-                .or_insert(ts(n.answer.at));
-        }
-        let first: Vec<((Uuid, Uuid), i64)> = first.into_iter().collect();
-        let mut respondents: BTreeMap<Uuid, i64> = BTreeMap::new();
-        for chunk in first.chunks(ROWS) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE inquiry_recipients SET first_answer_at = v.column3 FROM (VALUES ",
-            );
-            for (at, ((i, p), t)) in chunk.iter().enumerate() {
-                if at > 0 {
-                    qb.push(", ");
-                }
-                qb.push("(")
-                    .push_bind(*i)
-                    .push(", ")
-                    .push_bind(*p)
-                    .push(", ")
-                    .push_bind(*t)
-                    .push(")");
-            }
-            qb.push(
-                ") AS v WHERE inquiry_recipients.inquiry_id = v.column1 \
-                 AND inquiry_recipients.person_id = v.column2 \
-                 AND inquiry_recipients.first_answer_at IS NULL \
-                 RETURNING inquiry_recipients.inquiry_id",
-            );
-            let rows = qb.build().fetch_all(self.conn().await?).await.map_err(db)?;
-            for r in &rows {
-                *respondents
-                    .entry(r.try_get("inquiry_id").map_err(db)?)
-                    .or_default() += 1;
-            }
-        }
-        for (inquiry, n) in respondents {
-            sqlx::query("UPDATE inquiries SET respondents = respondents + $2 WHERE id = $1")
-                .bind(inquiry)
-                .bind(n)
-                .execute(self.conn().await?)
-                .await
-                .map_err(db)?;
-        }
-        Ok(())
     }
 
     pub(super) async fn queue_run(&mut self, run: &QuestionRun) -> Result<i64> {
@@ -265,33 +120,187 @@ impl SqliteTx {
         Ok(n)
     }
 
-    pub(super) async fn update_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()> {
-        for chunk in r.chunks(ROWS) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE inquiry_recipients SET position = v.column3, helped = v.column4, web_used_at = v.column5 \
-                 FROM (VALUES ",
-            );
-            for (at, x) in chunk.iter().enumerate() {
+    /// Holds back where recipients are, to go with the transaction's next
+    /// trip.
+    pub(super) fn update_recipients(&mut self, r: &[InquiryRecipient]) {
+        if !r.is_empty() {
+            self.hold(crate::pending::Write::Recipients(r.to_vec()));
+        }
+    }
+}
+
+/// Appends the statements that keep answers (see
+/// [`InquiryRepo::record_inquiry_answers`]), none of which answers
+/// anything, so that they go in one trip with the transaction's other
+/// writes: the counts of the answers the new current ones replace move
+/// down under the new answer's municipality, those answers are marked no
+/// longer current, the new ones are inserted and counted, and each
+/// inquiry counts the recipients whose first answer this is before they
+/// are marked.
+pub(crate) fn push_record_answers(qb: &mut QueryBuilder<'_, Sqlite>, answers: &[NewAnswer]) {
+    let current: Vec<&NewAnswer> = answers.iter().filter(|a| a.current).collect();
+    for chunk in current.chunks(ROWS) {
+        // The answers replaced are looked up from the new ones (`CROSS
+        // JOIN` keeps that order), through the index of current answers.
+        qb.push("WITH v (inquiry_id, person_id, position, municipality_id) AS (VALUES ");
+        for (at, n) in chunk.iter().enumerate() {
+            if at > 0 {
+                qb.push(", ");
+            }
+            qb.push("(")
+                .push_bind(n.answer.inquiry_id)
+                .push(", ")
+                .push_bind(n.answer.person_id)
+                .push(", ")
+                .push_bind(n.answer.position)
+                .push(", ")
+                .push_bind(n.municipality_id.unwrap_or(Uuid::nil()))
+                .push(")");
+        }
+        qb.push(
+            ") INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) \
+             SELECT a.inquiry_id, a.position, a.answer_key, v.municipality_id, a.channel, -count(*) \
+             FROM v CROSS JOIN inquiry_answers a ON a.inquiry_id = v.inquiry_id \
+             AND a.person_id = v.person_id AND a.position = v.position AND a.current = 1 \
+             WHERE true GROUP BY 1, 2, 3, 4, 5 \
+             ON CONFLICT (inquiry_id, position, answer_key, municipality_id, channel) \
+             DO UPDATE SET n = n + excluded.n;",
+        );
+        qb.push(
+            "UPDATE inquiry_answers SET current = 0 WHERE current = 1 \
+             AND (inquiry_id, person_id, position) IN (VALUES ",
+        );
+        for (at, n) in chunk.iter().enumerate() {
+            if at > 0 {
+                qb.push(", ");
+            }
+            qb.push("(")
+                .push_bind(n.answer.inquiry_id)
+                .push(", ")
+                .push_bind(n.answer.person_id)
+                .push(", ")
+                .push_bind(n.answer.position)
+                .push(")");
+        }
+        qb.push(");");
+    }
+    for chunk in answers.chunks(ROWS) {
+        qb.push(
+            "INSERT INTO inquiry_answers (id, inquiry_id, person_id, position, answer_key, text, channel, taken_by, current, answered_at) ",
+        );
+        qb.push_values(chunk, |mut b, n| {
+            let a = &n.answer;
+            b.push_bind(a.id)
+                .push_bind(a.inquiry_id)
+                .push_bind(a.person_id)
+                .push_bind(a.position)
+                .push_bind(a.key.clone())
+                .push_bind(a.text.clone())
+                .push_bind(a.channel.as_str())
+                .push_bind(a.taken_by)
+                .push_bind(n.current)
+                .push_bind(ts(a.at));
+        });
+        qb.push(";");
+    }
+    let mut moves: BTreeMap<CountKey, i64> = BTreeMap::new();
+    for n in &current {
+        let a = &n.answer;
+        let key = (
+            a.inquiry_id,
+            a.position,
+            a.key.clone(),
+            n.municipality_id.unwrap_or(Uuid::nil()),
+            a.channel.as_str(),
+        );
+        *moves.entry(key).or_default() += 1;
+    }
+    let moved: Vec<(CountKey, i64)> = moves.into_iter().collect();
+    for chunk in moved.chunks(ROWS) {
+        qb.push(
+            "INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) ",
+        );
+        qb.push_values(chunk, |mut b, ((i, p, k, m, c), n)| {
+            b.push_bind(*i)
+                .push_bind(*p)
+                .push_bind(k.clone())
+                .push_bind(*m)
+                .push_bind(*c)
+                .push_bind(*n);
+        });
+        qb.push(
+            " ON CONFLICT (inquiry_id, position, answer_key, municipality_id, channel) \
+             DO UPDATE SET n = n + excluded.n;",
+        );
+    }
+    // First answers: the recipient is marked once, and the inquiry counts
+    // a respondent more; counted before they are marked.
+    let mut first: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
+    for n in answers {
+        first
+            .entry((n.answer.inquiry_id, n.answer.person_id))
+            .or_insert(ts(n.answer.at));
+    }
+    let first: Vec<((Uuid, Uuid), i64)> = first.into_iter().collect();
+    for chunk in first.chunks(ROWS) {
+        let push_values = |qb: &mut QueryBuilder<'_, Sqlite>, at_too: bool| {
+            for (at, ((i, p), t)) in chunk.iter().enumerate() {
                 if at > 0 {
                     qb.push(", ");
                 }
-                qb.push("(")
-                    .push_bind(x.inquiry_id)
-                    .push(", ")
-                    .push_bind(x.n)
-                    .push(", ")
-                    .push_bind(x.position)
-                    .push(", ")
-                    .push_bind(x.helped)
-                    .push(", ")
-                    .push_bind(ts_opt(x.web_used_at))
-                    .push(")");
+                qb.push("(").push_bind(*i).push(", ").push_bind(*p);
+                if at_too {
+                    qb.push(", ").push_bind(*t);
+                }
+                qb.push(")");
             }
-            qb.push(
-                ") AS v WHERE inquiry_recipients.inquiry_id = v.column1 AND inquiry_recipients.n = v.column2",
-            );
-            qb.build().execute(self.conn().await?).await.map_err(db)?;
+        };
+        // Each recipient through its unique (person, inquiry) index.
+        qb.push("UPDATE inquiries SET respondents = respondents + (SELECT count(*) FROM (VALUES ");
+        push_values(qb, false);
+        qb.push(
+            ") AS v CROSS JOIN inquiry_recipients r ON r.person_id = v.column2 \
+             AND r.inquiry_id = v.column1 WHERE r.inquiry_id = inquiries.id \
+             AND r.first_answer_at IS NULL) WHERE id IN (SELECT column1 FROM (VALUES ",
+        );
+        push_values(qb, false);
+        qb.push("));");
+        qb.push("UPDATE inquiry_recipients SET first_answer_at = v.column3 FROM (VALUES ");
+        push_values(qb, true);
+        qb.push(
+            ") AS v WHERE inquiry_recipients.inquiry_id = v.column1 \
+             AND inquiry_recipients.person_id = v.column2 \
+             AND inquiry_recipients.first_answer_at IS NULL;",
+        );
+    }
+}
+
+/// Appends the UPDATE of where recipients are (position, help given, web
+/// link spent).
+pub(crate) fn push_update_recipients(qb: &mut QueryBuilder<'_, Sqlite>, r: &[InquiryRecipient]) {
+    for chunk in r.chunks(ROWS) {
+        qb.push(
+            "UPDATE inquiry_recipients SET position = v.column3, helped = v.column4, web_used_at = v.column5 \
+             FROM (VALUES ",
+        );
+        for (at, x) in chunk.iter().enumerate() {
+            if at > 0 {
+                qb.push(", ");
+            }
+            qb.push("(")
+                .push_bind(x.inquiry_id)
+                .push(", ")
+                .push_bind(x.n)
+                .push(", ")
+                .push_bind(x.position)
+                .push(", ")
+                .push_bind(x.helped)
+                .push(", ")
+                .push_bind(ts_opt(x.web_used_at))
+                .push(")");
         }
-        Ok(())
+        qb.push(
+            ") AS v WHERE inquiry_recipients.inquiry_id = v.column1 AND inquiry_recipients.n = v.column2;",
+        );
     }
 }

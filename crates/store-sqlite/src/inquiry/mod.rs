@@ -5,6 +5,7 @@ use crate::messaging::push_audience;
 
 mod answers;
 use crate::SqliteTx;
+pub(crate) use answers::{push_record_answers, push_update_recipients};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diwan_domain::inquiry::{AnswerChannel, InquiryState};
@@ -236,10 +237,7 @@ impl InquiryRead for SqliteTx {
         r.as_ref().map(recipient_from).transpose()
     }
 
-    async fn open_recipients_of_mobiles(
-        &mut self,
-        mobiles: &[String],
-    ) -> Result<Vec<InquiryRecipient>> {
+    async fn open_recipients_of_mobiles(&mut self, mobiles: &[String]) -> Result<Vec<OpenInquiry>> {
         self.open_recipients(mobiles).await
     }
 
@@ -403,7 +401,8 @@ impl InquiryRepo for SqliteTx {
     }
 
     async fn record_inquiry_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {
-        self.record_answers(answers).await
+        self.record_answers(answers);
+        Ok(())
     }
 
     async fn queue_question_run(&mut self, run: &QuestionRun) -> Result<i64> {
@@ -439,6 +438,7 @@ impl InquiryRepo for SqliteTx {
     }
 
     async fn update_inquiry_recipients(&mut self, r: &[InquiryRecipient]) -> Result<()> {
-        self.update_recipients(r).await
+        self.update_recipients(r);
+        Ok(())
     }
 }

@@ -112,24 +112,12 @@ impl SqliteTx {
         Ok(out)
     }
 
-    pub(super) async fn write_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
-        for chunk in m.chunks(400) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) ",
-            );
-            qb.push_values(chunk, |mut b, m| {
-                b.push_bind(m.id)
-                    .push_bind(m.channel.as_str())
-                    .push_bind(m.sender.clone())
-                    .push_bind(m.receiver.clone())
-                    .push_bind(m.body.clone())
-                    .push_bind(m.action.clone())
-                    .push_bind(ts(m.received_at))
-                    .push_bind(m.gateway_time.clone());
-            });
-            qb.build().execute(self.conn().await?).await.map_err(db)?;
+    /// Holds back the SMS received, to go with the transaction's next
+    /// trip.
+    pub(super) fn write_incoming(&mut self, m: &[IncomingMessage]) {
+        if !m.is_empty() {
+            self.hold(crate::pending::Write::Incoming(m.to_vec()));
         }
-        Ok(())
     }
 
     pub(super) async fn write_opt_out(
@@ -152,5 +140,25 @@ impl SqliteTx {
         };
         q.execute(self.conn().await?).await.map_err(db)?;
         Ok(())
+    }
+}
+
+/// Appends the INSERTs of SMS received.
+pub(crate) fn push_insert_incoming(qb: &mut QueryBuilder<'_, Sqlite>, m: &[IncomingMessage]) {
+    for chunk in m.chunks(400) {
+        qb.push(
+            "INSERT INTO incoming_messages (id, channel, sender, receiver, body, action, received_at, gateway_time) ",
+        );
+        qb.push_values(chunk, |mut b, m| {
+            b.push_bind(m.id)
+                .push_bind(m.channel.as_str())
+                .push_bind(m.sender.clone())
+                .push_bind(m.receiver.clone())
+                .push_bind(m.body.clone())
+                .push_bind(m.action.clone())
+                .push_bind(ts(m.received_at))
+                .push_bind(m.gateway_time.clone());
+        });
+        qb.push(";");
     }
 }

@@ -12,6 +12,7 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 mod incoming;
+pub(crate) use incoming::push_insert_incoming;
 
 fn message_from(r: &SqliteRow) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
@@ -208,41 +209,10 @@ impl MessageRead for SqliteTx {
 #[async_trait]
 impl MessageRepo for SqliteTx {
     async fn queue_messages(&mut self, m: &[OutboxMessage]) -> Result<()> {
-        for chunk in m.chunks(100) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
-                 state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, m| {
-                b.push_bind(m.id)
-                    .push_bind(m.batch_id)
-                    .push_bind(m.org_id)
-                    .push_bind(m.channel.as_str())
-                    .push_bind(m.kind.as_str())
-                    .push_bind(m.recipient.clone())
-                    .push_bind(m.person_id)
-                    .push_bind(m.language.clone())
-                    .push_bind(m.subject.clone())
-                    .push_bind(m.body.clone())
-                    .push_bind(m.parts)
-                    .push_bind(m.state.as_str())
-                    .push_bind(m.attempts)
-                    .push_bind(ts(m.next_attempt_at))
-                    .push_bind(ts_opt(m.lease_until))
-                    .push_bind(ts(m.expires_at))
-                    .push_bind(m.error.clone())
-                    .push_bind(ts(m.created_at))
-                    .push_bind(ts_opt(m.sent_at))
-                    .push_bind(ts_opt(m.delivered_at))
-                    .push_bind(ts(m.updated_at));
-            });
-            qb.build().execute(self.conn().await?).await.map_err(db)?;
+        if !m.is_empty() {
+            self.hold(crate::pending::Write::Outbox(m.to_vec()));
         }
-        let mut moves = CountMoves::default();
-        for x in m {
-            moves.add(x.batch_id, x.channel, x.state, 1);
-        }
-        self.move_counts(&moves).await
+        Ok(())
     }
 
     async fn insert_message_batch(&mut self, b: &MessageBatch) -> Result<()> {
@@ -486,7 +456,8 @@ impl MessageRepo for SqliteTx {
     }
 
     async fn insert_incoming(&mut self, m: &[IncomingMessage]) -> Result<()> {
-        self.write_incoming(m).await
+        self.write_incoming(m);
+        Ok(())
     }
 
     async fn set_opt_out(
@@ -516,5 +487,54 @@ impl SqliteTx {
             .map_err(db)?;
         }
         Ok(())
+    }
+}
+
+/// Appends the INSERTs of messages queued and the counts they move.
+pub(crate) fn push_queue_messages(qb: &mut QueryBuilder<'_, Sqlite>, m: &[OutboxMessage]) {
+    for chunk in m.chunks(100) {
+        qb.push(
+            "INSERT INTO messages (id, batch_id, org_id, channel, kind, recipient, person_id, language, subject, body, parts, \
+             state, attempts, next_attempt_at, lease_until, expires_at, error, created_at, sent_at, delivered_at, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, m| {
+            b.push_bind(m.id)
+                .push_bind(m.batch_id)
+                .push_bind(m.org_id)
+                .push_bind(m.channel.as_str())
+                .push_bind(m.kind.as_str())
+                .push_bind(m.recipient.clone())
+                .push_bind(m.person_id)
+                .push_bind(m.language.clone())
+                .push_bind(m.subject.clone())
+                .push_bind(m.body.clone())
+                .push_bind(m.parts)
+                .push_bind(m.state.as_str())
+                .push_bind(m.attempts)
+                .push_bind(ts(m.next_attempt_at))
+                .push_bind(ts_opt(m.lease_until))
+                .push_bind(ts(m.expires_at))
+                .push_bind(m.error.clone())
+                .push_bind(ts(m.created_at))
+                .push_bind(ts_opt(m.sent_at))
+                .push_bind(ts_opt(m.delivered_at))
+                .push_bind(ts(m.updated_at));
+        });
+        qb.push(";");
+    }
+    let mut moves = CountMoves::default();
+    for x in m {
+        moves.add(x.batch_id, x.channel, x.state, 1);
+    }
+    for (batch, channel, state, n) in moves.changes() {
+        qb.push("INSERT INTO message_counts (batch_id, channel, state, n) VALUES (")
+            .push_bind(batch)
+            .push(", ")
+            .push_bind(channel.as_str())
+            .push(", ")
+            .push_bind(state.as_str())
+            .push(", ")
+            .push_bind(n)
+            .push(") ON CONFLICT (batch_id, channel, state) DO UPDATE SET n = n + excluded.n;");
     }
 }

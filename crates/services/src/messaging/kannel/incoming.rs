@@ -237,7 +237,7 @@ impl Services {
             .map(|(at, m)| (at, (m.sender.as_str(), m.body.as_str())))
             .collect();
         let said: Vec<(&str, &str)> = replies.iter().map(|(_, r)| *r).collect();
-        let outcomes = self.inquiry_replies(&mut *tx, &said, now).await?;
+        let (outcomes, grew) = self.inquiry_replies(&mut *tx, &said, now).await?;
         let taken: Vec<usize> = replies.iter().map(|(at, _)| *at).collect();
         for (at, outcome) in taken.into_iter().zip(outcomes) {
             fresh[at].action = outcome.as_str().into();
@@ -259,6 +259,9 @@ impl Services {
         tx.insert_incoming(&fresh).await?;
         tx.append_audit(&audit).await?;
         tx.commit().await?;
+        if grew {
+            self.refresh_inquiry_statistics_later();
+        }
         self.messages_waiting.notify_one();
         metrics::counter!("diwan_messages_received_total", "channel" => "sms")
             .increment(fresh.len() as u64);
