@@ -145,6 +145,30 @@ pub struct OpenInquiry {
     pub recipient: InquiryRecipient,
 }
 
+/// Pairs rows of recipients joined to their inquiries: each recipient with
+/// its inquiry, an inquiry read from the first of its rows only.
+pub fn open_inquiries_of_rows<R>(
+    rows: &[R],
+    recipient: impl Fn(&R) -> Result<InquiryRecipient>,
+    inquiry: impl Fn(&R) -> Result<Inquiry>,
+) -> Result<Vec<OpenInquiry>> {
+    let mut read: std::collections::HashMap<Uuid, Inquiry> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let recipient = recipient(r)?;
+        let inquiry = match read.get(&recipient.inquiry_id) {
+            Some(i) => i.clone(),
+            None => {
+                let i = inquiry(r)?;
+                read.insert(i.id, i.clone());
+                i
+            }
+        };
+        out.push(OpenInquiry { inquiry, recipient });
+    }
+    Ok(out)
+}
+
 /// Who an inquiry goes to, as it is fixed when sending starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InquiryAudience {

@@ -11,7 +11,7 @@ use crate::PostgresTx;
 use chrono::{DateTime, Utc};
 use diwan_store::*;
 use sqlx::{Postgres, QueryBuilder};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 impl PostgresTx {
@@ -28,21 +28,7 @@ impl PostgresTx {
         .fetch_all(self.conn().await?)
         .await
         .map_err(db)?;
-        let mut inquiries: HashMap<Uuid, Inquiry> = HashMap::new();
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let recipient = recipient_from(r)?;
-            let inquiry = match inquiries.get(&recipient.inquiry_id) {
-                Some(i) => i.clone(),
-                None => {
-                    let i = inquiry_from(r)?;
-                    inquiries.insert(i.id, i.clone());
-                    i
-                }
-            };
-            out.push(OpenInquiry { inquiry, recipient });
-        }
-        Ok(out)
+        open_inquiries_of_rows(&rows, recipient_from, inquiry_from)
     }
 
     pub(super) async fn record_answers(&mut self, answers: &[NewAnswer]) -> Result<()> {

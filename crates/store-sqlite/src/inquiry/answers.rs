@@ -8,7 +8,7 @@ use crate::convert::*;
 use crate::SqliteTx;
 use diwan_store::*;
 use sqlx::{QueryBuilder, Sqlite};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Rows per statement, well under SQLite's 32,766 parameters.
@@ -20,7 +20,6 @@ type CountKey = (Uuid, i32, String, Uuid, &'static str);
 impl SqliteTx {
     pub(super) async fn open_recipients(&mut self, mobiles: &[String]) -> Result<Vec<OpenInquiry>> {
         let mut out = Vec::new();
-        let mut inquiries: HashMap<Uuid, Inquiry> = HashMap::new();
         for chunk in mobiles.chunks(ROWS) {
             // The two tables share no column name: each reads its own.
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
@@ -37,18 +36,7 @@ impl SqliteTx {
                 .fetch_all(self.read_conn().await?)
                 .await
                 .map_err(db)?;
-            for r in &rows {
-                let recipient = recipient_from(r)?;
-                let inquiry = match inquiries.get(&recipient.inquiry_id) {
-                    Some(i) => i.clone(),
-                    None => {
-                        let i = inquiry_from(r)?;
-                        inquiries.insert(i.id, i.clone());
-                        i
-                    }
-                };
-                out.push(OpenInquiry { inquiry, recipient });
-            }
+            out.extend(open_inquiries_of_rows(&rows, recipient_from, inquiry_from)?);
         }
         Ok(out)
     }
@@ -142,21 +130,27 @@ pub(crate) fn push_record_answers(qb: &mut QueryBuilder<'_, Sqlite>, answers: &[
     for chunk in current.chunks(ROWS) {
         // The answers replaced are looked up from the new ones (`CROSS
         // JOIN` keeps that order), through the index of current answers.
-        qb.push("WITH v (inquiry_id, person_id, position, municipality_id) AS (VALUES ");
-        for (at, n) in chunk.iter().enumerate() {
-            if at > 0 {
-                qb.push(", ");
+        // Each answer's key, with its municipality or not.
+        let keys = |qb: &mut QueryBuilder<'_, Sqlite>, place: bool| {
+            for (at, n) in chunk.iter().enumerate() {
+                if at > 0 {
+                    qb.push(", ");
+                }
+                qb.push("(")
+                    .push_bind(n.answer.inquiry_id)
+                    .push(", ")
+                    .push_bind(n.answer.person_id)
+                    .push(", ")
+                    .push_bind(n.answer.position);
+                if place {
+                    qb.push(", ")
+                        .push_bind(n.municipality_id.unwrap_or(Uuid::nil()));
+                }
+                qb.push(")");
             }
-            qb.push("(")
-                .push_bind(n.answer.inquiry_id)
-                .push(", ")
-                .push_bind(n.answer.person_id)
-                .push(", ")
-                .push_bind(n.answer.position)
-                .push(", ")
-                .push_bind(n.municipality_id.unwrap_or(Uuid::nil()))
-                .push(")");
-        }
+        };
+        qb.push("WITH v (inquiry_id, person_id, position, municipality_id) AS (VALUES ");
+        keys(qb, true);
         qb.push(
             ") INSERT INTO inquiry_counts (inquiry_id, position, answer_key, municipality_id, channel, n) \
              SELECT a.inquiry_id, a.position, a.answer_key, v.municipality_id, a.channel, -count(*) \
@@ -170,18 +164,7 @@ pub(crate) fn push_record_answers(qb: &mut QueryBuilder<'_, Sqlite>, answers: &[
             "UPDATE inquiry_answers SET current = 0 WHERE current = 1 \
              AND (inquiry_id, person_id, position) IN (VALUES ",
         );
-        for (at, n) in chunk.iter().enumerate() {
-            if at > 0 {
-                qb.push(", ");
-            }
-            qb.push("(")
-                .push_bind(n.answer.inquiry_id)
-                .push(", ")
-                .push_bind(n.answer.person_id)
-                .push(", ")
-                .push_bind(n.answer.position)
-                .push(")");
-        }
+        keys(qb, false);
         qb.push(");");
     }
     for chunk in answers.chunks(ROWS) {
