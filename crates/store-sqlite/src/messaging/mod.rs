@@ -471,20 +471,13 @@ impl MessageRepo for SqliteTx {
 }
 
 impl SqliteTx {
-    /// Writes how the counts of messages moved (see [`CountMoves`]).
+    /// Writes how the counts of messages moved (see [`CountMoves`]), in one
+    /// trip.
     pub(crate) async fn move_counts(&mut self, moves: &CountMoves) -> Result<()> {
-        for (batch, channel, state, n) in moves.changes() {
-            sqlx::query(
-                "INSERT INTO message_counts (batch_id, channel, state, n) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (batch_id, channel, state) DO UPDATE SET n = n + excluded.n",
-            )
-            .bind(batch)
-            .bind(channel.as_str())
-            .bind(state.as_str())
-            .bind(n)
-            .execute(self.conn().await?)
-            .await
-            .map_err(db)?;
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("");
+        push_move_counts(&mut qb, moves);
+        if !qb.sql().is_empty() {
+            qb.build().execute(self.conn().await?).await.map_err(db)?;
         }
         Ok(())
     }
@@ -526,6 +519,12 @@ pub(crate) fn push_queue_messages(qb: &mut QueryBuilder<'_, Sqlite>, m: &[Outbox
     for x in m {
         moves.add(x.batch_id, x.channel, x.state, 1);
     }
+    push_move_counts(qb, &moves);
+}
+
+/// Appends how the counts of messages move, one upsert per count that
+/// changes, in key order.
+fn push_move_counts(qb: &mut QueryBuilder<'_, Sqlite>, moves: &CountMoves) {
     for (batch, channel, state, n) in moves.changes() {
         qb.push("INSERT INTO message_counts (batch_id, channel, state, n) VALUES (")
             .push_bind(batch)
