@@ -105,8 +105,9 @@ pub struct Services {
     workflows: Arc<Registry>,
     /// Woken when an import of persons is queued on this node.
     pub(crate) imports_waiting: Arc<tokio::sync::Notify>,
-    /// Woken when messages are queued on this node.
-    pub(crate) messages_waiting: Arc<tokio::sync::Notify>,
+    /// Moved on when messages are queued on this node, which wakes every
+    /// channel's sender (none misses a move made while it was busy).
+    pub(crate) messages_waiting: Arc<tokio::sync::watch::Sender<u64>>,
     /// Woken when an inquiry is approved, paused or resumed on this node.
     pub(crate) inquiries_waiting: Arc<tokio::sync::Notify>,
     /// The client of the gateways (keeps their connections open).
@@ -150,7 +151,7 @@ impl Services {
             config: Arc::new(config),
             workflows: Arc::new(workflows),
             imports_waiting: Arc::new(tokio::sync::Notify::new()),
-            messages_waiting: Arc::new(tokio::sync::Notify::new()),
+            messages_waiting: Arc::new(tokio::sync::watch::Sender::new(0)),
             inquiries_waiting: Arc::new(tokio::sync::Notify::new()),
             reports: Arc::new(std::sync::OnceLock::new()),
             incoming: Arc::new(std::sync::OnceLock::new()),

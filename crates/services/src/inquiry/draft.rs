@@ -258,7 +258,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        self.messages_waiting.notify_one();
+        self.messages_queued();
         Ok(queued)
     }
 }

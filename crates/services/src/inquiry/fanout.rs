@@ -327,7 +327,7 @@ impl Services {
         let finished = self.settle(&mut *tx, &mut i, now).await?;
         tx.commit().await?;
         if queued > 0 {
-            self.messages_waiting.notify_one();
+            self.messages_queued();
         }
         metrics::counter!("diwan_inquiry_questions_queued_total").increment(queued as u64);
         Ok(queued.max(finished as usize).max(progressed as usize))

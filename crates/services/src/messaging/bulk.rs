@@ -205,7 +205,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        self.messages_waiting.notify_one();
+        self.messages_queued();
         Ok(batch)
     }
 
@@ -285,7 +285,7 @@ impl Services {
         .await?;
         tx.commit().await?;
         batch.total = messages.len() as i64;
-        self.messages_waiting.notify_one();
+        self.messages_queued();
         Ok(batch)
     }
 

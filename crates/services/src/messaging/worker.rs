@@ -2,15 +2,20 @@
 //! hands them to the channel's gateway (Kannel, the mail relay) at the
 //! channel's rate, and records what each attempt came to.
 //!
-//! A batch is taken in one transaction (`sending`, under a lease) and its
-//! outcomes recorded in another once every message of it was tried, so
-//! that a node stopped in between leaves its messages to be taken again
-//! when the lease runs out, unless a delivery report said meanwhile that
-//! they went. Bulk messages to a number that opted out are not sent: the
-//! opt-out is checked when the message is taken, not only when it was
-//! queued. Temporary failures are tried again after a growing delay
-//! ([`retry_delay`]), up to [`MAX_ATTEMPTS`]; permanent ones end the message
-//! as failed with the gateway's answer.
+//! Each channel runs three parts side by side, so that the gateway always
+//! has messages in flight: the taker claims a batch in one transaction
+//! (`sending`, under a lease) and holds it until the sender has room (one
+//! batch waits while another is sent); the sender hands the messages over,
+//! [`IN_FLIGHT`] at a time, moving from one batch to the next without
+//! waiting for the first one's last answers; the recorder writes what the
+//! attempts came to, those ready when it looks in one transaction. A node
+//! stopped in between leaves its messages to be taken again when the lease
+//! runs out, unless a delivery report said meanwhile that they went. Bulk
+//! messages to a number that opted out are not sent: the opt-out is checked
+//! when the message is taken, not only when it was queued. Temporary
+//! failures are tried again after a growing delay ([`retry_delay`]), up to
+//! [`MAX_ATTEMPTS`]; permanent ones end the message as failed with the
+//! gateway's answer.
 
 use super::kannel::SendError;
 use crate::Services;
@@ -19,76 +24,51 @@ use diwan_store::{Attempt, OutboxMessage};
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 /// Messages handed to the gateway at once.
 const IN_FLIGHT: usize = 64;
 
-/// The task that writes what a batch's attempts came to.
-pub type Recording = tokio::task::JoinHandle<Result<(), diwan_store::StoreError>>;
-
-/// Waits for the recording of the last batch, if any, and logs its failure
-/// (its messages are then taken again when their lease runs out).
-async fn finish_recording(record: &mut Option<Recording>) {
-    if let Some(r) = record.take() {
-        match r.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "recording message attempts failed"),
-            Err(e) => tracing::error!(error = %e, "recording message attempts stopped"),
-        }
-    }
-}
+/// Attempts written in one transaction at most.
+const RECORDED_AT_ONCE: usize = 1000;
 
 /// Where a channel's messages are handed over.
+#[derive(Clone, Copy)]
 enum Gateway<'a> {
     Kannel(&'a super::kannel::Kannel),
     Smtp(&'a super::email::Smtp),
 }
 
 impl Services {
-    /// Sends messages until `shutdown` turns true.
-    pub async fn run_message_worker(&self, mut shutdown: watch::Receiver<bool>) {
-        let mut paces = [Instant::now(), Instant::now()];
-        let mut records: [Option<Recording>; 2] = [None, None];
-        let mut last_expiry = Instant::now() - Duration::from_secs(3600);
+    /// Wakes every channel's sender: messages were queued.
+    pub(crate) fn messages_queued(&self) {
+        self.messages_waiting.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Sends messages until `shutdown` turns true; what was taken by then
+    /// is sent and recorded before it returns.
+    pub async fn run_message_worker(&self, shutdown: watch::Receiver<bool>) {
+        tokio::join!(
+            self.run_expiry(shutdown.clone()),
+            self.run_channel(Channel::Sms, shutdown.clone()),
+            self.run_channel(Channel::Email, shutdown),
+        );
+    }
+
+    /// Ends the messages whose time ran out, every 30 seconds.
+    async fn run_expiry(&self, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
-                break;
+                return;
             }
-            if last_expiry.elapsed() > Duration::from_secs(30) {
-                last_expiry = Instant::now();
-                if let Err(e) = self.expire_messages().await {
-                    tracing::error!(error = %e, "expiring messages failed");
-                }
+            if let Err(e) = self.expire_messages().await {
+                tracing::error!(error = %e, "expiring messages failed");
             }
-            let mut worked = 0;
-            for ((channel, pace), record) in Channel::ALL
-                .into_iter()
-                .zip(paces.iter_mut())
-                .zip(records.iter_mut())
-            {
-                match self.send_due(channel, pace, record).await {
-                    Ok(n) => worked += n,
-                    Err(e) => {
-                        tracing::error!(error = %e, channel = channel.as_str(), "sending messages failed")
-                    }
-                }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                _ = shutdown.changed() => {}
             }
-            if worked == 0 {
-                // Idle: what was sent last is recorded before waiting.
-                for r in records.iter_mut() {
-                    finish_recording(r).await;
-                }
-                tokio::select! {
-                    _ = self.messages_waiting.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }
-        for r in records.iter_mut() {
-            finish_recording(r).await;
         }
     }
 
@@ -106,33 +86,85 @@ impl Services {
         }
     }
 
-    /// Takes one batch of due messages of `channel`, sends it, records it;
-    /// returns how many messages it took (none when the channel has no
-    /// gateway).
-    ///
-    /// What a batch's attempts came to is written by a task of its own while
-    /// the next batch is taken and sent; `record` holds it, and is awaited
-    /// before the next one starts, so that at most one batch is being
-    /// recorded per channel.
-    pub async fn send_due(
-        &self,
-        channel: Channel,
-        pace: &mut Instant,
-        record: &mut Option<Recording>,
-    ) -> crate::Result<usize> {
+    /// Sends `channel`'s messages until `shutdown` turns true (at once
+    /// when the channel has no gateway).
+    async fn run_channel(&self, channel: Channel, shutdown: watch::Receiver<bool>) {
         let settings = self.messaging();
         let gateway = match channel {
             Channel::Sms => settings.kannel.as_ref().map(Gateway::Kannel),
             Channel::Email => settings.smtp.as_ref().map(Gateway::Smtp),
         };
         let Some(gateway) = gateway else {
-            return Ok(0);
+            return;
         };
         let rate = match channel {
             Channel::Sms => settings.sms_per_second,
             Channel::Email => settings.email_per_second,
         }
         .max(1);
+        let (batches, taken) = mpsc::channel::<Vec<OutboxMessage>>(1);
+        let (done, attempts) = mpsc::unbounded_channel::<Attempt>();
+        tokio::join!(
+            self.take_batches(channel, rate, batches, done.clone(), shutdown),
+            self.send_batches(channel, gateway, rate, taken, done),
+            self.record(attempts),
+        );
+    }
+
+    /// Claims `channel`'s due messages a batch at a time and hands them to
+    /// `batches`, until `shutdown` turns true; the attempts of those not
+    /// sent (opted out) go straight to `done`.
+    async fn take_batches(
+        &self,
+        channel: Channel,
+        rate: u32,
+        batches: mpsc::Sender<Vec<OutboxMessage>>,
+        done: mpsc::UnboundedSender<Attempt>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut waiting = self.messages_waiting.subscribe();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            // Seen before claiming: a message queued meanwhile wakes the
+            // wait below.
+            waiting.borrow_and_update();
+            let batch = match self.take_batch(channel, rate, &done).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, channel = channel.as_str(), "taking messages failed");
+                    None
+                }
+            };
+            match batch {
+                Some(b) if b.is_empty() => {}
+                Some(b) => {
+                    if batches.send(b).await.is_err() {
+                        return;
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        _ = waiting.changed() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one batch of due messages of `channel`: those to send, or
+    /// none when there were none due. The attempts of those taken but not
+    /// to be sent go to `done`.
+    async fn take_batch(
+        &self,
+        channel: Channel,
+        rate: u32,
+        done: &mpsc::UnboundedSender<Attempt>,
+    ) -> crate::Result<Option<Vec<OutboxMessage>>> {
+        let settings = self.messaging();
         // About a second of sending per batch, at most 500 messages.
         let limit = rate.clamp(1, 500) as i64;
         let now = self.now();
@@ -141,7 +173,7 @@ impl Services {
         let taken = tx.claim_messages(channel, now, until, limit).await?;
         tx.commit().await?;
         if taken.is_empty() {
-            return Ok(0);
+            return Ok(None);
         }
         let bulk: Vec<String> = taken
             .iter()
@@ -157,43 +189,16 @@ impl Services {
                 .into_iter()
                 .collect()
         };
-        let gap = Duration::from_secs_f64(1.0 / rate as f64);
         let (skipped, to_send): (Vec<OutboxMessage>, Vec<OutboxMessage>) = taken
             .into_iter()
             .partition(|m| m.kind == Kind::Bulk && opted_out.contains(&m.recipient));
-        let http = self.http.clone();
-        let results: Vec<(OutboxMessage, Result<(), SendError>)> = futures::stream::iter(to_send)
-            .then(|m| {
-                // Pacing: one message every `gap`, never a burst to catch up.
-                // A start within the timer's millisecond is taken at once:
-                // a sleep, however short, lasts until the timer's next tick.
-                let now = Instant::now();
-                let start = (*pace).max(now);
-                *pace = start + gap;
-                async move {
-                    if start > now + Duration::from_millis(1) {
-                        tokio::time::sleep_until(start).await;
-                    }
-                    m
-                }
-            })
-            .map(|m| {
-                let (g, h, s) = (&gateway, &http, settings);
-                async move {
-                    let r = match g {
-                        Gateway::Kannel(k) => k.send(h, &m, s).await,
-                        Gateway::Smtp(smtp) => smtp.send(&m).await,
-                    };
-                    (m, r)
-                }
-            })
-            .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
+        if !skipped.is_empty() {
+            metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => "opted_out")
+                .increment(skipped.len() as u64);
+        }
         let at = self.now();
-        let mut attempts = Vec::with_capacity(results.len() + skipped.len());
-        for m in &skipped {
-            attempts.push(Attempt {
+        for m in skipped {
+            let _ = done.send(Attempt {
                 id: m.id,
                 state: State::Failed,
                 attempts: m.attempts,
@@ -202,74 +207,116 @@ impl Services {
                 at,
             });
         }
-        let mut sent = 0u64;
-        let mut failed = 0u64;
-        let mut retried = 0u64;
-        for (m, r) in &results {
-            let tries = m.attempts + 1;
-            attempts.push(match r {
-                Ok(()) => {
-                    sent += 1;
-                    Attempt {
-                        id: m.id,
-                        state: State::Sent,
-                        attempts: tries,
-                        next_attempt_at: m.next_attempt_at,
-                        error: None,
-                        at,
-                    }
+        Ok(Some(to_send))
+    }
+
+    /// Hands the messages of `taken` to `gateway`, [`IN_FLIGHT`] at a time
+    /// and one every 1/`rate` second at most, and what each came to to
+    /// `done`, until `taken` closes.
+    async fn send_batches(
+        &self,
+        channel: Channel,
+        gateway: Gateway<'_>,
+        rate: u32,
+        taken: mpsc::Receiver<Vec<OutboxMessage>>,
+        done: mpsc::UnboundedSender<Attempt>,
+    ) {
+        let settings = self.messaging();
+        let http = &self.http;
+        let gap = Duration::from_secs_f64(1.0 / rate as f64);
+        let mut pace = Instant::now();
+        futures::stream::unfold(taken, |mut taken| async move {
+            taken.recv().await.map(|batch| (batch, taken))
+        })
+        .flat_map(futures::stream::iter)
+        .then(|m| {
+            // Pacing: one message every `gap`, never a burst to catch up.
+            // A start within the timer's millisecond is taken at once: a
+            // sleep, however short, lasts until the timer's next tick.
+            let now = Instant::now();
+            let start = pace.max(now);
+            pace = start + gap;
+            async move {
+                if start > now + Duration::from_millis(1) {
+                    tokio::time::sleep_until(start).await;
                 }
-                Err(SendError::Temporary(e)) if (tries as u32) < MAX_ATTEMPTS => {
-                    retried += 1;
-                    let delay = chrono::Duration::from_std(retry_delay(tries as u32))
-                        .unwrap_or_else(|_| chrono::Duration::hours(1));
-                    Attempt {
-                        id: m.id,
-                        state: State::Queued,
-                        attempts: tries,
-                        next_attempt_at: at + delay,
-                        error: Some(e.clone()),
-                        at,
-                    }
-                }
-                Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
-                    failed += 1;
-                    Attempt {
-                        id: m.id,
-                        state: State::Failed,
-                        attempts: tries,
-                        next_attempt_at: m.next_attempt_at,
-                        error: Some(e.clone()),
-                        at,
-                    }
-                }
-            });
+                m
+            }
+        })
+        .map(|m| async move {
+            let r = match gateway {
+                Gateway::Kannel(k) => k.send(http, &m, settings).await,
+                Gateway::Smtp(smtp) => smtp.send(&m).await,
+            };
+            (m, r)
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .for_each(|(m, r)| {
+            let _ = done.send(attempt_of(channel, &m, r, self.now()));
+            async {}
+        })
+        .await;
+    }
+
+    /// Writes the attempts of `attempts` as they come, those waiting when
+    /// it looks in one transaction, until `attempts` closes. A write that
+    /// fails is logged: its messages are taken again when their lease runs
+    /// out.
+    async fn record(&self, mut attempts: mpsc::UnboundedReceiver<Attempt>) {
+        let mut ready = Vec::with_capacity(RECORDED_AT_ONCE);
+        while attempts.recv_many(&mut ready, RECORDED_AT_ONCE).await > 0 {
+            let written = async {
+                let mut tx = self.store.begin().await?;
+                tx.record_attempts(&ready).await?;
+                tx.commit().await
+            };
+            if let Err(e) = written.await {
+                tracing::error!(error = %e, "recording message attempts failed");
+            }
+            let failed = |s: State| {
+                ready
+                    .iter()
+                    .filter(|a| a.state == s && a.error.as_deref() != Some("opted_out"))
+                    .count()
+            };
+            let (retried, failed) = (failed(State::Queued), failed(State::Failed));
+            if retried > 0 || failed > 0 {
+                let error = ready.iter().rev().find_map(|a| a.error.as_deref());
+                tracing::warn!(retried, failed, last_error = error, "message attempts failed");
+            }
+            ready.clear();
         }
-        finish_recording(record).await;
-        let store = self.store.clone();
-        *record = Some(tokio::spawn(async move {
-            let mut tx = store.begin().await?;
-            tx.record_attempts(&attempts).await?;
-            tx.commit().await?;
-            Ok(())
-        }));
-        let c = |s: &'static str, n: u64| {
-            metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => s)
-                .increment(n)
-        };
-        c("sent", sent);
-        c("retry", retried);
-        c("failed", failed);
-        c("opted_out", skipped.len() as u64);
-        if retried > 0 || failed > 0 {
-            tracing::warn!(
-                channel = channel.as_str(),
-                sent,
-                retried,
-                failed,
-                "message attempts failed"
-            );
+    }
+}
+
+/// What handing `m` to the gateway came to, as the attempt to record,
+/// counted in the metrics by outcome.
+fn attempt_of(
+    channel: Channel,
+    m: &OutboxMessage,
+    r: Result<(), SendError>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Attempt {
+    let tries = m.attempts + 1;
+    let (outcome, state, next_attempt_at, error) = match r {
+        Ok(()) => ("sent", State::Sent, m.next_attempt_at, None),
+        Err(SendError::Temporary(e)) if (tries as u32) < MAX_ATTEMPTS => {
+            let delay = chrono::Duration::from_std(retry_delay(tries as u32))
+                .unwrap_or_else(|_| chrono::Duration::hours(1));
+            ("retry", State::Queued, at + delay, Some(e))
         }
-        Ok(skipped.len() + results.len())
+        Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+            ("failed", State::Failed, m.next_attempt_at, Some(e))
+        }
+    };
+    metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => outcome)
+        .increment(1);
+    Attempt {
+        id: m.id,
+        state,
+        attempts: tries,
+        next_attempt_at,
+        error,
+        at,
     }
 }

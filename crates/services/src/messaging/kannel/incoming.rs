@@ -262,7 +262,7 @@ impl Services {
         if grew {
             self.refresh_inquiry_statistics_later();
         }
-        self.messages_waiting.notify_one();
+        self.messages_queued();
         metrics::counter!("diwan_messages_received_total", "channel" => "sms")
             .increment(fresh.len() as u64);
         Ok(slots
