@@ -17,7 +17,8 @@
 //! 5. An inquiry to every one of them, written and submitted through its
 //!    pages, the node served again at a node's rate beside a Kannel
 //!    started again: the time until every question is queued; then every
-//!    person's reply posted as Kannel posts it (`--concurrency` at a time):
+//!    person's reply posted as Kannel posts it (`--reply-concurrency` at
+//!    a time, as many as the shipped Kannel configuration has under way):
 //!    the rate they are taken, and each one's time until it is counted (the
 //!    count moves in the reply's transaction, so its request's time).
 //! 6. The server's peak resident memory through all of it.
@@ -66,6 +67,11 @@ struct Args {
     /// Requests the plain client has in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Replies posted at once (step 5): by default as many as Kannel's
+    /// smsbox has under way at once with the configuration Diwan ships
+    /// (`max-pending-requests` in `deploy/kannel/kannel.conf`).
+    #[arg(long, default_value_t = 256)]
+    reply_concurrency: usize,
     #[arg(long, default_value = "target/release/diwan")]
     diwan_bin: PathBuf,
     #[arg(long, default_value = "target/diwan-bench")]
@@ -370,8 +376,9 @@ async fn measure(
         if inquiry.fanout_secs < 20.0 { "yes" } else { "no" }
     );
     println!(
-        "| (c) {} SMS replies posted as Kannel posts them | {:.0}/s | ≥ 5,000/s | {} |",
+        "| (c) {} SMS replies posted as Kannel posts them, {} at a time | {:.0}/s | ≥ 5,000/s | {} |",
         inquiry.replies,
+        args.reply_concurrency,
         inquiry.reply_rate,
         if inquiry.reply_rate >= 5000.0 {
             "yes"
@@ -522,7 +529,7 @@ async fn inquiry_fanout(base: &str) -> Result<(String, i64, f64)> {
     }
 }
 
-/// Every person replies, `--concurrency` at a time, posted to the
+/// Every person replies, `--reply-concurrency` at a time, posted to the
 /// gateway's address as Kannel posts them.
 async fn inquiry_replies(
     args: &Args,
@@ -532,14 +539,14 @@ async fn inquiry_replies(
 ) -> Result<InquiryFigures> {
     let (web, _) = manager(base).await?;
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency * 2)
+        .pool_max_idle_per_host(args.reply_concurrency * 2)
         .build()?;
     let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(args.persons)));
     let url = format!("http://127.0.0.1:{gateway}/api/v1/messaging/kannel/incoming?key={KEY}");
     let n = args.persons;
     let started = Instant::now();
     let lat = latencies.clone();
-    let ok = futures_like::run(n, args.concurrency, move |i| {
+    let ok = futures_like::run(n, args.reply_concurrency, move |i| {
         let (client, url, lat) = (client.clone(), url.clone(), lat.clone());
         async move {
             // The mobile number the import gave person i.
@@ -556,7 +563,17 @@ async fn inquiry_replies(
                 .await;
             let took = t.elapsed().as_secs_f64() * 1000.0;
             lat.lock().unwrap().push(took);
-            matches!(r, Ok(r) if r.status().is_success())
+            match r {
+                Ok(r) if r.status().is_success() => true,
+                Ok(r) => {
+                    refusal(r.status().to_string());
+                    false
+                }
+                Err(e) => {
+                    refusal(format!("{e:?}").chars().take(160).collect());
+                    false
+                }
+            }
         }
     })
     .await;
@@ -579,8 +596,9 @@ async fn inquiry_replies(
         .await?;
     let respondents = detail(&html, "المجيبون").unwrap_or_default();
     eprintln!(
-        "replies: {ok} in {secs:.1} s, {:.0}/s; p50 {:.0} ms, p99 {:.0} ms; respondents {respondents}",
+        "replies: {ok} in {secs:.1} s, {:.0}/s, {} at a time; p50 {:.0} ms, p99 {:.0} ms; respondents {respondents}",
         ok as f64 / secs,
+        args.reply_concurrency,
         at(0.5),
         at(0.99)
     );
@@ -593,6 +611,15 @@ async fn inquiry_replies(
         p99_ms: at(0.99),
         respondents,
     })
+}
+
+/// Logs the first refusals of replies, for the reason to be seen.
+fn refusal(why: String) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+    if SEEN.fetch_add(1, Ordering::Relaxed) < 3 {
+        eprintln!("a reply was refused: {why}");
+    }
 }
 
 /// Runs `n` tasks made by `f`, `concurrency` at a time; counts those that
