@@ -356,3 +356,22 @@ pub async fn start(s: &Settings, services: Services) -> anyhow::Result<Running> 
         task,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// Kannel's calls under way at once, as the shipped configuration sets
+    /// them, fit in the connections the gateway's address serves: beyond
+    /// them a call waits, on its connection, for another to close.
+    #[test]
+    fn shipped_kannel_calls_fit_in_the_gateways_connections() {
+        let conf = include_str!("../../../deploy/kannel/kannel.conf");
+        let pending: Vec<usize> = conf
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("max-pending-requests"))
+            .filter_map(|rest| rest.trim().strip_prefix('='))
+            .map(|n| n.trim().parse().expect("a number"))
+            .collect();
+        assert_eq!(pending.len(), 1, "max-pending-requests set once");
+        assert!(pending[0] <= super::GATEWAY_MAX_CONNECTIONS, "{pending:?}");
+    }
+}
