@@ -41,9 +41,10 @@ enum Gateway<'a> {
 }
 
 impl Services {
-    /// Wakes every channel's sender: messages were queued.
+    /// Wakes every channel's taker: messages were queued.
     pub(crate) fn messages_queued(&self) {
-        self.messages_waiting.send_modify(|n| *n = n.wrapping_add(1));
+        self.messages_waiting
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Sends messages until `shutdown` turns true; what was taken by then
@@ -107,7 +108,7 @@ impl Services {
         tokio::join!(
             self.take_batches(channel, rate, batches, done.clone(), shutdown),
             self.send_batches(channel, gateway, rate, taken, done),
-            self.record(attempts),
+            self.record(channel, attempts),
         );
     }
 
@@ -262,7 +263,7 @@ impl Services {
     /// it looks in one transaction, until `attempts` closes. A write that
     /// fails is logged: its messages are taken again when their lease runs
     /// out.
-    async fn record(&self, mut attempts: mpsc::UnboundedReceiver<Attempt>) {
+    async fn record(&self, channel: Channel, mut attempts: mpsc::UnboundedReceiver<Attempt>) {
         let mut ready = Vec::with_capacity(RECORDED_AT_ONCE);
         while attempts.recv_many(&mut ready, RECORDED_AT_ONCE).await > 0 {
             let written = async {
@@ -271,7 +272,7 @@ impl Services {
                 tx.commit().await
             };
             if let Err(e) = written.await {
-                tracing::error!(error = %e, "recording message attempts failed");
+                tracing::error!(error = %e, channel = channel.as_str(), "recording message attempts failed");
             }
             let failed = |s: State| {
                 ready
@@ -282,7 +283,13 @@ impl Services {
             let (retried, failed) = (failed(State::Queued), failed(State::Failed));
             if retried > 0 || failed > 0 {
                 let error = ready.iter().rev().find_map(|a| a.error.as_deref());
-                tracing::warn!(retried, failed, last_error = error, "message attempts failed");
+                tracing::warn!(
+                    channel = channel.as_str(),
+                    retried,
+                    failed,
+                    last_error = error,
+                    "message attempts failed"
+                );
             }
             ready.clear();
         }

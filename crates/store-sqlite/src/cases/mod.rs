@@ -438,8 +438,10 @@ impl CaseRepo for SqliteTx {
             .push(", ")
             .push_bind(year)
             .push(", 1) ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1 RETURNING last");
+        let kept = crate::kept_prepared(qb.sql());
         let n: i64 = qb
             .build_query_scalar()
+            .persistent(kept)
             .fetch_one(self.tx.get().await?)
             .await
             .map_err(db)?;
