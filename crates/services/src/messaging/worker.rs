@@ -30,6 +30,9 @@ use tokio::time::Instant;
 /// Messages handed to the gateway at once.
 const IN_FLIGHT: usize = 64;
 
+/// The error of a bulk message not sent because its number opted out.
+const OPTED_OUT: &str = "opted_out";
+
 /// Attempts written in one transaction at most.
 const RECORDED_AT_ONCE: usize = 1000;
 
@@ -107,7 +110,7 @@ impl Services {
         let (done, attempts) = mpsc::unbounded_channel::<Attempt>();
         tokio::join!(
             self.take_batches(channel, rate, batches, done.clone(), shutdown),
-            self.send_batches(channel, gateway, rate, taken, done),
+            self.send_batches(gateway, rate, taken, done),
             self.record(channel, attempts),
         );
     }
@@ -193,10 +196,6 @@ impl Services {
         let (skipped, to_send): (Vec<OutboxMessage>, Vec<OutboxMessage>) = taken
             .into_iter()
             .partition(|m| m.kind == Kind::Bulk && opted_out.contains(&m.recipient));
-        if !skipped.is_empty() {
-            metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => "opted_out")
-                .increment(skipped.len() as u64);
-        }
         let at = self.now();
         for m in skipped {
             let _ = done.send(Attempt {
@@ -204,7 +203,7 @@ impl Services {
                 state: State::Failed,
                 attempts: m.attempts,
                 next_attempt_at: m.next_attempt_at,
-                error: Some("opted_out".into()),
+                error: Some(OPTED_OUT.into()),
                 at,
             });
         }
@@ -216,7 +215,6 @@ impl Services {
     /// `done`, until `taken` closes.
     async fn send_batches(
         &self,
-        channel: Channel,
         gateway: Gateway<'_>,
         rate: u32,
         taken: mpsc::Receiver<Vec<OutboxMessage>>,
@@ -253,7 +251,7 @@ impl Services {
         })
         .buffer_unordered(IN_FLIGHT)
         .for_each(|(m, r)| {
-            let _ = done.send(attempt_of(channel, &m, r, self.now()));
+            let _ = done.send(attempt_of(&m, r, self.now()));
             async {}
         })
         .await;
@@ -274,13 +272,25 @@ impl Services {
             if let Err(e) = written.await {
                 tracing::error!(error = %e, channel = channel.as_str(), "recording message attempts failed");
             }
-            let failed = |s: State| {
-                ready
-                    .iter()
-                    .filter(|a| a.state == s && a.error.as_deref() != Some("opted_out"))
-                    .count()
-            };
-            let (retried, failed) = (failed(State::Queued), failed(State::Failed));
+            // What the attempts came to, counted once per group.
+            let (mut sent, mut retried, mut failed, mut opted_out) = (0u64, 0u64, 0u64, 0u64);
+            for a in &ready {
+                match (a.state, a.error.as_deref()) {
+                    (State::Failed, Some(OPTED_OUT)) => opted_out += 1,
+                    (State::Failed, _) => failed += 1,
+                    (State::Queued, _) => retried += 1,
+                    _ => sent += 1,
+                }
+            }
+            for (outcome, n) in [
+                ("sent", sent),
+                ("retry", retried),
+                ("failed", failed),
+                ("opted_out", opted_out),
+            ] {
+                metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => outcome)
+                    .increment(n);
+            }
             if retried > 0 || failed > 0 {
                 let error = ready.iter().rev().find_map(|a| a.error.as_deref());
                 tracing::warn!(
@@ -296,28 +306,24 @@ impl Services {
     }
 }
 
-/// What handing `m` to the gateway came to, as the attempt to record,
-/// counted in the metrics by outcome.
+/// What handing `m` to the gateway came to, as the attempt to record.
 fn attempt_of(
-    channel: Channel,
     m: &OutboxMessage,
     r: Result<(), SendError>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Attempt {
     let tries = m.attempts + 1;
-    let (outcome, state, next_attempt_at, error) = match r {
-        Ok(()) => ("sent", State::Sent, m.next_attempt_at, None),
+    let (state, next_attempt_at, error) = match r {
+        Ok(()) => (State::Sent, m.next_attempt_at, None),
         Err(SendError::Temporary(e)) if (tries as u32) < MAX_ATTEMPTS => {
             let delay = chrono::Duration::from_std(retry_delay(tries as u32))
                 .unwrap_or_else(|_| chrono::Duration::hours(1));
-            ("retry", State::Queued, at + delay, Some(e))
+            (State::Queued, at + delay, Some(e))
         }
         Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
-            ("failed", State::Failed, m.next_attempt_at, Some(e))
+            (State::Failed, m.next_attempt_at, Some(e))
         }
     };
-    metrics::counter!("diwan_messages_attempts_total", "channel" => channel.as_str(), "outcome" => outcome)
-        .increment(1);
     Attempt {
         id: m.id,
         state,
