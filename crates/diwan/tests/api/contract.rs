@@ -840,6 +840,67 @@ async fn a_failed_transaction_among_others_takes_only_its_own_work_back() {
     .await;
 }
 
+/// A submitted case filed by `clerk.a` with its history, two audit records
+/// and a notification of `officer1`, as a filing writes them.
+fn filing_in(w: &World, subject: &str) -> Filing {
+    let mut c = case(w.kind.id, "", &w.clerk_a, subject, "نص الطلب");
+    c.submitted_at = Some(now());
+    let about = c.id.to_string();
+    Filing {
+        prefix: "FIL".into(),
+        year: 2026,
+        events: vec![CaseEvent {
+            id: Uuid::now_v7(),
+            case_id: c.id,
+            at: now(),
+            actor_id: Some(w.clerk_a.id),
+            action: "submit".into(),
+            from_state: "draft".into(),
+            to_state: "submitted".into(),
+            holder_org_id: None,
+            assignee_id: None,
+        }],
+        messages: Vec::new(),
+        attachments: Vec::new(),
+        audit: vec![
+            AuditRecord {
+                id: Uuid::now_v7(),
+                at: now(),
+                actor_id: Some(w.clerk_a.id),
+                actor_name: "clerk.a".into(),
+                org_id: Some(w.clerk_a.org_id),
+                action: "case.create".into(),
+                object_type: "case".into(),
+                object_id: Some(about.clone()),
+                ip: None,
+                details: serde_json::json!({"tracking_number": "", "case_type": "k"}),
+            },
+            AuditRecord {
+                id: Uuid::now_v7(),
+                at: now(),
+                actor_id: None,
+                actor_name: "system".into(),
+                org_id: None,
+                action: "attachment.add".into(),
+                object_type: "case".into(),
+                object_id: Some(about),
+                ip: None,
+                details: serde_json::json!({"size": 3}),
+            },
+        ],
+        notifications: vec![Notification {
+            id: Uuid::now_v7(),
+            user_id: w.officer1.id,
+            case_id: Some(c.id),
+            kind: "routed".into(),
+            tracking_number: String::new(),
+            at: now(),
+            read_at: None,
+        }],
+        case: c,
+    }
+}
+
 /// `Store::file_case` takes the number, names the case and everything that
 /// refers to it with it exactly as `Filing::name` does, writes it all, and
 /// gives the number back when it fails.
@@ -847,64 +908,7 @@ async fn a_failed_transaction_among_others_takes_only_its_own_work_back() {
 async fn filing_names_the_case_and_its_records_as_the_domain_does() {
     with_db(true, |store, db| async move {
         let w = world(&store).await;
-        let filing = |subject: &str| {
-            let mut c = case(w.kind.id, "", &w.clerk_a, subject, "نص الطلب");
-            c.submitted_at = Some(now());
-            let about = c.id.to_string();
-            Filing {
-                prefix: "FIL".into(),
-                year: 2026,
-                events: vec![CaseEvent {
-                    id: Uuid::now_v7(),
-                    case_id: c.id,
-                    at: now(),
-                    actor_id: Some(w.clerk_a.id),
-                    action: "submit".into(),
-                    from_state: "draft".into(),
-                    to_state: "submitted".into(),
-                    holder_org_id: None,
-                    assignee_id: None,
-                }],
-                messages: Vec::new(),
-                attachments: Vec::new(),
-                audit: vec![
-                    AuditRecord {
-                        id: Uuid::now_v7(),
-                        at: now(),
-                        actor_id: Some(w.clerk_a.id),
-                        actor_name: "clerk.a".into(),
-                        org_id: Some(w.clerk_a.org_id),
-                        action: "case.create".into(),
-                        object_type: "case".into(),
-                        object_id: Some(about.clone()),
-                        ip: None,
-                        details: serde_json::json!({"tracking_number": "", "case_type": "k"}),
-                    },
-                    AuditRecord {
-                        id: Uuid::now_v7(),
-                        at: now(),
-                        actor_id: None,
-                        actor_name: "system".into(),
-                        org_id: None,
-                        action: "attachment.add".into(),
-                        object_type: "case".into(),
-                        object_id: Some(about),
-                        ip: None,
-                        details: serde_json::json!({"size": 3}),
-                    },
-                ],
-                notifications: vec![Notification {
-                    id: Uuid::now_v7(),
-                    user_id: w.officer1.id,
-                    case_id: Some(c.id),
-                    kind: "routed".into(),
-                    tracking_number: String::new(),
-                    at: now(),
-                    read_at: None,
-                }],
-                case: c,
-            }
-        };
+        let filing = |subject: &str| filing_in(&w, subject);
         let f = filing("صيانة مدرسة الشهداء");
         let mut want = f.clone();
         want.name("FIL-2026-000001");
@@ -2166,6 +2170,101 @@ async fn outbox_messages_are_found_by_their_address_newest_first() {
             .await
             .unwrap()
             .is_empty());
+    })
+    .await;
+}
+
+/// A filing refers to rows that exist: one that names an unknown case
+/// type, organization or user writes nothing and takes no number. On
+/// PostgreSQL cases are never removed, what a case was filed as never
+/// changes, and a case moves only to a holder and an assignee that exist
+/// (checked per statement and per move, not by foreign keys: see
+/// `0016_cases_references.sql`).
+#[tokio::test]
+async fn cases_refer_to_rows_that_exist_and_stay() {
+    with_db(true, |store, db| async move {
+        let w = world(&store).await;
+        let unknown = Uuid::now_v7();
+        let bad: Vec<(&str, Filing)> = vec![
+            ("case type", {
+                let mut f = filing_in(&w, "نوع مجهول");
+                f.case.case_type_id = unknown;
+                f
+            }),
+            ("filer's organization", {
+                let mut f = filing_in(&w, "جهة مجهولة");
+                f.case.filer_org_id = unknown;
+                f
+            }),
+            ("filer", {
+                let mut f = filing_in(&w, "مقدم مجهول");
+                f.case.filer_user_id = unknown;
+                f
+            }),
+            ("holder", {
+                let mut f = filing_in(&w, "حائز مجهول");
+                f.case.holder_org_id = Some(unknown);
+                f
+            }),
+            ("assignee", {
+                let mut f = filing_in(&w, "مكلف مجهول");
+                f.case.assignee_id = Some(unknown);
+                f
+            }),
+            ("event's actor", {
+                let mut f = filing_in(&w, "فاعل مجهول");
+                f.events[0].actor_id = Some(unknown);
+                f
+            }),
+            ("notified user", {
+                let mut f = filing_in(&w, "مستلم مجهول");
+                f.notifications[0].user_id = unknown;
+                f
+            }),
+            ("notification's case", {
+                let mut f = filing_in(&w, "طلب مجهول");
+                f.notifications[0].case_id = Some(unknown);
+                f
+            }),
+        ];
+        for (what, f) in bad {
+            let r = store.file_case(f).await;
+            assert!(r.is_err(), "a filing with an unknown {what} was written");
+        }
+        for table in ["cases", "case_events", "notifications", "audit_log"] {
+            let n = scalar_raw(&db, &format!("SELECT count(*) FROM {table}")).await;
+            assert_eq!(n, 0, "{table} after refused filings");
+        }
+        let mut good = filing_in(&w, "طلب سليم");
+        good.case.holder_org_id = Some(w.dept1.id);
+        good.case.assignee_id = Some(w.officer1.id);
+        let got = store.file_case(good).await.unwrap();
+        assert_eq!(got.tracking_number, "FIL-2026-000001", "no number was taken");
+        if let Db::Postgres(_) = db {
+            let id = got.id;
+            for sql in [
+                format!("UPDATE cases SET holder_org_id = '{unknown}' WHERE id = '{id}'"),
+                format!("UPDATE cases SET assignee_id = '{unknown}' WHERE id = '{id}'"),
+                format!("UPDATE cases SET case_type_id = '{unknown}' WHERE id = '{id}'"),
+                format!("UPDATE cases SET filer_user_id = '{}' WHERE id = '{id}'", w.clerk_b.id),
+                format!("UPDATE case_events SET actor_id = '{}'", w.clerk_b.id),
+                format!("UPDATE notifications SET user_id = '{}'", w.officer2.id),
+                "DELETE FROM cases WHERE false".to_owned(),
+                "DELETE FROM case_types WHERE false".to_owned(),
+                "TRUNCATE cases CASCADE".to_owned(),
+            ] {
+                let res = execute_raw(&db, &sql).await;
+                assert!(res.is_err(), "{sql} must fail, not {res:?}");
+            }
+            // A move to a holder and an assignee that exist is a move.
+            let moved = format!(
+                "UPDATE cases SET holder_org_id = '{}', assignee_id = '{}', state = 'routed' WHERE id = '{id}'",
+                w.dept2.id, w.officer2.id
+            );
+            assert_eq!(execute_raw(&db, &moved).await.unwrap(), 1);
+            let read = "UPDATE notifications SET read_at = now()";
+            assert_eq!(execute_raw(&db, read).await.unwrap(), 1);
+        }
     })
     .await;
 }
