@@ -1,5 +1,6 @@
 //! What rarely changes, kept in memory: the case-type catalogue, the
-//! organization tree, each organization's holidays and its staff.
+//! organization tree, each organization's holidays and its staff; and, for
+//! a moment, who holds each session and API token.
 //!
 //! A filing needs all four, and reading them from the database made up
 //! most of its statements. Each entry is dropped when a use case of this
@@ -12,7 +13,7 @@
 use crate::Result;
 use chrono::NaiveDate;
 use diwan_domain::Role;
-use diwan_store::{CaseType, Organization, ReadTx};
+use diwan_store::{ApiToken, CaseType, Organization, ReadTx, Session, User};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,6 +49,25 @@ impl<K, T> Default for Slot<K, T> {
     }
 }
 
+/// What a session or an API token stood for when it was read: the
+/// session or token and its user, without the password hash.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session(Session, User),
+    Token(ApiToken, User),
+}
+
+/// How long a credential read is trusted: every request names one, and
+/// reading it was a round trip to the database for each (a fifth of the
+/// database's work while cases are filed). A credential ended on this node
+/// is forgotten at once; one ended on another node, or by `diwan admin`,
+/// works here for at most this long.
+pub const CREDENTIALS_FOR: Duration = Duration::from_secs(1);
+
+/// The most credentials kept. Past it, those older than
+/// [`CREDENTIALS_FOR`] go, and all of them if that is not enough.
+const MAX_CREDENTIALS: usize = 10_000;
+
 /// The cache of one [`crate::Services`].
 pub struct Cache {
     ttl: Duration,
@@ -55,6 +75,7 @@ pub struct Cache {
     orgs: Mutex<Slot<(), Vec<Organization>>>,
     holidays: Mutex<Slot<Uuid, Vec<NaiveDate>>>,
     staff: Mutex<Slot<Uuid, Vec<StaffMember>>>,
+    credentials: Mutex<Slot<Vec<u8>, Credential>>,
 }
 
 /// Looks `key` up in `slot`; on a miss, or an entry older than `ttl`,
@@ -98,6 +119,25 @@ fn forget<K: std::hash::Hash + Eq, T>(slot: &Mutex<Slot<K, T>>, key: Option<&K>)
     }
 }
 
+fn without_password(c: Credential) -> Credential {
+    match c {
+        Credential::Session(s, u) => Credential::Session(
+            s,
+            User {
+                password_hash: String::new(),
+                ..u
+            },
+        ),
+        Credential::Token(t, u) => Credential::Token(
+            t,
+            User {
+                password_hash: String::new(),
+                ..u
+            },
+        ),
+    }
+}
+
 impl Cache {
     pub fn new(ttl: Duration) -> Self {
         Cache {
@@ -106,7 +146,59 @@ impl Cache {
             orgs: Mutex::default(),
             holidays: Mutex::default(),
             staff: Mutex::default(),
+            credentials: Mutex::default(),
         }
+    }
+
+    /// The credential whose token hashes to `hash`, read with `load` if it
+    /// is not kept or was read more than [`CREDENTIALS_FOR`] ago. An
+    /// unknown token is not kept: it is looked up every time.
+    pub async fn credential<F>(&self, hash: &[u8], load: F) -> Result<Option<Arc<Credential>>>
+    where
+        F: std::future::Future<Output = Result<Option<Credential>>>,
+    {
+        let generation = {
+            let s = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(e) = s.entries.get(hash) {
+                if e.filled.elapsed() < CREDENTIALS_FOR {
+                    return Ok(Some(e.value.clone()));
+                }
+            }
+            s.generation
+        };
+        let Some(found) = load.await? else {
+            return Ok(None);
+        };
+        let value = Arc::new(without_password(found));
+        let mut s = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+        if s.generation == generation {
+            if s.entries.len() >= MAX_CREDENTIALS {
+                s.entries
+                    .retain(|_, e| e.filled.elapsed() < CREDENTIALS_FOR);
+                if s.entries.len() >= MAX_CREDENTIALS {
+                    s.entries.clear();
+                }
+            }
+            s.entries.insert(
+                hash.to_vec(),
+                Entry {
+                    value: value.clone(),
+                    filled: Instant::now(),
+                },
+            );
+        }
+        Ok(Some(value))
+    }
+
+    /// A session or token ended, or a password changed: every credential
+    /// is read again.
+    pub fn forget_credentials(&self) {
+        forget(&self.credentials, None);
+    }
+
+    /// One credential changed (a session's expiry moved on).
+    pub fn forget_credential(&self, hash: &[u8]) {
+        forget(&self.credentials, Some(&hash.to_vec()));
     }
 
     /// The whole case-type catalogue.
@@ -188,5 +280,130 @@ impl Cache {
     /// An organization's staff changed.
     pub fn forget_staff(&self, org: Uuid) {
         forget(&self.staff, Some(&org));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn session(user: &User) -> Credential {
+        Credential::Session(
+            Session {
+                token_hash: vec![1],
+                user_id: user.id,
+                csrf_token: "csrf".into(),
+                created_at: Utc::now(),
+                expires_at: Utc::now(),
+                ip: None,
+            },
+            user.clone(),
+        )
+    }
+
+    fn user() -> User {
+        User {
+            id: Uuid::now_v7(),
+            username: "clerk".into(),
+            display_name: "Clerk".into(),
+            role: Role::MunicipalClerk,
+            org_id: Uuid::now_v7(),
+            password_hash: "$argon2id$secret".into(),
+            locale: None,
+            active: true,
+            failed_attempts: 0,
+            locked_until: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    /// Reads `hash` through the cache, counting the reads of the database.
+    async fn read(cache: &Cache, hash: &[u8], found: Option<Credential>, reads: &AtomicUsize) {
+        cache
+            .credential(hash, async {
+                reads.fetch_add(1, Ordering::SeqCst);
+                Ok(found)
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_credential_is_read_once_until_forgotten_and_never_kept_with_its_password() {
+        let cache = Cache::new(Duration::from_secs(10));
+        let (u, reads) = (user(), AtomicUsize::new(0));
+        read(&cache, b"a", Some(session(&u)), &reads).await;
+        read(&cache, b"a", Some(session(&u)), &reads).await;
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        let kept = cache
+            .credential(b"a", async { Ok(None) })
+            .await
+            .unwrap()
+            .unwrap();
+        let Credential::Session(_, kept_user) = &*kept else {
+            panic!("a session kept as {kept:?}");
+        };
+        assert_eq!(kept_user.password_hash, "");
+        assert_eq!(kept_user.id, u.id);
+
+        cache.forget_credentials();
+        read(&cache, b"a", Some(session(&u)), &reads).await;
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        cache.forget_credential(b"a");
+        read(&cache, b"a", Some(session(&u)), &reads).await;
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+
+        // An unknown token is looked up every time.
+        read(&cache, b"b", None, &reads).await;
+        read(&cache, b"b", None, &reads).await;
+        assert_eq!(reads.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_read_that_began_before_a_credential_ended_is_not_kept() {
+        let cache = Cache::new(Duration::from_secs(10));
+        let (u, reads) = (user(), AtomicUsize::new(0));
+        cache
+            .credential(b"a", async {
+                // The session ends while it is read.
+                cache.forget_credentials();
+                Ok(Some(session(&u)))
+            })
+            .await
+            .unwrap();
+        read(&cache, b"a", None, &reads).await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "what the first read saw was kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn credentials_are_trusted_for_a_moment_and_kept_in_bounded_number() {
+        let cache = Cache::new(Duration::from_secs(10));
+        let (u, reads) = (user(), AtomicUsize::new(0));
+        for i in 0..MAX_CREDENTIALS + 10 {
+            read(&cache, &i.to_le_bytes(), Some(session(&u)), &reads).await;
+        }
+        let kept = cache.credentials.lock().unwrap().entries.len();
+        assert!(kept <= MAX_CREDENTIALS, "{kept} credentials kept");
+        tokio::time::sleep(CREDENTIALS_FOR).await;
+        let before = reads.load(Ordering::SeqCst);
+        read(&cache, &0usize.to_le_bytes(), Some(session(&u)), &reads).await;
+        read(
+            &cache,
+            &(MAX_CREDENTIALS + 9).to_le_bytes(),
+            Some(session(&u)),
+            &reads,
+        )
+        .await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            before + 2,
+            "read again after a moment"
+        );
     }
 }

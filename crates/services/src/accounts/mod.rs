@@ -240,6 +240,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_credentials();
         Ok(())
     }
 
@@ -304,6 +305,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_credentials();
         Ok(())
     }
 

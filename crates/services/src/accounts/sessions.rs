@@ -6,6 +6,7 @@ use super::{
     MAX_USERNAME, SESSION_PREFIX,
 };
 use crate::audit::record;
+use crate::cache::Credential;
 use crate::{Caller, Error, Result, Services};
 use chrono::{DateTime, Utc};
 use diwan_domain::{DomainError, ErrorCode};
@@ -207,43 +208,53 @@ impl Services {
     ) -> Result<Option<(Caller, Option<String>)>> {
         let now = self.now();
         let h = token_hash(token);
-        let mut tx = self.store.read().await?;
-        if token.starts_with(SESSION_PREFIX) {
-            let Some((s, u)) = tx.session_by_hash(&h).await? else {
-                return Ok(None);
-            };
-            let max_age =
-                chrono::Duration::from_std(self.config.session_max_lifetime).unwrap_or_default();
-            let hard_end = s.created_at + max_age;
-            if s.expires_at <= now || hard_end <= now {
-                return Ok(None);
+        let session = token.starts_with(SESSION_PREFIX);
+        if !session && !token.starts_with(API_TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let found = self
+            .cache
+            .credential(&h, async {
+                let mut tx = self.store.read().await?;
+                Ok(if session {
+                    tx.session_by_hash(&h)
+                        .await?
+                        .map(|(s, u)| Credential::Session(s, u))
+                } else {
+                    tx.api_token_by_hash(&h)
+                        .await?
+                        .map(|(t, u)| Credential::Token(t, u))
+                })
+            })
+            .await?;
+        match found.as_deref() {
+            None => Ok(None),
+            Some(Credential::Session(s, u)) => {
+                let max_age = chrono::Duration::from_std(self.config.session_max_lifetime)
+                    .unwrap_or_default();
+                let hard_end = s.created_at + max_age;
+                if s.expires_at <= now || hard_end <= now || !u.active {
+                    return Ok(None);
+                }
+                // Sliding expiry, written at most every few minutes to spare
+                // the writer, and never past the session's absolute end.
+                let ttl = chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
+                if s.expires_at - now < ttl - chrono::Duration::minutes(5)
+                    && s.expires_at < hard_end
+                {
+                    let mut tx = self.store.begin().await?;
+                    tx.touch_session(&h, (now + ttl).min(hard_end)).await?;
+                    tx.commit().await?;
+                    self.cache.forget_credential(&h);
+                }
+                Ok(Some((caller_from(u, ip, None), Some(s.csrf_token.clone()))))
             }
-            if !u.active {
-                return Ok(None);
+            Some(Credential::Token(t, u)) => {
+                if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) || !u.active {
+                    return Ok(None);
+                }
+                Ok(Some((caller_from(u, ip, Some(t.scopes.clone())), None)))
             }
-            drop(tx);
-            // Sliding expiry, written at most every few minutes to spare the
-            // writer, and never past the session's absolute end.
-            let ttl = chrono::Duration::from_std(self.config.session_ttl).unwrap_or_default();
-            if s.expires_at - now < ttl - chrono::Duration::minutes(5) && s.expires_at < hard_end {
-                let mut tx = self.store.begin().await?;
-                tx.touch_session(&h, (now + ttl).min(hard_end)).await?;
-                tx.commit().await?;
-            }
-            Ok(Some((caller_from(&u, ip, None), Some(s.csrf_token))))
-        } else if token.starts_with(API_TOKEN_PREFIX) {
-            let Some((t, u)) = tx.api_token_by_hash(&h).await? else {
-                return Ok(None);
-            };
-            if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
-                return Ok(None);
-            }
-            if !u.active {
-                return Ok(None);
-            }
-            Ok(Some((caller_from(&u, ip, Some(t.scopes)), None)))
-        } else {
-            Ok(None)
         }
     }
 
@@ -276,6 +287,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_credentials();
         Ok(())
     }
 }

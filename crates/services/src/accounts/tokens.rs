@@ -109,6 +109,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_credentials();
         Ok(())
     }
 }
