@@ -75,6 +75,30 @@ pub struct Filing {
     pub seconds: f64,
     pub per_second: f64,
     pub latency: Latency,
+    /// Each filing's time, for pooling rounds.
+    pub samples: Vec<Duration>,
+}
+
+impl Filing {
+    /// Filings of `samples`, made in `seconds`.
+    fn of(samples: Vec<Duration>, seconds: f64) -> Filing {
+        Filing {
+            count: samples.len(),
+            seconds,
+            per_second: samples.len() as f64 / seconds,
+            latency: Latency::of(samples.clone()),
+            samples,
+        }
+    }
+
+    /// The rounds of a filing as one: their filings over their time.
+    pub fn pooled(rounds: &[Filing]) -> Filing {
+        let samples = rounds
+            .iter()
+            .flat_map(|r| r.samples.iter().copied())
+            .collect();
+        Filing::of(samples, rounds.iter().map(|r| r.seconds).sum())
+    }
 }
 
 /// Files `n` requests with `concurrency` clients, each request as a random
@@ -133,13 +157,7 @@ pub async fn file_cases(
     for t in tasks {
         all.extend(t.await??);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    Ok(Filing {
-        count: all.len(),
-        seconds,
-        per_second: all.len() as f64 / seconds,
-        latency: Latency::of(all),
-    })
+    Ok(Filing::of(all, start.elapsed().as_secs_f64()))
 }
 
 /// One GET /api/v1/cases; returns the answer and how long it took.

@@ -71,6 +71,13 @@ struct Args {
     /// Concurrent clients while filing.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Rounds the filings are made in. Before each round and after the
+    /// last, the server idle, the raw insert runs `--raw-runs` times on the
+    /// connections the ratio is judged against; each round's rate is
+    /// compared with the mean of the medians of the runs around it, and the
+    /// ratio is the median of the rounds'.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
     /// Connections of the concurrent raw-insert baseline, against which
     /// PostgreSQL's filing is judged (the issue fixes it at 8, whatever the
     /// number of filing clients).
@@ -353,19 +360,22 @@ async fn run(
             })
             .collect()
     };
-    let baseline = |connections: usize, rows: &'static [data::CaseRow]| {
-        let (target, path) = (target.clone(), sqlite_path.clone());
-        async move {
-            match &target.database_url {
-                None => raw::sqlite(&path, rows, connections).await,
-                Some(url) => raw::postgres(url, rows, connections).await,
-            }
-        }
+    let baseline = raw::Baseline {
+        database_url: target.database_url.clone(),
+        sqlite_path: sqlite_path.clone(),
+    };
+    // The connections of the baseline the ratio is judged against: on
+    // SQLite, which writes on one connection whatever the clients do, one;
+    // on PostgreSQL, which shares a WAL flush between concurrent commits,
+    // `--raw-connections` (8).
+    let (judged, baseline_name) = match backend {
+        Backend::Sqlite => (1, "sequential"),
+        Backend::Postgres => (args.raw_connections, "concurrent"),
     };
     let raw_rows: &'static [data::CaseRow] = Box::leak(raw_rows.into_boxed_slice());
     // A warm-up run that does not count: the first inserts into a fresh
     // table pay for its first pages and the statement's preparation.
-    baseline(1, &raw_rows[..raw_rows.len() / 10]).await?;
+    baseline.run(&raw_rows[..raw_rows.len() / 10], 1).await?;
     // `n` runs in sequence on one connection, then `n` on
     // `--raw-connections` (PostgreSQL's ratio is judged against these; see
     // bench/README.md).
@@ -374,12 +384,12 @@ async fn run(
         async move {
             let mut sequential = Vec::with_capacity(n);
             for _ in 0..n {
-                sequential.push(baseline(1, raw_rows).await?);
+                sequential.push(baseline.run(raw_rows, 1).await?);
             }
             eprintln!("raw single-row inserts ({when}): {sequential:.0?} rows/s");
             let mut concurrent = Vec::with_capacity(n);
             for _ in 0..n {
-                concurrent.push(baseline(args.raw_connections, raw_rows).await?);
+                concurrent.push(baseline.run(raw_rows, args.raw_connections).await?);
             }
             eprintln!(
                 "raw single-row inserts on {} connections ({when}): {concurrent:.0?} rows/s",
@@ -400,11 +410,16 @@ async fn run(
         mb(idle.0)
     );
     let client = client::http()?;
-    let outcome = measure(args, &client, &server, &world, &stats, rng).await;
+    let paired = Paired {
+        baseline: &baseline,
+        rows: raw_rows,
+        connections: judged,
+    };
+    let outcome = measure(args, &client, &server, &world, &stats, rng, &paired).await;
     let mem_end = server.memory_kb().unwrap_or((0, 0));
     let sampled = server.sampled_peak_kb.load(Ordering::Relaxed);
     server.stop().await?;
-    let (filing, queue1, queue2, search, rare, tracking, page_items, phases) = outcome?;
+    let (filing, rounds, queue1, queue2, search, rare, tracking, page_items, phases) = outcome?;
 
     // The baseline again, after the load, to show how noisy the machine was.
     let (raw_after, concurrent_after) =
@@ -412,13 +427,15 @@ async fn run(
     let (raw_median, raw_min, raw_max, all) = spread(&raw_before, &raw_after);
     let (raw_concurrent, concurrent_min, concurrent_max, concurrent_all) =
         spread(&concurrent_before, &concurrent_after);
-    // The issue's ratio: on SQLite, which writes on one connection whatever
-    // the clients do, against the sequential rate; on PostgreSQL, which
-    // shares a WAL flush between concurrent commits, against the rate on
-    // `--raw-connections` (8).
-    let (baseline_rate, baseline_name) = match backend {
-        Backend::Sqlite => (raw_median, "sequential"),
-        Backend::Postgres => (raw_concurrent, "concurrent"),
+    // The issue's ratio: each round's filing rate against the judged
+    // baseline measured just before and just after it, the median of the
+    // rounds. The pooled filing rate against the median of the runs before
+    // and after the server is shown beside it.
+    let ratios: Vec<f64> = rounds.iter().map(Round::ratio).collect();
+    let ratio = median(&ratios);
+    let pooled_against = match backend {
+        Backend::Sqlite => raw_median,
+        Backend::Postgres => raw_concurrent,
     };
 
     // Filing wrote what it should: cases, with their audit records.
@@ -430,7 +447,6 @@ async fn run(
     }
 
     // The report.
-    let ratio = filing.per_second / baseline_rate;
     let hwm_mb = mb(mem_end.1);
     let p99 = |l: &Latency| {
         format!(
@@ -488,7 +504,17 @@ async fn run(
         },
         Row {
             measure: format!("filing / raw ({baseline_name})"),
-            value: format!("{:.1} %", ratio * 100.0),
+            value: format!(
+                "{:.1} % (median of {} rounds, each against the raw rate on {judged} connection(s) just before and after it: {}; pooled against the median of the runs before and after: {:.1} %)",
+                ratio * 100.0,
+                rounds.len(),
+                ratios
+                    .iter()
+                    .map(|r| format!("{:.1}", r * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                filing.per_second / pooled_against * 100.0
+            ),
             target: format!(">= {:.0} %", TARGET_FILING_RATIO * 100.0),
             met: Some(ratio >= TARGET_FILING_RATIO),
         },
@@ -594,6 +620,7 @@ async fn run(
             "raw_insert_rows_per_second": {"before": raw_before, "after": raw_after, "median": raw_median, "rows_per_run": raw_rows.len()},
             "raw_insert_concurrent": {"connections": args.raw_connections, "before": concurrent_before, "after": concurrent_after, "median": raw_concurrent, "filing_ratio": filing.per_second / raw_concurrent},
             "ratio_against": baseline_name,
+            "rounds": rounds.iter().map(|r| json!({"filings_per_second": r.per_second, "raw_before": r.raw_before, "raw_after": r.raw_after, "connections": judged, "ratio": r.ratio()})).collect::<Vec<_>>(),
             "api_filings": filing.count, "concurrency": args.concurrency, "seconds": filing.seconds,
             "api_filings_per_second": filing.per_second, "latency": latency_json(&filing.latency),
             "ratio": ratio, "target_ratio": TARGET_FILING_RATIO, "met": ratio >= TARGET_FILING_RATIO,
@@ -621,6 +648,7 @@ const WARMUP: usize = 20;
 
 type Measured = (
     client::Filing,
+    Vec<Round>,
     Latency,
     Latency,
     Latency,
@@ -641,6 +669,37 @@ fn checkpoint(server: &Server, phase: &'static str, log: &mut Vec<(&'static str,
     log.push((phase, mb(rss), mb(hwm)));
 }
 
+/// The baseline measured between the rounds of filing, on the connections
+/// the ratio is judged against.
+struct Paired<'a> {
+    baseline: &'a raw::Baseline,
+    rows: &'a [data::CaseRow],
+    connections: usize,
+}
+
+/// A round of filing and the judged baseline just before and after it.
+struct Round {
+    per_second: f64,
+    raw_before: f64,
+    raw_after: f64,
+}
+
+impl Round {
+    fn ratio(&self) -> f64 {
+        self.per_second / ((self.raw_before + self.raw_after) / 2.0)
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 async fn measure(
     args: &Args,
     client: &reqwest::Client,
@@ -648,6 +707,7 @@ async fn measure(
     world: &data::World,
     stats: &seed::SeedStats,
     rng: &mut StdRng,
+    paired: &Paired<'_>,
 ) -> Result<Measured> {
     let base = server.base.as_str();
     let mut phases = Vec::new();
@@ -670,21 +730,59 @@ async fn measure(
     );
     checkpoint(server, "sign-ins", &mut phases);
 
-    // (a) Filing.
+    // (a) Filing, in rounds, the judged baseline measured before each and
+    // after the last while the server is idle: each round is compared with
+    // the database's own rate of the same minutes.
+    let n_rounds = args.rounds.clamp(1, args.filings.max(1));
     eprintln!(
-        "filing {} requests with {} clients …",
-        args.filings, args.concurrency
+        "filing {} requests with {} clients in {n_rounds} rounds, the raw insert rate on {} connection(s) measured around each …",
+        args.filings, args.concurrency, paired.connections
     );
-    let filing = client::file_cases(
-        client,
-        base,
-        world,
-        &clerk_tokens,
-        args.filings,
-        args.concurrency,
-        args.seed,
-    )
-    .await?;
+    // The baseline between rounds: the median of `--raw-runs` runs, so
+    // that one run caught by a busy second does not judge a round.
+    let between = || async {
+        let mut runs = Vec::with_capacity(args.raw_runs.max(1));
+        for _ in 0..args.raw_runs.max(1) {
+            runs.push(paired.baseline.run(paired.rows, paired.connections).await?);
+        }
+        Result::<f64>::Ok(median(&runs))
+    };
+    let mut raws = vec![between().await?];
+    let mut parts = Vec::with_capacity(n_rounds);
+    let mut rounds = Vec::with_capacity(n_rounds);
+    for r in 0..n_rounds {
+        let n = args.filings / n_rounds + usize::from(r < args.filings % n_rounds);
+        let seed = args.seed ^ (r as u64).wrapping_mul(0x5851_f42d_4c95_7f2d);
+        let part = client::file_cases(
+            client,
+            base,
+            world,
+            &clerk_tokens,
+            n,
+            args.concurrency,
+            seed,
+        )
+        .await?;
+        raws.push(between().await?);
+        let round = Round {
+            per_second: part.per_second,
+            raw_before: raws[r],
+            raw_after: raws[r + 1],
+        };
+        eprintln!(
+            "  round {}: {} filings at {:.0}/s (p99 {:.1} ms); raw {:.0} rows/s before, {:.0} after: {:.1} %",
+            r + 1,
+            part.count,
+            part.per_second,
+            part.latency.p99,
+            round.raw_before,
+            round.raw_after,
+            round.ratio() * 100.0
+        );
+        parts.push(part);
+        rounds.push(round);
+    }
+    let filing = client::Filing::pooled(&parts);
     eprintln!(
         "filed {} in {:.1} s: {:.0} filings/s",
         filing.count, filing.seconds, filing.per_second
@@ -779,7 +877,7 @@ async fn measure(
     }
     let items = json!({"queue_page_1": items1, "queue_page_2": items2, "search_common_word": items_s, "search_rare_reference": items_r, "search_tracking_number": items_t});
     Ok((
-        filing, queue1, queue2, search, rare, tracking, items, phases,
+        filing, rounds, queue1, queue2, search, rare, tracking, items, phases,
     ))
 }
 

@@ -19,6 +19,23 @@ use std::time::{Duration, Instant};
 
 const TABLE: &str = "bench_raw_insert";
 
+/// Where the baseline runs: the benchmark's own database.
+pub struct Baseline {
+    /// PostgreSQL's URL; SQLite's file otherwise.
+    pub database_url: Option<String>,
+    pub sqlite_path: std::path::PathBuf,
+}
+
+impl Baseline {
+    /// Rows per second inserting `rows` on `connections` at once.
+    pub async fn run(&self, rows: &[CaseRow], connections: usize) -> Result<f64> {
+        match &self.database_url {
+            None => sqlite(&self.sqlite_path, rows, connections).await,
+            Some(url) => postgres(url, rows, connections).await,
+        }
+    }
+}
+
 /// The rows split into `n` runs, one per connection.
 fn parts(rows: &[CaseRow], n: usize) -> Vec<Arc<Vec<CaseRow>>> {
     let n = n.max(1);
