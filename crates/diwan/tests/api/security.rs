@@ -395,6 +395,20 @@ async fn security_tokens_scopes_resets_and_sign_out() {
         "unauthenticated",
         "a token signed out with",
     );
+    // A token revoked on this node stops working at once, though it was
+    // used just before (who holds it is kept for a moment).
+    let (write3, write3_id) = make(json!(["read", "write"])).await;
+    let r = app.get("/api/v1/me", Some(&write3)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app
+        .delete(&format!("/api/v1/tokens/{write3_id}"), Some(&write))
+        .await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.text);
+    app.get("/api/v1/me", Some(&write3)).await.expect_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "a token revoked just after its use",
+    );
     // An administrator's reset ends sessions and revokes every token.
     let admin = app.sign_in("admin").await;
     let id = app.user("clerk.tripoli").id;
