@@ -943,7 +943,7 @@ fn spread(before: &[f64], after: &[f64]) -> (f64, f64, f64, usize) {
     let mut all: Vec<f64> = before.iter().chain(after).copied().collect();
     all.sort_by(f64::total_cmp);
     match (all.first(), all.last()) {
-        (Some(&min), Some(&max)) => (all[all.len() / 2], min, max, all.len()),
+        (Some(&min), Some(&max)) => (median(&all), min, max, all.len()),
         _ => (0.0, 0.0, 0.0, 0),
     }
 }

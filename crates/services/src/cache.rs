@@ -64,9 +64,9 @@ pub enum Credential {
 /// works here for at most this long.
 pub const CREDENTIALS_FOR: Duration = Duration::from_secs(1);
 
-/// The most credentials kept. Past it, those older than
-/// [`CREDENTIALS_FOR`] go, and all of them if that is not enough.
-const MAX_CREDENTIALS: usize = 10_000;
+/// The most entries a slot keeps (credentials; organizations' holidays
+/// and staff).
+const MAX_ENTRIES: usize = 10_000;
 
 /// The cache of one [`crate::Services`].
 pub struct Cache {
@@ -82,21 +82,48 @@ pub struct Cache {
 /// fills it with `load` unless the slot changed meanwhile.
 async fn cached<K, T, F>(slot: &Mutex<Slot<K, T>>, ttl: Duration, key: K, load: F) -> Result<Arc<T>>
 where
-    K: std::hash::Hash + Eq + Copy,
+    K: std::hash::Hash + Eq + Clone,
     F: std::future::Future<Output = Result<T>>,
+{
+    let found = cached_found(slot, ttl, key, async { Ok(Some(load.await?)) }).await?;
+    found.ok_or_else(|| crate::Error::Internal("a cache entry was read as nothing".into()))
+}
+
+/// [`cached`] for what may not exist: nothing found is not kept, and is
+/// looked up again every time. A slot keeps at most [`MAX_ENTRIES`]:
+/// past it, those older than `ttl` go, and all of them if that is not
+/// enough.
+async fn cached_found<K, T, F>(
+    slot: &Mutex<Slot<K, T>>,
+    ttl: Duration,
+    key: K,
+    load: F,
+) -> Result<Option<Arc<T>>>
+where
+    K: std::hash::Hash + Eq + Clone,
+    F: std::future::Future<Output = Result<Option<T>>>,
 {
     let generation = {
         let s = slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = s.entries.get(&key) {
             if e.filled.elapsed() < ttl {
-                return Ok(e.value.clone());
+                return Ok(Some(e.value.clone()));
             }
         }
         s.generation
     };
-    let value = Arc::new(load.await?);
+    let Some(value) = load.await? else {
+        return Ok(None);
+    };
+    let value = Arc::new(value);
     let mut s = slot.lock().unwrap_or_else(|e| e.into_inner());
     if s.generation == generation {
+        if s.entries.len() >= MAX_ENTRIES {
+            s.entries.retain(|_, e| e.filled.elapsed() < ttl);
+            if s.entries.len() >= MAX_ENTRIES {
+                s.entries.clear();
+            }
+        }
         s.entries.insert(
             key,
             Entry {
@@ -105,7 +132,7 @@ where
             },
         );
     }
-    Ok(value)
+    Ok(Some(value))
 }
 
 fn forget<K: std::hash::Hash + Eq, T>(slot: &Mutex<Slot<K, T>>, key: Option<&K>) {
@@ -157,37 +184,10 @@ impl Cache {
     where
         F: std::future::Future<Output = Result<Option<Credential>>>,
     {
-        let generation = {
-            let s = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(e) = s.entries.get(hash) {
-                if e.filled.elapsed() < CREDENTIALS_FOR {
-                    return Ok(Some(e.value.clone()));
-                }
-            }
-            s.generation
-        };
-        let Some(found) = load.await? else {
-            return Ok(None);
-        };
-        let value = Arc::new(without_password(found));
-        let mut s = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
-        if s.generation == generation {
-            if s.entries.len() >= MAX_CREDENTIALS {
-                s.entries
-                    .retain(|_, e| e.filled.elapsed() < CREDENTIALS_FOR);
-                if s.entries.len() >= MAX_CREDENTIALS {
-                    s.entries.clear();
-                }
-            }
-            s.entries.insert(
-                hash.to_vec(),
-                Entry {
-                    value: value.clone(),
-                    filled: Instant::now(),
-                },
-            );
-        }
-        Ok(Some(value))
+        cached_found(&self.credentials, CREDENTIALS_FOR, hash.to_vec(), async {
+            Ok(load.await?.map(without_password))
+        })
+        .await
     }
 
     /// A session or token ended, or a password changed: every credential
@@ -385,17 +385,17 @@ mod tests {
     async fn credentials_are_trusted_for_a_moment_and_kept_in_bounded_number() {
         let cache = Cache::new(Duration::from_secs(10));
         let (u, reads) = (user(), AtomicUsize::new(0));
-        for i in 0..MAX_CREDENTIALS + 10 {
+        for i in 0..MAX_ENTRIES + 10 {
             read(&cache, &i.to_le_bytes(), Some(session(&u)), &reads).await;
         }
         let kept = cache.credentials.lock().unwrap().entries.len();
-        assert!(kept <= MAX_CREDENTIALS, "{kept} credentials kept");
+        assert!(kept <= MAX_ENTRIES, "{kept} credentials kept");
         tokio::time::sleep(CREDENTIALS_FOR).await;
         let before = reads.load(Ordering::SeqCst);
         read(&cache, &0usize.to_le_bytes(), Some(session(&u)), &reads).await;
         read(
             &cache,
-            &(MAX_CREDENTIALS + 9).to_le_bytes(),
+            &(MAX_ENTRIES + 9).to_le_bytes(),
             Some(session(&u)),
             &reads,
         )

@@ -2185,49 +2185,20 @@ async fn cases_refer_to_rows_that_exist_and_stay() {
     with_db(true, |store, db| async move {
         let w = world(&store).await;
         let unknown = Uuid::now_v7();
-        let bad: Vec<(&str, Filing)> = vec![
-            ("case type", {
-                let mut f = filing_in(&w, "نوع مجهول");
-                f.case.case_type_id = unknown;
-                f
-            }),
-            ("filer's organization", {
-                let mut f = filing_in(&w, "جهة مجهولة");
-                f.case.filer_org_id = unknown;
-                f
-            }),
-            ("filer", {
-                let mut f = filing_in(&w, "مقدم مجهول");
-                f.case.filer_user_id = unknown;
-                f
-            }),
-            ("holder", {
-                let mut f = filing_in(&w, "حائز مجهول");
-                f.case.holder_org_id = Some(unknown);
-                f
-            }),
-            ("assignee", {
-                let mut f = filing_in(&w, "مكلف مجهول");
-                f.case.assignee_id = Some(unknown);
-                f
-            }),
-            ("event's actor", {
-                let mut f = filing_in(&w, "فاعل مجهول");
-                f.events[0].actor_id = Some(unknown);
-                f
-            }),
-            ("notified user", {
-                let mut f = filing_in(&w, "مستلم مجهول");
-                f.notifications[0].user_id = unknown;
-                f
-            }),
-            ("notification's case", {
-                let mut f = filing_in(&w, "طلب مجهول");
-                f.notifications[0].case_id = Some(unknown);
-                f
-            }),
+        type Spoil = fn(&mut Filing, Uuid);
+        let spoiled: [(&str, Spoil); 8] = [
+            ("case type", |f, u| f.case.case_type_id = u),
+            ("filer's organization", |f, u| f.case.filer_org_id = u),
+            ("filer", |f, u| f.case.filer_user_id = u),
+            ("holder", |f, u| f.case.holder_org_id = Some(u)),
+            ("assignee", |f, u| f.case.assignee_id = Some(u)),
+            ("event's actor", |f, u| f.events[0].actor_id = Some(u)),
+            ("notified user", |f, u| f.notifications[0].user_id = u),
+            ("notification's case", |f, u| f.notifications[0].case_id = Some(u)),
         ];
-        for (what, f) in bad {
+        for (what, spoil) in spoiled {
+            let mut f = filing_in(&w, what);
+            spoil(&mut f, unknown);
             let r = store.file_case(f).await;
             assert!(r.is_err(), "a filing with an unknown {what} was written");
         }
