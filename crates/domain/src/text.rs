@@ -109,7 +109,13 @@ pub fn normalize_for_search(s: &str) -> String {
                 out.push(' ');
             }
             pending_space = false;
-            out.extend(c.to_lowercase());
+            // A letter whose lower case is more than one character ('İ' is
+            // 'i' and a combining dot) keeps only its letters, so that the
+            // result is its own normal form.
+            out.extend(
+                c.to_lowercase()
+                    .filter(|l| l.is_alphanumeric() || *l == '-'),
+            );
         } else {
             pending_space = true;
         }
@@ -176,6 +182,7 @@ mod tests {
             "budget transfer"
         );
         assert_eq!(normalize_for_search("MLG-٢٠٢٦-٠٠٠١٢٣"), "mlg-2026-000123");
+        assert_eq!(normalize_for_search("İstanbul"), "istanbul");
     }
 
     #[test]
